@@ -1,0 +1,272 @@
+/**
+ * The boosting loop: bin the data once, then for each round compute gradients, draw rows
+ * and features with a seeded PCG32, grow a tree on histograms and update the predictions.
+ * The result is bit-for-bit the same for a seed whatever the number of threads.
+ */
+import type { FeatureMatrix } from "../data/matrix.ts";
+import type { Tree, TreeEnsemble } from "./tree.ts";
+import { leafIndex } from "./predict.ts";
+import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
+import { C_ACTIVE, C_NACTIVE, controlLength, FEATURE_STRIDE, HistogramBuilder } from "./histogram.ts";
+import { growTree, type GrowWorkspace, slotsNeeded } from "./grow.ts";
+import { baseScore, gradients } from "./objective.ts";
+import { type GbdtParams, resolveParams } from "./params.ts";
+import { featureImportance, type FeatureImportance } from "./importance.ts";
+import { Pcg32 } from "./random.ts";
+
+export { DEFAULT_PARAMS, type GbdtParams, type Objective, resolveParams } from "./params.ts";
+export type { FeatureImportance } from "./importance.ts";
+
+export interface TrainOptions {
+  /** Validation set: its RMSE is recorded each round and drives early stopping. */
+  valid?: { X: FeatureMatrix; y: Float32Array };
+  /** Called after each round with the train and validation RMSE (null without valid). */
+  onIteration?: (iteration: number, trainLoss: number, validLoss: number | null) => void;
+  /**
+   * Threads building histograms: the caller plus threads − 1 Web Workers. Default
+   * min(2, navigator.hardwareConcurrency). 1 starts no worker. The model does not depend on it.
+   */
+  threads?: number;
+}
+
+export interface TrainResult {
+  model: TreeEnsemble;
+  /** Per round (0-based): RMSE on the training rows and on the validation set. */
+  curve: { iteration: number; train: number; valid: number | null }[];
+  /** 0-based round with the best validation RMSE (the last round without valid); the model has bestIteration + 1 trees. */
+  bestIteration: number;
+  importance: FeatureImportance[];
+}
+
+/** Trains a gradient-boosted regression tree ensemble on X (row-major, NaN = missing) and y. */
+export async function train(
+  X: FeatureMatrix,
+  y: Float32Array,
+  params: Partial<GbdtParams> = {},
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const p = resolveParams(params);
+  checkData(X, y, "training");
+  const valid = options.valid;
+  if (valid) {
+    checkData(valid.X, valid.y, "validation");
+    if (valid.X.nCols !== X.nCols) {
+      throw new RangeError(
+        `Cannot train: the validation matrix has ${valid.X.nCols} columns, expected ${X.nCols}`,
+      );
+    }
+  }
+  const threads = resolveThreads(options.threads);
+  const { nRows, nCols } = X;
+  const shared = threads > 1;
+
+  // Bin once; the binned matrix and the per-node arrays are shared with the workers.
+  const cuts = findCuts(X, p.maxBins);
+  const bins = alloc(Uint8Array, nRows * nCols, shared);
+  binMatrix(X, cuts, bins);
+  const nSlots = slotsNeeded(p);
+  const arrays = {
+    bins,
+    nRows,
+    nCols,
+    rows: alloc(Uint32Array, nRows, shared),
+    grad: alloc(Float32Array, nRows, shared),
+    hess: alloc(Float32Array, nRows, shared),
+    hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
+    control: alloc(Int32Array, controlLength(nCols), shared),
+  };
+  const builder = new HistogramBuilder(arrays, threads);
+  const ws: GrowWorkspace = {
+    builder,
+    cuts,
+    nBins: Int32Array.from(cuts.cuts, (c) => c.length + 1),
+    tmpRows: new Uint32Array(nRows),
+    tmpGrad: new Float32Array(nRows),
+    tmpHess: new Float32Array(nRows),
+    nSlots,
+  };
+  const rng = new Pcg32(p.seed);
+  const base = baseScore(p, y);
+  const pred = new Float64Array(nRows).fill(base);
+  const gAll = new Float32Array(nRows), hAll = new Float32Array(nRows);
+  const predValid = valid ? new Float64Array(valid.X.nRows).fill(base) : null;
+  const featurePerm = new Int32Array(nCols);
+  const nColsTree = Math.max(1, Math.round(p.colsampleBytree * nCols));
+  const trees: Tree[] = [];
+  const curve: TrainResult["curve"] = [];
+  let best = Infinity, bestIteration = 0;
+
+  await builder.start();
+  try {
+    for (let it = 0; it < p.nEstimators; it++) {
+      gradients(p, y, pred, gAll, hAll);
+      const n = sampleRows(arrays.rows, nRows, p.subsample, rng);
+      const { grad, hess, rows } = arrays;
+      let G = 0, H = 0;
+      for (let i = 0; i < n; i++) {
+        const r = rows[i]!;
+        const g = gAll[r]!, h = hAll[r]!;
+        grad[i] = g;
+        hess[i] = h;
+        G += g;
+        H += h;
+      }
+      sampleFeatures(arrays.control, featurePerm, nColsTree, rng);
+      const grown = growTree(ws, n, G, H, p);
+      const t = grown.tree;
+      trees.push(t);
+
+      // Update predictions: sampled rows by their leaf segment, the others by walking bins.
+      for (let node = 0; node < t.feature.length; node++) {
+        if (t.feature[node]! >= 0) continue;
+        const v = t.value[node]!;
+        for (let i = grown.leafStart[node]!, e = grown.leafEnd[node]!; i < e; i++) {
+          pred[rows[i]!]! += v;
+        }
+      }
+      for (let i = n; i < nRows; i++) {
+        const r = rows[i]!;
+        let node = 0;
+        while (t.feature[node]! >= 0) {
+          const b = bins[t.feature[node]! * nRows + r]!;
+          const goLeft = b === MISSING_BIN ? t.defaultLeft[node] === 1 : b <= grown.splitBin[node]!;
+          node = goLeft ? t.left[node]! : t.right[node]!;
+        }
+        pred[r]! += t.value[node]!;
+      }
+      const trainLoss = rmse(pred, y);
+      let validLoss: number | null = null;
+      if (valid && predValid) {
+        const vx = valid.X;
+        for (let i = 0, o = 0; i < vx.nRows; i++, o += vx.nCols) {
+          predValid[i]! += t.value[leafIndex(t, vx.data, o)]!;
+        }
+        validLoss = rmse(predValid, valid.y);
+      }
+      curve.push({ iteration: it, train: trainLoss, valid: validLoss });
+      options.onIteration?.(it, trainLoss, validLoss);
+      if (validLoss === null) {
+        bestIteration = it;
+      } else if (validLoss < best) {
+        best = validLoss;
+        bestIteration = it;
+      } else if (p.earlyStoppingRounds > 0 && it - bestIteration >= p.earlyStoppingRounds) {
+        break;
+      }
+    }
+  } finally {
+    builder.close();
+  }
+  const kept = valid ? trees.slice(0, bestIteration + 1) : trees;
+  const model: TreeEnsemble = { baseScore: base, trees: kept, featureNames: [...X.names] };
+  return { model, curve, bestIteration, importance: featureImportance(model) };
+}
+
+/** Default: min(2, hardwareConcurrency), and 1 where workers or shared memory are missing. */
+function resolveThreads(t: number | undefined): number {
+  const available = typeof Worker !== "undefined" && typeof SharedArrayBuffer !== "undefined";
+  if (t === undefined) {
+    const hc = typeof navigator !== "undefined" ? navigator.hardwareConcurrency ?? 1 : 1;
+    return available ? Math.max(1, Math.min(2, hc)) : 1;
+  }
+  if (!Number.isInteger(t) || t < 1 || t > 64) {
+    throw new RangeError(`Cannot train: threads must be an integer in [1, 64]: got ${t}`);
+  }
+  if (t > 1 && !available) {
+    throw new RangeError(
+      `Cannot train with ${t} threads: Worker or SharedArrayBuffer is not available here (use threads: 1)`,
+    );
+  }
+  return t;
+}
+
+type TypedCtor<T> = { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+
+function alloc<T>(ctor: TypedCtor<T>, n: number, shared: boolean): T {
+  const bytes = Math.max(1, n) * ctor.BYTES_PER_ELEMENT;
+  return new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/**
+ * Rows drawn with probability `rate` each (XGBoost's Bernoulli subsample): chosen rows go to
+ * rows[0, n) ascending, the others after them. Returns n.
+ */
+function sampleRows(rows: Uint32Array, nRows: number, rate: number, rng: Pcg32): number {
+  if (rate >= 1) {
+    for (let i = 0; i < nRows; i++) rows[i] = i;
+    return nRows;
+  }
+  let n = 0, m = nRows;
+  // Unchosen rows are written from the end backwards, then reversed to stay ascending.
+  for (let i = 0; i < nRows; i++) {
+    if (rng.nextFloat() < rate) rows[n++] = i;
+    else rows[--m] = i;
+  }
+  rows.subarray(n).reverse();
+  return n;
+}
+
+/** Draws k of the features (partial Fisher-Yates) into the control block, ascending. */
+function sampleFeatures(control: Int32Array, perm: Int32Array, k: number, rng: Pcg32): void {
+  const nCols = perm.length;
+  for (let j = 0; j < nCols; j++) perm[j] = j;
+  if (k < nCols) {
+    for (let j = 0; j < k; j++) {
+      const r = j + rng.nextInt(nCols - j);
+      const t = perm[j]!;
+      perm[j] = perm[r]!;
+      perm[r] = t;
+    }
+  }
+  const chosen = perm.subarray(0, k).sort();
+  control.set(chosen, C_ACTIVE);
+  control[C_NACTIVE] = k;
+}
+
+function rmse(pred: Float64Array, y: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const e = pred[i]! - y[i]!;
+    s += e * e;
+  }
+  return Math.sqrt(s / y.length);
+}
+
+/** Rejects empty data, a length mismatch, NaN or infinite targets and infinite features. */
+function checkData(X: FeatureMatrix, y: Float32Array, what: string): void {
+  if (X.nRows === 0) throw new RangeError(`Cannot train: the ${what} matrix has no rows`);
+  if (X.nCols === 0) throw new RangeError(`Cannot train: the ${what} matrix has no columns`);
+  if (X.data.length !== X.nRows * X.nCols) {
+    throw new RangeError(
+      `Cannot train: the ${what} matrix data has ${X.data.length} values, expected nRows * nCols = ${
+        X.nRows * X.nCols
+      }`,
+    );
+  }
+  if (X.names.length !== X.nCols) {
+    throw new RangeError(
+      `Cannot train: the ${what} matrix has ${X.names.length} names for ${X.nCols} columns`,
+    );
+  }
+  if (y.length !== X.nRows) {
+    throw new RangeError(
+      `Cannot train: the ${what} target has ${y.length} values, expected one per row (${X.nRows})`,
+    );
+  }
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`Cannot train: the ${what} target is ${v} at row ${i}: expected a finite number`);
+    }
+  }
+  const d = X.data;
+  for (let k = 0; k < d.length; k++) {
+    const v = d[k]!;
+    if (v === Infinity || v === -Infinity) {
+      const j = k % X.nCols;
+      throw new RangeError(
+        `Cannot train: column "${X.names[j]}" is ${v} at row ${(k - j) / X.nCols} of the ${what} matrix: expected a finite number or NaN (missing)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Grows one regression tree on binned data. Depth-wise growth (maxLeaves = 0) splits every
+ * node that can be split down to maxDepth; since such a node's split does not depend on its
+ * cousins, nodes are expanded depth-first, so only O(depth) histograms are alive at once.
+ * Leaf-wise growth (maxLeaves > 0) expands the open leaf with the largest gain (ties: the
+ * lowest node id) until maxLeaves leaves.
+ *
+ * For each split the smaller child's histogram is built and the larger one is the parent's
+ * minus it (in the parent's slot). Rows are partitioned in place, stably, with their
+ * gradients, so each node's rows stay in ascending order.
+ */
+import type { Tree } from "./tree.ts";
+import type { BinCuts } from "./binning.ts";
+import { MISSING_BIN, thresholdOf } from "./binning.ts";
+import {
+  C_ACTIVE,
+  C_NACTIVE,
+  FEATURE_STRIDE,
+  type HistogramArrays,
+  type HistogramBuilder,
+  subtractHistograms,
+} from "./histogram.ts";
+import { emptySplit, findBestSplit, leafWeight, type Split, type SplitRules } from "./split.ts";
+
+export interface GrowRules extends SplitRules {
+  maxDepth: number;
+  maxLeaves: number;
+  learningRate: number;
+}
+
+/** Reusable buffers of one training run. */
+export interface GrowWorkspace {
+  builder: HistogramBuilder;
+  cuts: BinCuts;
+  /** Value bins per feature. */
+  nBins: Int32Array;
+  /** Scratch for the right-hand rows during a partition. */
+  tmpRows: Uint32Array;
+  tmpGrad: Float32Array;
+  tmpHess: Float32Array;
+  /** Histogram slots available (the hist array's capacity). */
+  nSlots: number;
+}
+
+/** A grown tree, plus what the booster needs to update its training predictions. */
+export interface GrownTree {
+  tree: Tree;
+  /** Split bin per node (bins <= it go left); -1 at leaves. */
+  splitBin: Int32Array;
+  /** Per leaf node: its row segment [leafStart, leafEnd) of `rows`; -1 elsewhere. */
+  leafStart: Int32Array;
+  leafEnd: Int32Array;
+}
+
+/** Histogram slots a run needs for these rules. */
+export function slotsNeeded(r: { maxDepth: number; maxLeaves: number }): number {
+  if (r.maxLeaves > 0) return r.maxLeaves + 2;
+  return r.maxDepth + 2;
+}
+
+interface OpenNode {
+  id: number;
+  start: number;
+  end: number;
+  depth: number;
+  slot: number;
+  split: Split;
+}
+
+/**
+ * Grows a tree on the rows in segment [0, n) of the workspace arrays, whose gradients are
+ * in order beside them and whose active features are in the control block.
+ */
+export function growTree(
+  ws: GrowWorkspace,
+  n: number,
+  G: number,
+  H: number,
+  rules: GrowRules,
+): GrownTree {
+  const a = ws.builder.arrays;
+  const c = a.control;
+  const nActive = c[C_NACTIVE]!;
+  const features = c.subarray(C_ACTIVE, C_ACTIVE + nActive);
+  const slotSize = a.nCols * FEATURE_STRIDE;
+
+  const feature: number[] = [], threshold: number[] = [], left: number[] = [], right: number[] = [];
+  const defaultLeft: number[] = [], value: number[] = [], cover: number[] = [], gain: number[] = [];
+  const splitBin: number[] = [], leafStart: number[] = [], leafEnd: number[] = [];
+  const addNode = (g: number, h: number, start: number, end: number): number => {
+    feature.push(-1);
+    threshold.push(0);
+    left.push(-1);
+    right.push(-1);
+    defaultLeft.push(0);
+    value.push(Math.fround(leafWeight(g, h, rules.lambda) * rules.learningRate));
+    cover.push(h);
+    gain.push(0);
+    splitBin.push(-1);
+    leafStart.push(start);
+    leafEnd.push(end);
+    return feature.length - 1;
+  };
+
+  const freeSlots: number[] = [];
+  for (let s = ws.nSlots - 1; s >= 0; s--) freeSlots.push(s);
+  const maxDepth = rules.maxDepth > 0 ? rules.maxDepth : Infinity;
+  const canSplit = (depth: number, h: number, count: number) =>
+    depth < maxDepth && count >= 2 && h >= 2 * rules.minChildWeight;
+
+  const open: OpenNode[] = [];
+  const evaluate = (id: number, start: number, end: number, depth: number, slot: number) => {
+    const split = findBestSplit(
+      a.hist,
+      slot * slotSize,
+      features,
+      nActive,
+      ws.nBins,
+      gradOf(id),
+      cover[id]!,
+      rules,
+      emptySplit(),
+    );
+    if (split.feature < 0) freeSlots.push(slot);
+    else open.push({ id, start, end, depth, slot, split });
+  };
+  // Node gradient sums, kept beside cover (= hessian sums).
+  const grads: number[] = [];
+  const gradOf = (id: number) => grads[id]!;
+
+  const root = addNode(G, H, 0, n);
+  grads.push(G);
+  if (canSplit(0, H, n)) {
+    const slot = freeSlots.pop()!;
+    ws.builder.build(0, n, slot);
+    evaluate(root, 0, n, 0, slot);
+  }
+  let leaves = 1;
+  while (open.length > 0) {
+    if (rules.maxLeaves > 0 && leaves >= rules.maxLeaves) break;
+    let pick = open.length - 1;
+    if (rules.maxLeaves > 0) {
+      for (let k = open.length - 2; k >= 0; k--) {
+        const o = open[k]!, p = open[pick]!;
+        if (o.split.gain > p.split.gain || (o.split.gain === p.split.gain && o.id < p.id)) pick = k;
+      }
+    }
+    const node = open[pick]!;
+    open.splice(pick, 1);
+    const s = node.split;
+    const mid = partition(a, ws, node.start, node.end, s.feature, s.bin, s.defaultLeft);
+    const id = node.id;
+    feature[id] = s.feature;
+    threshold[id] = thresholdOf(ws.cuts, s.feature, s.bin);
+    defaultLeft[id] = s.defaultLeft ? 1 : 0;
+    value[id] = 0;
+    gain[id] = s.gain;
+    splitBin[id] = s.bin;
+    leafStart[id] = -1;
+    leafEnd[id] = -1;
+    const l = addNode(s.gradLeft, s.hessLeft, node.start, mid);
+    grads.push(s.gradLeft);
+    const r = addNode(s.gradRight, s.hessRight, mid, node.end);
+    grads.push(s.gradRight);
+    left[id] = l;
+    right[id] = r;
+    leaves++;
+
+    const depth = node.depth + 1;
+    const nl = mid - node.start, nr = node.end - mid;
+    const splitL = canSplit(depth, s.hessLeft, nl), splitR = canSplit(depth, s.hessRight, nr);
+    if (!splitL && !splitR) {
+      freeSlots.push(node.slot);
+      continue;
+    }
+    // Build the smaller child; the larger one takes the parent's slot by subtraction.
+    const slot = freeSlots.pop()!;
+    const smallIsLeft = nl <= nr;
+    if (smallIsLeft) ws.builder.build(node.start, mid, slot);
+    else ws.builder.build(mid, node.end, slot);
+    subtractHistograms(a, node.slot, slot);
+    const slotL = smallIsLeft ? slot : node.slot, slotR = smallIsLeft ? node.slot : slot;
+    // Depth-first: push right then left so the left subtree is expanded first.
+    if (splitR) evaluate(r, mid, node.end, depth, slotR);
+    else freeSlots.push(slotR);
+    if (splitL) evaluate(l, node.start, mid, depth, slotL);
+    else freeSlots.push(slotL);
+  }
+  for (const o of open) freeSlots.push(o.slot);
+
+  return {
+    tree: {
+      feature: Int32Array.from(feature),
+      threshold: Float32Array.from(threshold),
+      left: Int32Array.from(left),
+      right: Int32Array.from(right),
+      defaultLeft: Uint8Array.from(defaultLeft),
+      value: Float32Array.from(value),
+      cover: Float64Array.from(cover),
+      gain: Float64Array.from(gain),
+    },
+    splitBin: Int32Array.from(splitBin),
+    leafStart: Int32Array.from(leafStart),
+    leafEnd: Int32Array.from(leafEnd),
+  };
+}
+
+/** Stable in-place partition of rows [start, end) (and their gradients); returns the middle. */
+function partition(
+  a: HistogramArrays,
+  ws: GrowWorkspace,
+  start: number,
+  end: number,
+  f: number,
+  bin: number,
+  defaultLeft: boolean,
+): number {
+  const { bins, rows, grad, hess } = a;
+  const { tmpRows, tmpGrad, tmpHess } = ws;
+  const col = f * a.nRows;
+  const missingLeft = defaultLeft ? 1 : 0;
+  let l = start, r = 0;
+  for (let i = start; i < end; i++) {
+    const row = rows[i]!;
+    const b = bins[col + row]!;
+    if (b === MISSING_BIN ? missingLeft : b <= bin) {
+      rows[l] = row;
+      grad[l] = grad[i]!;
+      hess[l] = hess[i]!;
+      l++;
+    } else {
+      tmpRows[r] = row;
+      tmpGrad[r] = grad[i]!;
+      tmpHess[r] = hess[i]!;
+      r++;
+    }
+  }
+  rows.set(tmpRows.subarray(0, r), l);
+  grad.set(tmpGrad.subarray(0, r), l);
+  hess.set(tmpHess.subarray(0, r), l);
+  return l;
+}

@@ -1,0 +1,76 @@
+/**
+ * PCG32 (O'Neill 2014, XSH-RR output, 64-bit LCG state): a small seeded generator passed
+ * explicitly to whatever needs randomness, so a seed reproduces a model bit for bit.
+ * The 64-bit state is kept as two 32-bit halves to stay in integer arithmetic.
+ */
+export class Pcg32 {
+  #hi = 0;
+  #lo = 0;
+
+  constructor(seed: number, stream = 0x14057b7e) {
+    const s = Math.floor(Math.abs(seed)) >>> 0;
+    const sHi = Math.floor(Math.abs(seed) / 4294967296) >>> 0;
+    // Increment must be odd; derived from the stream id as in the reference seeding.
+    this.#incHi = (stream >>> 31) >>> 0;
+    this.#incLo = ((stream << 1) | 1) >>> 0;
+    this.#step();
+    this.#add(sHi, s);
+    this.#step();
+  }
+
+  #incHi: number;
+  #incLo: number;
+
+  #add(hi: number, lo: number): void {
+    const l = this.#lo + lo;
+    this.#lo = l >>> 0;
+    this.#hi = (this.#hi + hi + (l > 0xffffffff ? 1 : 0)) >>> 0;
+  }
+
+  /** state = state * 6364136223846793005 + inc (mod 2^64). */
+  #step(): void {
+    const mHi = 0x5851f42d, mLo = 0x4c957f2d;
+    const aLo = this.#lo, aHi = this.#hi;
+    // 64-bit product of (aHi:aLo) and (mHi:mLo), low 64 bits, via 16-bit limbs for the low word.
+    const a0 = aLo & 0xffff, a1 = aLo >>> 16;
+    const m0 = mLo & 0xffff, m1 = mLo >>> 16;
+    const p00 = a0 * m0;
+    const p01 = a0 * m1;
+    const p10 = a1 * m0;
+    const p11 = a1 * m1;
+    const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+    const lo = ((mid & 0xffff) << 16 | (p00 & 0xffff)) >>> 0;
+    const carry = Math.floor(mid / 65536) + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) +
+      p11;
+    const hi = (carry + Math.imul(aLo, mHi) + Math.imul(aHi, mLo)) >>> 0;
+    this.#lo = lo;
+    this.#hi = hi;
+    this.#add(this.#incHi, this.#incLo);
+  }
+
+  /** Next uniform 32-bit unsigned integer. */
+  nextU32(): number {
+    const hi = this.#hi, lo = this.#lo;
+    this.#step();
+    // xorshifted = ((state >> 18) ^ state) >> 27, as 32 bits; rot = state >> 59.
+    const xHi = (hi ^ (hi >>> 18)) >>> 0;
+    const xLo = (lo ^ ((lo >>> 18) | (hi << 14))) >>> 0;
+    const xs = ((xLo >>> 27) | (xHi << 5)) >>> 0;
+    const rot = hi >>> 27;
+    return ((xs >>> rot) | (xs << ((32 - rot) & 31))) >>> 0;
+  }
+
+  /** Uniform float in [0, 1) with 32 bits of randomness. */
+  nextFloat(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n) (n <= 2^32), without modulo bias. */
+  nextInt(n: number): number {
+    const limit = 4294967296 - (4294967296 % n);
+    for (;;) {
+      const u = this.nextU32();
+      if (u < limit) return u % n;
+    }
+  }
+}
