@@ -1,0 +1,96 @@
+/**
+ * PRSA text layout: quoted header, unquoted numbers, quoted wind direction and station, `NA`
+ * for missing. Pollutants print as integers (CO in steps of 100), except the hours flagged
+ * with decimals; weather prints with one decimal and no trailing ".0", as in the PRSA files.
+ */
+import type { Timeline } from "./calendar.ts";
+import { Col, type StationSeries } from "./pollution.ts";
+
+export const PRSA_COLUMNS = [
+  "No",
+  "year",
+  "month",
+  "day",
+  "hour",
+  "PM2.5",
+  "PM10",
+  "SO2",
+  "NO2",
+  "CO",
+  "O3",
+  "TEMP",
+  "PRES",
+  "DEWP",
+  "RAIN",
+  "wd",
+  "WSPM",
+  "station",
+] as const;
+
+export const PRSA_HEADER = PRSA_COLUMNS.map((c) => `"${c}"`).join(",");
+
+/** The 16 compass points from north, clockwise, as PRSA spells them. */
+export const WIND_SECTORS = [
+  "N",
+  "NNE",
+  "NE",
+  "ENE",
+  "E",
+  "ESE",
+  "SE",
+  "SSE",
+  "S",
+  "SSW",
+  "SW",
+  "WSW",
+  "W",
+  "WNW",
+  "NW",
+  "NNW",
+] as const;
+const QUOTED_SECTORS = WIND_SECTORS.map((s) => `"${s}"`);
+
+const SCALE = [1, 10, 100, 1000, 10000];
+
+function pollutant(x: number, decimals: number): string {
+  if (Number.isNaN(x)) return "NA";
+  const k = SCALE[decimals] ?? 1;
+  return String(Math.round(x * k) / k);
+}
+
+function weather(x: number): string {
+  return Number.isNaN(x) ? "NA" : String(Math.round(x * 10) / 10);
+}
+
+/** The PRSA file name of a station's file over the timeline. */
+export function prsaFileName(station: string, tl: Timeline): string {
+  return `PRSA_Data_${station}_${tl.firstDay}-${tl.lastDay}.csv`;
+}
+
+/** Rows `from` (inclusive) to `to` (exclusive) as CSV lines, each ending in "\n". */
+export function formatRows(
+  s: StationSeries,
+  tl: Timeline,
+  station: string,
+  from: number,
+  to: number,
+): string {
+  const v = s.values;
+  const [pm25, pm10, so2, no2, co, o3] = [0, 1, 2, 3, 4, 5].map((c) => v[c]!) as Float64Array[];
+  const [dPm25, dPm10, dSo2, dNo2, , dO3] = s.decimals as Uint8Array[];
+  const quoted = `"${station}"`;
+  const lines: string[] = [];
+  for (let i = from; i < to; i++) {
+    const wd = s.wd[i]!;
+    lines.push(
+      `${i + 1},${tl.year[i]},${tl.month[i]},${tl.day[i]},${tl.hour[i]},` +
+        `${pollutant(pm25![i]!, dPm25![i]!)},${pollutant(pm10![i]!, dPm10![i]!)},` +
+        `${pollutant(so2![i]!, dSo2![i]!)},${pollutant(no2![i]!, dNo2![i]!)},` +
+        `${pollutant(co![i]!, 0)},${pollutant(o3![i]!, dO3![i]!)},` +
+        `${weather(v[Col.TEMP]![i]!)},${weather(v[Col.PRES]![i]!)},` +
+        `${weather(v[Col.DEWP]![i]!)},${weather(v[Col.RAIN]![i]!)},` +
+        `${wd < 0 ? "NA" : QUOTED_SECTORS[wd]},${weather(v[Col.WSPM]![i]!)},${quoted}\n`,
+    );
+  }
+  return lines.join("");
+}
