@@ -171,7 +171,7 @@ function kolmogornDMTW(n: number, d: number): number {
   return clip01(p);
 }
 
-function matmul(A: Float64Array, B: Float64Array, m: number): Float64Array {
+function matmul(A: Float64Array, B: Float64Array, m: number): Float64Array<ArrayBuffer> {
   const C = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
     for (let l = 0; l < m; l++) {
