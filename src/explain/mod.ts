@@ -1,0 +1,12 @@
+/**
+ * Explanations for tree ensembles: exact path-dependent TreeSHAP, interaction values,
+ * global importance and an additivity check. No Deno or Node API: the pipeline, the
+ * endpoint and the browser import this module.
+ *
+ * @module
+ */
+export { MAX_PATH_FEATURES, TreeExplainer, type TreeExplainerOptions } from "./tree_explainer.ts";
+export { type ShapInput, type ShapValues, shapValues } from "./shap_values.ts";
+export { type ShapInteractionValues, shapInteractionValues } from "./shap_interaction_values.ts";
+export { type FeatureImportance, globalImportance } from "./global_importance.ts";
+export { type AdditivityCheck, checkAdditivity } from "./check_additivity.ts";
