@@ -321,16 +321,12 @@ function parseTreeEnsemble(node: Node, nInputCols: number | undefined): Parsed |
       }
       return g;
     };
-    // Root: the one node no other node points to.
-    const pointed = new Set<number>();
-    for (const g of ids.values()) {
-      if (modes[g] !== "LEAF") pointed.add(child(g, trueIds)).add(child(g, falseIds));
-    }
-    const roots = [...ids.values()].filter((g) => !pointed.has(g));
-    if (roots.length !== 1) return fail(`tree ${tid} has ${roots.length} root nodes, expected 1`);
+    // The root is the first node listed for the tree, as in onnxruntime and the ONNX
+    // reference implementation; nodes it does not reach are never evaluated.
+    const root = Math.min(...ids.values());
     const order = nodeOrder(
       ids,
-      roots[0]!,
+      root,
       nodeIds,
       modes,
       (g) => [child(g, trueIds), child(g, falseIds)],
@@ -398,7 +394,8 @@ function parseTreeEnsemble(node: Node, nInputCols: number | undefined): Parsed |
 
 /**
  * Node order of a tree: the ONNX node ids themselves when they are 0..n-1 with the root at
- * 0 (our exporter, XGBoost's), so a round trip keeps every index; else depth-first preorder.
+ * 0 and every node reachable (our exporter, XGBoost's), so a round trip keeps every index;
+ * else depth-first preorder from the root, which drops nodes the root does not reach.
  */
 function nodeOrder(
   ids: Map<number, number>,
@@ -407,16 +404,12 @@ function nodeOrder(
   modes: string[],
   children: (g: number) => [number, number],
 ): number[] {
-  const n = ids.size;
-  if (nodeIds[root] === 0 && [...ids.keys()].every((id) => id >= 0 && id < n)) {
-    return Array.from({ length: n }, (_, i) => ids.get(i)!);
-  }
   const order: number[] = [];
   const seen = new Set<number>();
   const stack = [root];
   while (stack.length > 0) {
     const g = stack.pop()!;
-    if (seen.has(g)) return fail(`a tree revisits node ${nodeIds[g]} (not a tree)`);
+    if (seen.has(g)) return fail(`a tree reaches node ${nodeIds[g]} twice (not a tree)`);
     seen.add(g);
     order.push(g);
     if (modes[g] !== "LEAF") {
@@ -424,8 +417,9 @@ function nodeOrder(
       stack.push(no, yes);
     }
   }
-  if (order.length !== n) {
-    return fail(`a tree has ${n - order.length} nodes unreachable from its root`);
+  const n = ids.size;
+  if (order.length === n && nodeIds[root] === 0 && [...ids.keys()].every((id) => id < n)) {
+    return Array.from({ length: n }, (_, i) => ids.get(i)!);
   }
   return order;
 }
