@@ -7,11 +7,17 @@ import type { FeatureMatrix } from "../data/matrix.ts";
 import type { Tree, TreeEnsemble } from "./tree.ts";
 import { leafIndex } from "./predict.ts";
 import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
-import { C_ACTIVE, C_NACTIVE, controlLength, FEATURE_STRIDE, HistogramBuilder } from "./histogram.ts";
+import {
+  C_ACTIVE,
+  C_NACTIVE,
+  controlLength,
+  FEATURE_STRIDE,
+  HistogramBuilder,
+} from "./histogram.ts";
 import { growTree, type GrowWorkspace, slotsNeeded } from "./grow.ts";
 import { baseScore, gradients } from "./objective.ts";
 import { type GbdtParams, resolveParams } from "./params.ts";
-import { featureImportance, type FeatureImportance } from "./importance.ts";
+import { type FeatureImportance, featureImportance } from "./importance.ts";
 import { Pcg32 } from "./random.ts";
 
 export { DEFAULT_PARAMS, type GbdtParams, type Objective, resolveParams } from "./params.ts";
@@ -256,7 +262,9 @@ function checkData(X: FeatureMatrix, y: Float32Array, what: string): void {
   for (let i = 0; i < y.length; i++) {
     const v = y[i]!;
     if (!Number.isFinite(v)) {
-      throw new RangeError(`Cannot train: the ${what} target is ${v} at row ${i}: expected a finite number`);
+      throw new RangeError(
+        `Cannot train: the ${what} target is ${v} at row ${i}: expected a finite number`,
+      );
     }
   }
   const d = X.data;
@@ -265,7 +273,9 @@ function checkData(X: FeatureMatrix, y: Float32Array, what: string): void {
     if (v === Infinity || v === -Infinity) {
       const j = k % X.nCols;
       throw new RangeError(
-        `Cannot train: column "${X.names[j]}" is ${v} at row ${(k - j) / X.nCols} of the ${what} matrix: expected a finite number or NaN (missing)`,
+        `Cannot train: column "${X.names[j]}" is ${v} at row ${
+          (k - j) / X.nCols
+        } of the ${what} matrix: expected a finite number or NaN (missing)`,
       );
     }
   }

@@ -89,9 +89,9 @@ export function buildFeatureHistogram(
 }
 
 /** The share of thread `t` of T: active features t, t+T, ... for the job in `control`. */
-export function buildShare(a: HistogramArrays, t: number): void {
+export function buildShare(a: HistogramArrays, t: number, T = a.control[C_THREADS]!): void {
   const c = a.control;
-  const start = c[C_START]!, end = c[C_END]!, nActive = c[C_NACTIVE]!, T = c[C_THREADS]!;
+  const start = c[C_START]!, end = c[C_END]!, nActive = c[C_NACTIVE]!;
   const base = c[C_SLOT]! * a.nCols * FEATURE_STRIDE;
   for (let k = t; k < nActive; k += T) {
     const f = c[C_ACTIVE + k]!;
@@ -110,6 +110,12 @@ export function subtractHistograms(a: HistogramArrays, large: number, small: num
     for (let b = 0; b < FEATURE_STRIDE; b++) hist[l + b]! -= hist[s + b]!;
   }
 }
+
+/**
+ * Below this many row-feature updates a node is built by the calling thread alone: waking a
+ * worker costs more than it saves. Which thread sums a feature does not change the sums.
+ */
+export const PARALLEL_MIN_UPDATES = 60_000;
 
 /** Spin this many polls before blocking: a job round trip is often shorter than a wake-up. */
 export const SPIN_POLLS = 2000;
@@ -161,8 +167,8 @@ export class HistogramBuilder {
     c[C_START] = start;
     c[C_END] = end;
     c[C_SLOT] = slot;
-    if (this.threads === 1) {
-      buildShare(a, 0);
+    if (this.threads === 1 || (end - start) * c[C_NACTIVE]! < PARALLEL_MIN_UPDATES) {
+      buildShare(a, 0, 1);
       return;
     }
     c[C_CMD] = CMD_BUILD;

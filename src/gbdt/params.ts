@@ -56,7 +56,9 @@ const KEYS = Object.keys(DEFAULT_PARAMS) as (keyof GbdtParams)[];
 export function resolveParams(p: Partial<GbdtParams>): GbdtParams {
   for (const k of Object.keys(p)) {
     if (!(KEYS as string[]).includes(k)) {
-      throw new TypeError(`Cannot train: unknown parameter "${k}": expected one of ${KEYS.join(", ")}`);
+      throw new TypeError(
+        `Cannot train: unknown parameter "${k}": expected one of ${KEYS.join(", ")}`,
+      );
     }
   }
   const q: GbdtParams = { ...DEFAULT_PARAMS, ...p };

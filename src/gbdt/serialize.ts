@@ -59,7 +59,9 @@ export function modelFromJSON(json: unknown): TreeEnsemble & { extra?: Record<st
     throw new TypeError(`Cannot read model JSON: ${what}`);
   };
   if (typeof j !== "object" || j === null) fail(`expected an object, got ${typeof j}`);
-  if (j.format !== MODEL_FORMAT) fail(`expected format "${MODEL_FORMAT}", got ${JSON.stringify(j.format)}`);
+  if (j.format !== MODEL_FORMAT) {
+    fail(`expected format "${MODEL_FORMAT}", got ${JSON.stringify(j.format)}`);
+  }
   if (j.formatVersion !== MODEL_FORMAT_VERSION) {
     fail(`expected formatVersion ${MODEL_FORMAT_VERSION}, got ${JSON.stringify(j.formatVersion)}`);
   }
@@ -87,7 +89,9 @@ function readTree(t: TreeJson, i: number, nFeatures: number, fail: (w: string) =
   if (n < 1) fail(`tree ${i}: expected a non-empty feature array`);
   for (const k of keys) {
     const a = (t as unknown as Record<string, unknown>)[k];
-    if (!Array.isArray(a) || a.length !== n) fail(`tree ${i}: expected ${k} to be an array of ${n}`);
+    if (!Array.isArray(a) || a.length !== n) {
+      fail(`tree ${i}: expected ${k} to be an array of ${n}`);
+    }
   }
   const num = (v: unknown, k: string, node: number): number => {
     if (typeof v === "number") return v;
