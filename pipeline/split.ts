@@ -1,0 +1,64 @@
+import { defineStage } from "../src/pipeline/stage.ts";
+import { int, str, strings } from "../src/pipeline/params.ts";
+import { openDuck } from "../src/data/duck.ts";
+import { splitByTime } from "../src/features/split.ts";
+import { LAGS } from "../src/features/schema.ts";
+import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
+import { FEATURES_PATH } from "./features.ts";
+
+export const SPLITS = {
+  train: "data/processed/train.parquet",
+  valid: "data/processed/valid.parquet",
+  test: "data/processed/test.parquet",
+} as const;
+export const SPLIT_REPORT = "reports/data/split.json";
+
+export default defineStage({
+  name: "split",
+  description: "train / validation / test by time, with a gap of the longest lag",
+  after: ["features"],
+  params: {
+    test_start: str("2016-03-01", "first day of the test period (YYYY-MM-DD)"),
+    valid_months: int(6, "months before test_start used for validation and early stopping", {
+      min: 1,
+      max: 60,
+    }),
+    gap_hours: int(-1, "hours left out before each boundary; -1 = longest lag + horizon", {
+      min: -1,
+      max: 24 * 90,
+    }),
+    holdout_stations: strings([], "stations kept out of training entirely (test only)"),
+  },
+  uses: ["features.horizon_hours"],
+  inputs: () => [FEATURES_PATH],
+  outputs: () => [SPLITS.train, SPLITS.valid, SPLITS.test, SPLIT_REPORT],
+  code: ["pipeline/split.ts", "src/features/split.ts"],
+  async run(ctx) {
+    const horizon = Number(ctx.all.features?.horizon_hours ?? 1);
+    const gap = ctx.params.gap_hours >= 0 ? ctx.params.gap_hours : Math.max(...LAGS) + horizon;
+    const c = await openDuck();
+    try {
+      const r = await splitByTime(c, {
+        featuresPath: ctx.path(FEATURES_PATH),
+        out: {
+          train: ctx.out(SPLITS.train),
+          valid: ctx.out(SPLITS.valid),
+          test: ctx.out(SPLITS.test),
+        },
+        testStart: ctx.params.test_start,
+        validMonths: ctx.params.valid_months,
+        gapHours: gap,
+        holdoutStations: ctx.params.holdout_stations,
+      });
+      await writeJsonAtomic(ctx.out(SPLIT_REPORT), r);
+      ctx.rows("train", r.train.rows);
+      ctx.rows("valid", r.valid.rows);
+      ctx.rows("test", r.test.rows);
+      ctx.log(
+        `gap ${gap} h: ${r.droppedInGaps} rows left out at boundaries, ${r.droppedNoTarget} without a target`,
+      );
+    } finally {
+      c.closeSync();
+    }
+  },
+});

@@ -1,0 +1,82 @@
+import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { dirname } from "node:path";
+
+/** An in-memory DuckDB connection for one stage; close it when done. */
+export async function openDuck(): Promise<DuckDBConnection> {
+  const db = await DuckDBInstance.create(":memory:", {
+    threads: String(navigator.hardwareConcurrency || 2),
+  });
+  return await db.connect();
+}
+
+/** A SQL string literal. */
+export function lit(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** A SQL identifier. */
+export function ident(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
+
+export async function all<T = Record<string, unknown>>(
+  c: DuckDBConnection,
+  sql: string,
+): Promise<T[]> {
+  const r = await c.runAndReadAll(sql);
+  return r.getRowObjectsJS() as T[];
+}
+
+export async function one<T = Record<string, unknown>>(
+  c: DuckDBConnection,
+  sql: string,
+): Promise<T> {
+  const rows = await all<T>(c, sql);
+  if (rows.length === 0) throw new Error(`Query returned no row: ${sql.slice(0, 200)}`);
+  return rows[0]!;
+}
+
+/**
+ * Writes a query's result to Parquet through a temp file and a rename, so a reader never
+ * sees half a file. ZSTD, and row groups sized for the browser's DuckDB-WASM.
+ */
+export async function writeParquet(
+  c: DuckDBConnection,
+  query: string,
+  path: string,
+): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await c.run(
+      `COPY (${query}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+    );
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/** Reads numeric columns of a query into Float64Arrays (NULL = NaN). */
+export async function readColumns(
+  c: DuckDBConnection,
+  query: string,
+): Promise<{ names: string[]; columns: Float64Array[]; rows: number }> {
+  const result = await c.run(query);
+  const names = result.columnNames();
+  const parts: number[][] = names.map(() => []);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (let j = 0; j < names.length; j++) {
+      const v = chunk.getColumnVector(j);
+      const dst = parts[j]!;
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const x = v.getItem(i);
+        dst.push(x === null ? NaN : Number(x));
+      }
+    }
+  }
+  return { names, columns: parts.map((p) => Float64Array.from(p)), rows: parts[0]?.length ?? 0 };
+}

@@ -1,0 +1,389 @@
+import { join, relative } from "node:path";
+import { commitOutput, exists, writeJsonAtomic } from "./atomic.ts";
+import type { Resolved } from "./config.ts";
+import { canonicalJson, type HashCache, hashPath, hashText } from "./hash.ts";
+import { type LockFile, readLock, type StageLock, writeLock } from "./lockfile.ts";
+import { progress } from "./progress.ts";
+import { appendRun, gitCommit, type RunRecord } from "./runs.ts";
+import { acquireRunLock } from "./run_lock.ts";
+import type { Globals, Stage, StageContext } from "./stage.ts";
+
+export interface RunOptions {
+  root: string;
+  params: Resolved;
+  only?: string[];
+  from?: string;
+  force?: boolean;
+  dryRun?: boolean;
+  wait?: boolean;
+  /** Upper bound on stages running at once (default: the number of cores). */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunResult {
+  record: RunRecord;
+  plan: { stage: string; action: "run" | "skip" | "disabled"; reason: string }[];
+}
+
+type AnyStage = Stage;
+
+/** Orders stages so each comes after the stages it names in `after`; throws on a cycle or unknown name. */
+export function topoOrder(stages: readonly AnyStage[]): AnyStage[] {
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const out: AnyStage[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (s: AnyStage, path: string[]) => {
+    if (state.get(s.name) === "done") return;
+    if (state.get(s.name) === "visiting") {
+      throw new Error(`Cannot order stages: cycle ${[...path, s.name].join(" -> ")}`);
+    }
+    state.set(s.name, "visiting");
+    for (const a of s.after) {
+      const dep = byName.get(a);
+      if (!dep) throw new Error(`Cannot order stages: "${s.name}" runs after unknown stage "${a}"`);
+      visit(dep, [...path, s.name]);
+    }
+    state.set(s.name, "done");
+    out.push(s);
+  };
+  for (const s of stages) visit(s, []);
+  return out;
+}
+
+function downstreamOf(stages: readonly AnyStage[], start: string): Set<string> {
+  const set = new Set([start]);
+  for (const s of topoOrder(stages)) if (s.after.some((a) => set.has(a))) set.add(s.name);
+  return set;
+}
+
+function stageParams(s: AnyStage, params: Resolved): Record<string, unknown> {
+  const own = params[s.name] ?? {};
+  const used: Record<string, unknown> = {};
+  for (const u of s.uses ?? []) {
+    const [sec, key] = u.split(".") as [string, string];
+    used[u] = params[sec]?.[key];
+  }
+  return { ...own, ...used };
+}
+
+/**
+ * Runs the pipeline: decides per stage whether it must run (code, parameters, inputs or
+ * outputs changed since the lock file's record), runs the stages that must in dependency
+ * order, several at once where independent, stages every output and commits all of them
+ * with the lock file only when the whole run succeeded.
+ */
+export async function runPipeline(
+  stages: readonly AnyStage[],
+  opts: RunOptions,
+): Promise<RunResult> {
+  const root = opts.root;
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const ordered = topoOrder(stages);
+  const names = new Set(ordered.map((s) => s.name));
+  for (const n of [...(opts.only ?? []), ...(opts.from ? [opts.from] : [])]) {
+    if (!names.has(n)) throw new Error(`Unknown stage "${n}" (stages: ${[...names].join(", ")})`);
+  }
+  const selected = opts.only?.length
+    ? new Set(opts.only)
+    : opts.from
+    ? downstreamOf(ordered, opts.from)
+    : new Set(names);
+  const forced = new Set(opts.force ? selected : opts.from ? [opts.from] : []);
+  const globals = opts.params.pipeline as Globals;
+  const withGlobals = (s: AnyStage) => ({ ...(opts.params[s.name] ?? {}), ...globals }) as never;
+
+  const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z") + "-" +
+    crypto.randomUUID().slice(0, 6);
+  const lockPath = join(root, "aqlab.lock");
+  const work = join(root, ".aqlab");
+  const runLock = opts.dryRun
+    ? null
+    : await acquireRunLock(join(work, "run.lock"), { wait: opts.wait ?? false });
+  const started = new Date().toISOString();
+  const record: RunRecord = {
+    run_id: runId,
+    started,
+    ended: started,
+    status: "succeeded",
+    error: null,
+    git_commit: await gitCommit(root),
+    data_hash: null,
+    source: globals.source,
+    params: opts.params,
+    stages: [],
+    metrics: {},
+    records: {},
+  };
+  const staging = join(work, "staging", runId);
+  const onSignal = () => {
+    // Staged outputs are discarded and nothing is committed: the previous artifacts stand.
+    record.status = "interrupted";
+    Deno.removeSync(staging, { recursive: true });
+    Deno.removeSync(join(work, "run.lock"));
+    log(`interrupted: nothing committed; previous outputs and aqlab.lock unchanged`);
+    Deno.exit(130);
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  if (!opts.dryRun) { for (const s of signals) Deno.addSignalListener(s, onSignal); }
+
+  const cachePath = join(work, "hash-cache.json");
+  const cache: HashCache = await Deno.readTextFile(cachePath).then(JSON.parse).catch(() => ({
+    entries: {},
+  }));
+  const lock: LockFile = await readLock(lockPath);
+  const newLock: LockFile = structuredClone(lock);
+  const plan: RunResult["plan"] = [];
+  const stagedOutputs = new Map<string, string>(); // final relative path -> staged absolute path
+  const willRun = new Set<string>();
+
+  const resolvePath = (rel: string) => stagedOutputs.get(rel) ?? join(root, rel);
+  const hashRel = (rel: string) => hashPath(resolvePath(rel), cache);
+
+  try {
+    // Old staging folders are what killed runs left behind.
+    await Deno.remove(join(work, "staging"), { recursive: true }).catch(() => {});
+    const codeHash = async (s: AnyStage) => {
+      const parts: string[] = [];
+      for (const c of s.code) parts.push(`${c}:${await hashPath(join(root, c), cache)}`);
+      return hashText(parts.join("\n"));
+    };
+
+    const decide = async (
+      s: AnyStage,
+    ): Promise<
+      { run: boolean; reason: string; code: string; inputs: Record<string, string | null> }
+    > => {
+      const p = withGlobals(s);
+      const code = await codeHash(s);
+      const inputs: Record<string, string | null> = {};
+      const upstream = s.after.filter((a) => willRun.has(a));
+      for (const i of s.inputs(p)) {
+        inputs[i] = opts.dryRun && upstream.length ? null : await hashRel(i);
+      }
+      const prev: StageLock | undefined = lock.stages[s.name];
+      const missing = Object.entries(inputs).filter(([k, h]) =>
+        h === null && !upstream.length && k
+      );
+      if (missing.length) {
+        return {
+          run: true,
+          reason: `missing input ${missing.map(([k]) => k).join(", ")}`,
+          code,
+          inputs,
+        };
+      }
+      if (forced.has(s.name)) return { run: true, reason: "forced", code, inputs };
+      if (opts.dryRun && upstream.length) {
+        return { run: true, reason: `upstream ${upstream.join(", ")} will run`, code, inputs };
+      }
+      if (!prev) return { run: true, reason: "never ran", code, inputs };
+      if (prev.code !== code) return { run: true, reason: "code changed", code, inputs };
+      const params = stageParams(s, opts.params);
+      if (canonicalJson(prev.params) !== canonicalJson(params)) {
+        const changed = Object.keys({ ...params, ...prev.params }).filter((k) =>
+          canonicalJson(params[k]) !== canonicalJson(prev.params[k])
+        );
+        return { run: true, reason: `parameter changed: ${changed.join(", ")}`, code, inputs };
+      }
+      for (const [k, h] of Object.entries(inputs)) {
+        if (prev.inputs[k] !== h) return { run: true, reason: `input changed: ${k}`, code, inputs };
+      }
+      for (const o of s.outputs(p)) {
+        const h = await hashPath(join(root, o), cache);
+        if (h === null) return { run: true, reason: `output missing: ${o}`, code, inputs };
+        if (prev.outputs[o] !== h) {
+          return { run: true, reason: `output changed since last run: ${o}`, code, inputs };
+        }
+      }
+      return { run: false, reason: "unchanged", code, inputs };
+    };
+
+    const execute = async (
+      s: AnyStage,
+      code: string,
+      inputs: Record<string, string | null>,
+      reason: string,
+    ) => {
+      const p = withGlobals(s);
+      const outs = s.outputs(p);
+      const stageDir = join(staging, s.name);
+      const entry: RunRecord["stages"][number] = {
+        name: s.name,
+        status: "ran",
+        reason,
+        seconds: 0,
+        rows: {},
+        metrics: {},
+      };
+      record.stages.push(entry);
+      const say = (m: string) => log(`[${s.name}] ${m}`);
+      const ctx: StageContext = {
+        params: (opts.params[s.name] ?? {}) as never,
+        globals,
+        all: opts.params,
+        runId,
+        out(o) {
+          if (!outs.includes(o)) {
+            throw new Error(
+              `Stage "${s.name}" writes "${o}", which it does not declare as an output`,
+            );
+          }
+          return join(stageDir, o);
+        },
+        path: resolvePath,
+        log: say,
+        warn: (m) => say(`warning: ${m}`),
+        progress: (label, total) => progress(`[${s.name}] ${label}`, total, log),
+        rows(label, n) {
+          entry.rows[label] = n;
+        },
+        metric(name, value) {
+          entry.metrics[name] = value;
+          record.metrics[`${s.name}.${name}`] = value;
+        },
+        record(name, value) {
+          record.records[`${s.name}.${name}`] = value;
+        },
+      };
+      say(`running (${reason}): ${s.description}`);
+      const t0 = performance.now();
+      try {
+        await s.run(ctx);
+      } catch (e) {
+        entry.status = "failed";
+        entry.seconds = (performance.now() - t0) / 1000;
+        throw e;
+      }
+      entry.seconds = (performance.now() - t0) / 1000;
+      const outHashes: Record<string, string | null> = {};
+      for (const o of outs) {
+        const staged = join(stageDir, o);
+        if (!(await exists(staged))) {
+          throw new Error(`Stage "${s.name}" finished without writing its output "${o}"`);
+        }
+        stagedOutputs.set(o, staged);
+        outHashes[o] = await hashPath(staged, cache);
+      }
+      const rowNote = Object.entries(entry.rows).map(([k, v]) =>
+        `${k} ${v.toLocaleString("en-US")}`
+      ).join(", ");
+      say(`done in ${entry.seconds.toFixed(2)}s${rowNote ? `: ${rowNote}` : ""}`);
+      newLock.stages[s.name] = {
+        code,
+        params: stageParams(s, opts.params),
+        inputs,
+        outputs: outHashes,
+        run_id: runId,
+        seconds: entry.seconds,
+      };
+    };
+
+    // Scheduling: a stage starts when every stage it comes after has finished.
+    const finished = new Map<string, Promise<void>>();
+    const limit = Math.max(1, opts.concurrency ?? navigator.hardwareConcurrency ?? 2);
+    let running = 0;
+    const queue: (() => void)[] = [];
+    const slot = async () => {
+      if (running >= limit) await new Promise<void>((r) => queue.push(r));
+      running++;
+    };
+    const free = () => {
+      running--;
+      queue.shift()?.();
+    };
+    let failure: unknown = null;
+    for (const s of ordered) {
+      const deps = s.after.map((a) => finished.get(a)).filter((x): x is Promise<void> => !!x);
+      const task = (async () => {
+        await Promise.all(deps);
+        if (failure) return;
+        const enabled = s.enabled ? s.enabled(globals) : true;
+        if (!enabled || !selected.has(s.name)) {
+          if (!enabled) {
+            plan.push({
+              stage: s.name,
+              action: "disabled",
+              reason: "not used with this configuration",
+            });
+          }
+          return;
+        }
+        await slot();
+        try {
+          if (failure) return;
+          const d = await decide(s);
+          plan.push({ stage: s.name, action: d.run ? "run" : "skip", reason: d.reason });
+          if (!d.run) {
+            record.stages.push({
+              name: s.name,
+              status: "skipped",
+              reason: d.reason,
+              seconds: 0,
+              rows: {},
+              metrics: {},
+            });
+            if (!opts.dryRun) log(`[${s.name}] skipped: ${d.reason}`);
+            return;
+          }
+          willRun.add(s.name);
+          if (opts.dryRun) return;
+          await execute(s, d.code, d.inputs, d.reason);
+        } catch (e) {
+          failure ??= e;
+        } finally {
+          free();
+        }
+      })();
+      finished.set(s.name, task);
+    }
+    await Promise.all(finished.values());
+    if (failure) throw failure;
+
+    if (opts.dryRun) {
+      for (const p of plan) {
+        log(
+          `${
+            p.action === "run" ? "would run" : p.action === "skip" ? "would skip" : "disabled"
+          }  ${p.stage}: ${p.reason}`,
+        );
+      }
+      record.status = "nothing-to-do";
+      return { record, plan };
+    }
+    // Commit: every staged output into place, then the lock file.
+    for (const [rel, staged] of stagedOutputs) {
+      await commitOutput(staged, join(root, rel), join(work, "trash"));
+    }
+    // Hashes of committed files are keyed by their final path.
+    for (const [rel] of stagedOutputs) await hashPath(join(root, rel), cache);
+    await writeLock(lockPath, newLock);
+    if (!record.stages.some((s) => s.status === "ran")) record.status = "nothing-to-do";
+    const ingest = newLock.stages["ingest"];
+    record.data_hash = ingest ? hashText(canonicalJson(ingest.inputs)) : null;
+  } catch (e) {
+    record.status = "failed";
+    record.error = e instanceof Error ? e.message : String(e);
+    throw e;
+  } finally {
+    if (!opts.dryRun) {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      // Drop cache entries of files that are gone (staging paths, removed outputs).
+      for (const k of Object.keys(cache.entries)) {
+        if (k.includes(`${join(".aqlab", "staging")}`)) delete cache.entries[k];
+      }
+      await writeJsonAtomic(cachePath, cache).catch(() => {});
+      record.ended = new Date().toISOString();
+      if (record.stages.some((s) => s.status === "ran" || s.status === "failed")) {
+        await appendRun(root, record).catch((e) => log(`warning: cannot record the run: ${e}`));
+      }
+      await runLock?.release();
+    }
+  }
+  return { record, plan };
+}
+
+export function rel(root: string, p: string): string {
+  return relative(root, p);
+}
