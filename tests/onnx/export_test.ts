@@ -33,7 +33,7 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel
 }
 
 Deno.test("onnxruntime scores an exported ensemble as predict() does, NaNs and ties included", async () => {
-  for (const [seed, depth] of [[1, 1], [2, 4], [3, 8]] as const) {
+  for (const [seed, depth] of [[1, 1], [2, 4], [3, 8], [4, 0]] as const) {
     const model = randomEnsemble(seed, 40, 7, { maxDepth: depth });
     const X = withThresholdRows(model, randomMatrix(seed + 100, 1500, model.featureNames));
     const scorer = await createSession(exportTreeEnsemble(model, {}));
