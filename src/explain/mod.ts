@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { MAX_PATH_FEATURES, TreeExplainer, type TreeExplainerOptions } from "./tree_explainer.ts";
+export { MAX_PATH_FEATURES, TreeExplainer } from "./tree_explainer.ts";
 export { type ShapInput, type ShapValues, shapValues } from "./shap_values.ts";
 export { type ShapInteractionValues, shapInteractionValues } from "./shap_interaction_values.ts";
 export { type FeatureImportance, globalImportance } from "./global_importance.ts";

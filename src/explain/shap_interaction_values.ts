@@ -2,7 +2,7 @@
  * SHAP interaction values (XGBoost `pred_interactions` semantics).
  */
 import type { TreeEnsemble } from "../gbdt/tree.ts";
-import type { TreeExplainer, TreeExplainerOptions } from "./tree_explainer.ts";
+import type { TreeExplainer } from "./tree_explainer.ts";
 import { maybeExplainer, maybeRows, type ShapInput } from "./shap_values.ts";
 
 /**
@@ -21,14 +21,13 @@ export interface ShapInteractionValues {
 
 /**
  * Exact path-dependent SHAP interaction values. Costs about d/2 times the SHAP values per
- * row (d = distinct features on a path); the first call builds the interaction tables.
+ * row (d = distinct features on a path);.
  */
 export function shapInteractionValues(
   model: TreeEnsemble | TreeExplainer,
   x: ShapInput,
-  options?: TreeExplainerOptions,
 ): ShapInteractionValues {
-  const explainer = maybeExplainer(model, options);
+  const explainer = maybeExplainer(model);
   const { data, nRows } = maybeRows(explainer, x);
   const F = explainer.nFeatures;
   const values = new Float64Array(nRows * F * F);

@@ -3,7 +3,7 @@
  */
 import type { TreeEnsemble } from "../gbdt/tree.ts";
 import type { FeatureMatrix } from "../data/matrix.ts";
-import { TreeExplainer, type TreeExplainerOptions } from "./tree_explainer.ts";
+import { TreeExplainer } from "./tree_explainer.ts";
 
 /**
  * SHAP values of `nRows` rows: `values[i * nFeatures + j]` is feature j's contribution to
@@ -23,11 +23,8 @@ export interface ShapValues {
 export type ShapInput = FeatureMatrix | Float32Array | Float64Array | readonly number[];
 
 /** Turn a model or explainer into an explainer (a model is compiled now, once). */
-export function maybeExplainer(
-  model: TreeEnsemble | TreeExplainer,
-  options?: TreeExplainerOptions,
-): TreeExplainer {
-  return model instanceof TreeExplainer ? model : new TreeExplainer(model, options);
+export function maybeExplainer(model: TreeEnsemble | TreeExplainer): TreeExplainer {
+  return model instanceof TreeExplainer ? model : new TreeExplainer(model);
 }
 
 /** Normalise {@link ShapInput} to a row-major buffer with its row count, checking widths. */
@@ -70,9 +67,8 @@ export function maybeRows(
 export function shapValues(
   model: TreeEnsemble | TreeExplainer,
   x: ShapInput,
-  options?: TreeExplainerOptions,
 ): ShapValues {
-  const explainer = maybeExplainer(model, options);
+  const explainer = maybeExplainer(model);
   const { data, nRows } = maybeRows(explainer, x);
   const F = explainer.nFeatures;
   const values = new Float64Array(nRows * F);

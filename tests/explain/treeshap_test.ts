@@ -54,11 +54,10 @@ function closeArrays(got: ArrayLike<number>, want: ArrayLike<number>, what: stri
   for (let k = 0; k < got.length; k++) close(got[k]!, want[k]!, `${what}[${k}]`, tol);
 }
 
-for (const maxTableBytes of [undefined, 0]) {
-  const mode = maxTableBytes === 0 ? "direct" : "tables";
-  Deno.test(`shapValues() matches XGBoost pred_contribs on all 300 fixture rows (${mode})`, () => {
+{
+  Deno.test("shapValues() matches XGBoost pred_contribs on all 300 fixture rows", () => {
     const { model, exp, m, F } = fixture();
-    const shap = shapValues(model, m, maxTableBytes === undefined ? {} : { maxTableBytes });
+    const shap = shapValues(model, m);
     assert.equal(shap.nRows, 300);
     for (let i = 0; i < 300; i++) {
       const want = exp.shap_contribs[i]!;
@@ -68,11 +67,10 @@ for (const maxTableBytes of [undefined, 0]) {
     }
   });
 
-  Deno.test(`shapInteractionValues() matches XGBoost pred_interactions (${mode})`, () => {
+  Deno.test("shapInteractionValues() matches XGBoost pred_interactions", () => {
     const { model, exp, m, F } = fixture();
     const first25 = { ...m, data: m.data.subarray(0, 25 * F), nRows: 25 };
-    const opts = maxTableBytes === undefined ? {} : { maxTableBytes };
-    const iv = shapInteractionValues(model, first25, opts);
+    const iv = shapInteractionValues(model, first25);
     for (let r = 0; r < 25; r++) {
       const want = exp.shap_interactions_first25[r]!;
       assert.equal(want.length, F + 1);
@@ -104,19 +102,17 @@ Deno.test("TreeExplainer agrees with Algorithm 2 and brute-force Shapley on smal
       pStop: 0.15,
       missing: 0.2,
     });
-    const fast = new TreeExplainer(model), direct = new TreeExplainer(model, { maxTableBytes: 0 });
+    const fast = new TreeExplainer(model);
     const x = randomRows(rand, 10, F, 0.2);
     for (let i = 0; i < 10; i++) {
       const row = x.subarray(i * F, (i + 1) * F);
       const brute = shapBruteForce(model, row);
       const what = `trial ${trial} row ${i}`;
       closeArrays(shapAlg2(model, row), brute, `${what} Algorithm 2`);
-      closeArrays(shapValues(fast, row).values, brute, `${what} tables`);
-      closeArrays(shapValues(direct, row).values, brute, `${what} direct`);
+      closeArrays(shapValues(fast, row).values, brute, `${what} fast`);
       const bruteIv = interactionsBruteForce(model, row);
       closeArrays(interactionsAlg2(model, row), bruteIv, `${what} conditioned Algorithm 2`);
-      closeArrays(shapInteractionValues(fast, row).values, bruteIv, `${what} tables iv`);
-      closeArrays(shapInteractionValues(direct, row).values, bruteIv, `${what} direct iv`);
+      closeArrays(shapInteractionValues(fast, row).values, bruteIv, `${what} fast iv`);
     }
   }
 });
@@ -132,16 +128,13 @@ Deno.test("TreeExplainer is additive and matches Algorithm 2 on deep trees with 
     names: model.featureNames,
   };
   const explainer = new TreeExplainer(model);
-  // A small budget mixes table and direct leaves in one ensemble.
-  const mixed = new TreeExplainer(model, { maxTableBytes: 20_000 });
   const shap = shapValues(explainer, m);
   const check = checkAdditivity(shap.expectedValue, shap, predict(model, m), 1e-9);
   assert.ok(check.ok, `worst row ${check.worstRow}: relative error ${check.relError}`);
-  closeArrays(shapValues(mixed, m).values, shap.values, "mixed vs tables");
   for (let i = 0; i < 5; i++) {
     const row = m.data.subarray(i * F, (i + 1) * F);
     closeArrays(shap.values.subarray(i * F, (i + 1) * F), shapAlg2(model, row), `row ${i}`);
-    const iv = shapInteractionValues(mixed, row).values;
+    const iv = shapInteractionValues(explainer, row).values;
     closeArrays(iv, interactionsAlg2(model, row), `row ${i} interactions`);
     let total = shap.expectedValue;
     for (const v of iv) total += v;
