@@ -113,3 +113,8 @@ export function typeLevel(type: StationType): number {
 export function holidayFactor(hoursFromNewYear: number): number {
   return hoursFromNewYear > -48 && hoursFromNewYear < 24 * 7 ? 0.65 : 1;
 }
+
+/** Cooking, evening traffic and small sources: a bump from late afternoon to midnight. */
+export function evening(hour: number): number {
+  return Math.exp(-(((hour - 19.5) / 2.5) ** 2));
+}

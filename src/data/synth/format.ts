@@ -67,7 +67,7 @@ export function prsaFileName(station: string, tl: Timeline): string {
   return `PRSA_Data_${station}_${tl.firstDay}-${tl.lastDay}.csv`;
 }
 
-/** Rows `from` (inclusive) to `to` (exclusive) as CSV lines, each ending in "\n". */
+/** Rows `from` (inclusive) to `to` (exclusive) as CSV lines, each ending in "\r\n" as in the PRSA files. */
 export function formatRows(
   s: StationSeries,
   tl: Timeline,
@@ -89,7 +89,7 @@ export function formatRows(
         `${pollutant(co![i]!, 0)},${pollutant(o3![i]!, dO3![i]!)},` +
         `${weather(v[Col.TEMP]![i]!)},${weather(v[Col.PRES]![i]!)},` +
         `${weather(v[Col.DEWP]![i]!)},${weather(v[Col.RAIN]![i]!)},` +
-        `${wd < 0 ? "NA" : QUOTED_SECTORS[wd]},${weather(v[Col.WSPM]![i]!)},${quoted}\n`,
+        `${wd < 0 ? "NA" : QUOTED_SECTORS[wd]},${weather(v[Col.WSPM]![i]!)},${quoted}\r\n`,
     );
   }
   return lines.join("");

@@ -14,11 +14,11 @@ const WEATHER = [Col.TEMP, Col.PRES, Col.DEWP, Col.RAIN, Col.WSPM];
 /** Per-analyser extra missingness (CO analysers failed most often in PRSA). */
 const GAP_RATE: Record<number, number> = {
   [Col.PM25]: 1,
-  [Col.PM10]: 0.7,
-  [Col.SO2]: 1,
-  [Col.NO2]: 1.4,
-  [Col.CO]: 2.8,
-  [Col.O3]: 1.6,
+  [Col.PM10]: 0.75,
+  [Col.SO2]: 1.1,
+  [Col.NO2]: 1.5,
+  [Col.CO]: 3,
+  [Col.O3]: 1.7,
 };
 
 function poisson(prng: Prng, mean: number): number {
@@ -109,17 +109,17 @@ export function applyMess(
   // Analyser outages: isolated gaps (most are 1-3 h) and blocks of a day or more.
   for (const c of POLLUTANTS) {
     const rate = GAP_RATE[c] ?? 1;
-    for (let k = poisson(prng, 40 * rate * years); k > 0; k--) {
-      blank(s.values[c]!, intBetween(prng, 0, n - 1), 1 + Math.floor(exponential(prng, 1.6)));
+    for (let k = poisson(prng, 60 * rate * years); k > 0; k--) {
+      blank(s.values[c]!, intBetween(prng, 0, n - 1), 1 + Math.floor(exponential(prng, 0.9)));
     }
-    for (let k = poisson(prng, 1.6 * rate * years); k > 0; k--) {
-      blank(s.values[c]!, intBetween(prng, 0, n - 1), 6 + Math.floor(exponential(prng, 30)));
+    for (let k = poisson(prng, 1.7 * rate * years); k > 0; k--) {
+      blank(s.values[c]!, intBetween(prng, 0, n - 1), 4 + Math.floor(exponential(prng, 16)));
     }
   }
   // Station-wide outages: power or network, all pollutants at once, sometimes for weeks.
-  for (let k = poisson(prng, 0.8 * years); k > 0; k--) {
+  for (let k = poisson(prng, 0.6 * years); k > 0; k--) {
     const from = intBetween(prng, 0, n - 1);
-    const len = 12 + Math.floor(exponential(prng, 40 + 80 * prng.next()));
+    const len = 12 + Math.floor(exponential(prng, 20 + 60 * prng.next()));
     for (const c of POLLUTANTS) blank(s.values[c]!, from, len);
   }
   // Weather station dropouts: all weather columns together, rarely.

@@ -9,7 +9,7 @@
  */
 import type { StationMeta } from "../stations.ts";
 import type { Timeline } from "./calendar.ts";
-import { heating, holidayFactor, traffic, typeLevel } from "./emissions.ts";
+import { evening, heating, holidayFactor, traffic, typeLevel } from "./emissions.ts";
 import { normal, type Prng } from "./prng.ts";
 import { type RegionalWeather, relativeHumidity, sunShape, winterness } from "./weather.ts";
 
@@ -56,7 +56,7 @@ export interface StationSeries {
   decimals: Uint8Array[];
 }
 
-const CLEAN_AIR = 6;
+const CLEAN_AIR = 3;
 
 export function generateRegional(
   tl: Timeline,
@@ -67,6 +67,9 @@ export function generateRegional(
   const n = tl.n;
   const pm = new Float64Array(n);
   let b = 40;
+  // Each synoptic cycle gets its own severity: the same weather can bring a mild spell or a
+  // heavy episode, depending on what upwind regions emitted and how the air mass aged.
+  let episode = 1;
   let ny = 0;
   for (let i = 0; i < n; i++) {
     while (ny < newYears.length - 1 && i - newYears[ny]! > 24 * 8) ny++;
@@ -75,19 +78,23 @@ export function generateRegional(
     const weekend = tl.dow[i]! >= 5;
     const speed = Math.hypot(w.windE[i]!, w.windN[i]!);
     const emis = (0.75 * traffic(h, weekend) * holidayFactor(i - (newYears[ny] ?? -1e9)) +
-      1.6 * heating(tl.month[i]!, tl.day[i]!, h) + 0.9) *
-      (0.85 + 0.15 * win);
+      1.5 * heating(tl.month[i]!, tl.day[i]!, h) + 1.0) *
+      (0.9 + 0.1 * win);
     // Emissions go into the mixed layer: a shallow layer concentrates them.
-    const prod = 0.9 * emis * (500 / w.mixing[i]!) ** 0.35;
+    const prod = 4.2 * episode * emis * (500 / w.mixing[i]!) ** 0.25;
     // Weak southerly flow carries polluted air up from the plain.
     const south = Math.max(0, -w.windN[i]!);
-    const imp = 0.5 * south * (1 + 0.5 * win) * (w.sinceFront[i]! < 12 ? 0 : 1);
+    if (w.sinceFront[i] === 0) episode = Math.exp(0.5 * normal(prng));
+    const imp = 0.9 * episode * south * (1 + 0.5 * win) * (w.sinceFront[i]! < 12 ? 0 : 1);
     const rhx = Math.max(0, w.rh[i]! - 0.4);
-    const secondary = 0.022 * rhx ** 1.3 * b;
-    const vent = 0.006 + 0.0035 * speed * speed + 0.05 * w.front[i]! ** 1.2;
+    // Secondary aerosol grows with humidity but saturates (precursors run out).
+    const secondary = 0.045 * rhx ** 1.3 * b * Math.max(0, 1 - b / 900);
+    // The night-time mountain breeze from the north brings cleaner air down the valleys.
+    const vent = 0.03 + 0.004 * speed * speed + 0.2 * w.front[i]! ** 1.2 +
+      0.04 * Math.max(0, w.windN[i]! - w.front[i]!);
     const wash = 0.1 * w.rain[i]! ** 0.7;
     b += prod + imp + secondary - vent * (b - CLEAN_AIR) - wash * b;
-    b *= Math.exp(0.045 * normal(prng));
+    b *= Math.exp(0.05 * normal(prng));
     if (b < 2) b = 2;
     pm[i] = b;
   }
@@ -134,6 +141,7 @@ export function stationSeries(
   const cosT = Math.cos(turn);
   const sinT = Math.sin(turn);
   let eta = 0;
+  let local = 0;
   let etaCoarse = 0;
   let etaGas = 0;
   let etaO3 = 0;
@@ -179,13 +187,17 @@ export function stationSeries(
     // PM2.5: regional reservoir brought to the surface by the mixed layer, plus local
     // emissions diluted by wind and mixing, times a slowly varying local factor.
     const mixing = w.mixing[j]!;
-    const surface = (700 / mixing) ** 0.16;
+    const surface = (700 / mixing) ** 0.07;
     const heat = heating(tl.month[i]!, tl.day[i]!, h);
-    const localEm = level * (0.8 * traffic(h, weekend) + 1.2 * heat + 0.3);
+    const localEm = level * (0.3 * traffic(h, weekend) + 1.2 * heat + 0.5 * evening(h) + 0.3);
     const dil = (300 / mixing) ** 0.5 / (0.5 + speed);
-    eta = ar(eta, 0.93, 0.2, prng);
-    const pm25 = (reg.pm[j]! * pmScale * surface + 9 * localEm * dil) *
-      Math.exp(eta + 0.04 * normal(prng));
+    // Local emissions accumulate in the street-level box and leak out over a few hours.
+    local = local * Math.exp(-(0.25 + 0.08 * speed + mixing / 4000)) + localEm * dil;
+    eta = ar(eta, 0.93, 0.18, prng);
+    const pm25 = (reg.pm[j]! * pmScale * surface + 3.5 * local) *
+        Math.exp(eta + 0.06 * normal(prng)) +
+      // Instrument noise (beta-attenuation monitors scatter by a few µg/m³ hour to hour).
+      3 * normal(prng);
     v[Col.PM25]![i] = pm25;
 
     // PM10: the fine fraction plus coarse dust, more in dry windy spring and near roads.
@@ -199,9 +211,12 @@ export function stationSeries(
     // Gases share a local instrument-and-source noise.
     etaGas = ar(etaGas, 0.9, 0.3, prng);
     const stag = (reg.pm[j]! / 80) ** 0.6;
-    v[Col.SO2]![i] = (3 + 34 * heat * (0.7 + 0.3 * level) + 4 * Math.max(0, win)) * stag *
+    v[Col.SO2]![i] = (6 + 24 * heat * (0.7 + 0.3 * level) + 3 * Math.max(0, win)) * stag *
       (0.8 + 0.6 * sun) * Math.exp(etaGas + 0.15 * normal(prng));
-    const no2 = (14 * stag + 55 * level * traffic(h, weekend) * dil ** 0.8 + 6) *
+    const no2 = (18 * stag +
+      45 * level * (300 / mixing) ** 0.4 * (0.4 + 0.6 * traffic(h, weekend)) /
+        (0.7 + 0.4 * speed) +
+      8) *
       (1 + 0.2 * Math.max(0, win)) * Math.exp(0.7 * etaGas + 0.12 * normal(prng));
     v[Col.NO2]![i] = no2;
     v[Col.CO]![i] = 100 * Math.round(

@@ -84,8 +84,8 @@ export function generateWeather(tl: Timeline, prng: Prng): RegionalWeather {
   const tempNoise = redNoise(prng, n, 2.6, 60);
   const presNoise = redNoise(prng, n, 3.2, 60);
   const dewNoise = redNoise(prng, n, 3.0, 30);
-  const windNoiseE = redNoise(prng, n, 0.9, 5);
-  const windNoiseN = redNoise(prng, n, 0.9, 5);
+  const windNoiseE = redNoise(prng, n, 0.75, 5);
+  const windNoiseN = redNoise(prng, n, 0.75, 5);
   const gust = redNoise(prng, n, 0.3, 3);
 
   // Front passages: gaps of 2 days plus an exponential tail (mean cycle ~5.5 days).
@@ -101,14 +101,14 @@ export function generateWeather(tl: Timeline, prng: Prng): RegionalWeather {
     if (i === nextFront) {
       since = 0;
       strength = (0.35 + 0.9 * prng.next()) * (0.75 + 0.35 * win);
-      nextFront = i + 40 + Math.floor(exponential(prng, 92 - 20 * win));
+      nextFront = i + 30 + Math.floor(exponential(prng, 62 - 15 * win));
     } else {
       since++;
     }
     const sun = sunShape(h, s);
     // Frontal northerly: ramps up over 3 h, decays over about a day.
     const ramp = Math.min(1, (since + 1) / 3);
-    const front = strength * 6.5 * ramp * Math.exp(-since / 20) * (1 + gust[i]!);
+    const front = strength * 6.5 * ramp * Math.exp(-since / 20) * Math.max(0.2, 1 + gust[i]!);
     // Stagnation between fronts lets moisture and warmth build up.
     const build = 1 - Math.exp(-since / 60);
 
@@ -145,14 +145,15 @@ export function generateWeather(tl: Timeline, prng: Prng): RegionalWeather {
 
     // Mountain-valley breeze: from the north-east at night, from the south-west by day.
     const valley = 1.1 + 0.5 * Math.max(0, -win);
-    const bE = sun > 0.2 ? -0.6 * valley : 0.7 * valley * 0.8;
-    const bN = sun > 0.2 ? -0.85 * valley : 0.7 * valley;
-    // The frontal wind comes from between north-west and north.
-    const fE = -0.3 * front;
+    const day = sun > 0.15;
+    const bE = day ? -0.5 * valley * (0.4 + sun) : 1.05 * valley;
+    const bN = day ? -0.8 * valley * (0.4 + sun) : 0.8 * valley;
+    // The frontal wind comes from the north, a little west of it.
+    const fE = -0.15 * front;
     const fN = 0.95 * front;
     const mix = 1 + 0.5 * sun;
-    w.windE[i] = (bE * (0.4 + sun) + fE + windNoiseE[i]! * mix) * (1 + 0.15 * Math.max(0, win));
-    w.windN[i] = bN * (0.4 + sun) + fN + windNoiseN[i]! * mix;
+    w.windE[i] = (bE + fE + windNoiseE[i]! * mix) * (1 + 0.15 * Math.max(0, win));
+    w.windN[i] = bN + fN + windNoiseN[i]! * mix;
     w.front[i] = front;
     w.sinceFront[i] = since;
     w.temp[i] = temp;

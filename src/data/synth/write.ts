@@ -68,7 +68,7 @@ export async function generateSynth(options: SynthOptions): Promise<SynthResult>
     const tmp = `${path}.partial`;
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
-      await writeAll(file, enc.encode(PRSA_HEADER + "\n"));
+      await writeAll(file, enc.encode(PRSA_HEADER + "\r\n"));
       for (let i = 0; i < tl.n; i += CHUNK_ROWS) {
         const text = formatRows(series, tl, meta.station, i, Math.min(tl.n, i + CHUNK_ROWS));
         await writeAll(file, enc.encode(text));
