@@ -23,6 +23,7 @@ export {
   wassersteinNormalizedSorted,
   wassersteinSorted,
 } from "./wasserstein.ts";
+export { radixSortFloat32, sortedNonMissing } from "./sort.ts";
 export { psi, type PsiOptions, type PsiResult, psiSorted } from "./psi.ts";
 export {
   type CategoryCounts,

@@ -12,6 +12,7 @@
  */
 
 import { ks2sampSorted, type KsResult } from "./ks.ts";
+import { sortedNonMissing } from "./sort.ts";
 import { populationStd, wassersteinSorted } from "./wasserstein.ts";
 import { type PsiOptions, psiSorted } from "./psi.ts";
 import {
@@ -400,18 +401,7 @@ function categoricalTest(
   return { ...base, statistic: d, distance: d, drifted: d >= threshold };
 }
 
-/** Sorted copy of the non-NaN values, as Float64Array. */
-export function sortedNonMissing(col: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(col.length);
-  let n = 0;
-  for (let i = 0; i < col.length; i++) {
-    const v = col[i]!;
-    if (v === v) out[n++] = v;
-  }
-  return out.subarray(0, n).sort();
-}
-
-function countDistinctUpTo(a: Float64Array, b: Float64Array, cap: number): number {
+function countDistinctUpTo(a: ArrayLike<number>, b: ArrayLike<number>, cap: number): number {
   let i = 0;
   let j = 0;
   let n = 0;
@@ -424,7 +414,7 @@ function countDistinctUpTo(a: Float64Array, b: Float64Array, cap: number): numbe
   return n;
 }
 
-function numericCategoryCounts(a: Float64Array, b: Float64Array): CategoryCounts {
+function numericCategoryCounts(a: ArrayLike<number>, b: ArrayLike<number>): CategoryCounts {
   const categories: string[] = [];
   const referenceCounts: number[] = [];
   const currentCounts: number[] = [];
