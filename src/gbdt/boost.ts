@@ -7,13 +7,19 @@ import type { FeatureMatrix } from "../data/matrix.ts";
 import type { Tree, TreeEnsemble } from "./tree.ts";
 import { leafIndex } from "./predict.ts";
 import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
+import { FEATURE_STRIDE } from "./histogram.ts";
 import {
   C_ACTIVE,
   C_NACTIVE,
   controlLength,
-  FEATURE_STRIDE,
-  HistogramBuilder,
-} from "./histogram.ts";
+  F_GAMMA,
+  F_LAMBDA,
+  F_MCW,
+  type NodeArrays,
+  NodeJobs,
+  PARAMS_LENGTH,
+} from "./node_jobs.ts";
+import { SPLIT_RECORD } from "./split.ts";
 import { growTree, type GrowWorkspace, slotsNeeded } from "./grow.ts";
 import { baseScore, gradients } from "./objective.ts";
 import { type GbdtParams, resolveParams } from "./params.ts";
@@ -71,7 +77,7 @@ export async function train(
   const bins = alloc(Uint8Array, nRows * nCols, shared);
   binMatrix(X, cuts, bins);
   const nSlots = slotsNeeded(p);
-  const arrays = {
+  const arrays: NodeArrays = {
     bins,
     nRows,
     nCols,
@@ -80,15 +86,23 @@ export async function train(
     hess: alloc(Float32Array, nRows, shared),
     hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
     control: alloc(Int32Array, controlLength(nCols), shared),
+    params: alloc(Float64Array, PARAMS_LENGTH, shared),
+    splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
+    nBins: alloc(Int32Array, nCols, shared),
   };
-  const builder = new HistogramBuilder(arrays, threads);
+  arrays.nBins.set(cuts.cuts.map((c) => c.length + 1));
+  arrays.params[F_LAMBDA] = p.lambda;
+  arrays.params[F_MCW] = p.minChildWeight;
+  arrays.params[F_GAMMA] = p.gamma;
+  const jobs = new NodeJobs(arrays, threads);
   const ws: GrowWorkspace = {
-    builder,
+    jobs,
     cuts,
-    nBins: Int32Array.from(cuts.cuts, (c) => c.length + 1),
+    nBins: arrays.nBins,
     tmpRows: new Uint32Array(nRows),
     tmpGrad: new Float32Array(nRows),
     tmpHess: new Float32Array(nRows),
+    constantHessian: p.objective === "squared_error",
     nSlots,
   };
   const rng = new Pcg32(p.seed);
@@ -102,7 +116,7 @@ export async function train(
   const curve: TrainResult["curve"] = [];
   let best = Infinity, bestIteration = 0;
 
-  await builder.start();
+  await jobs.start();
   try {
     for (let it = 0; it < p.nEstimators; it++) {
       gradients(p, y, pred, gAll, hAll);
@@ -161,7 +175,7 @@ export async function train(
       }
     }
   } finally {
-    builder.close();
+    jobs.close();
   }
   const kept = valid ? trees.slice(0, bestIteration + 1) : trees;
   const model: TreeEnsemble = { baseScore: base, trees: kept, featureNames: [...X.names] };

@@ -12,15 +12,8 @@
 import type { Tree } from "./tree.ts";
 import type { BinCuts } from "./binning.ts";
 import { MISSING_BIN, thresholdOf } from "./binning.ts";
-import {
-  C_ACTIVE,
-  C_NACTIVE,
-  FEATURE_STRIDE,
-  type HistogramArrays,
-  type HistogramBuilder,
-  subtractHistograms,
-} from "./histogram.ts";
-import { emptySplit, findBestSplit, leafWeight, type Split, type SplitRules } from "./split.ts";
+import { C_ACTIVE, C_NACTIVE, type NodeArrays, type NodeJobs } from "./node_jobs.ts";
+import { leafWeight, pickSplit, type Split, SPLIT_RECORD, type SplitRules } from "./split.ts";
 
 export interface GrowRules extends SplitRules {
   maxDepth: number;
@@ -30,7 +23,7 @@ export interface GrowRules extends SplitRules {
 
 /** Reusable buffers of one training run. */
 export interface GrowWorkspace {
-  builder: HistogramBuilder;
+  jobs: NodeJobs;
   cuts: BinCuts;
   /** Value bins per feature. */
   nBins: Int32Array;
@@ -38,6 +31,8 @@ export interface GrowWorkspace {
   tmpRows: Uint32Array;
   tmpGrad: Float32Array;
   tmpHess: Float32Array;
+  /** True when every hessian is 1 (squared error): partitions then leave `hess` alone. */
+  constantHessian: boolean;
   /** Histogram slots available (the hist array's capacity). */
   nSlots: number;
 }
@@ -78,11 +73,11 @@ export function growTree(
   H: number,
   rules: GrowRules,
 ): GrownTree {
-  const a = ws.builder.arrays;
+  const a = ws.jobs.arrays;
   const c = a.control;
   const nActive = c[C_NACTIVE]!;
   const features = c.subarray(C_ACTIVE, C_ACTIVE + nActive);
-  const slotSize = a.nCols * FEATURE_STRIDE;
+  const secondRecords = a.nCols * SPLIT_RECORD;
 
   const feature: number[] = [], threshold: number[] = [], left: number[] = [], right: number[] = [];
   const defaultLeft: number[] = [], value: number[] = [], cover: number[] = [], gain: number[] = [];
@@ -109,31 +104,25 @@ export function growTree(
     depth < maxDepth && count >= 2 && h >= 2 * rules.minChildWeight;
 
   const open: OpenNode[] = [];
-  const evaluate = (id: number, start: number, end: number, depth: number, slot: number) => {
-    const split = findBestSplit(
-      a.hist,
-      slot * slotSize,
-      features,
-      nActive,
-      ws.nBins,
-      gradOf(id),
-      cover[id]!,
-      rules,
-      emptySplit(),
-    );
+  // After a job: record the best split of a node evaluated in it (records at `base`).
+  const evaluate = (
+    id: number,
+    start: number,
+    end: number,
+    depth: number,
+    slot: number,
+    base: number,
+  ) => {
+    const split = pickSplit(a.splits, base, features, nActive);
     if (split.feature < 0) freeSlots.push(slot);
     else open.push({ id, start, end, depth, slot, split });
   };
-  // Node gradient sums, kept beside cover (= hessian sums).
-  const grads: number[] = [];
-  const gradOf = (id: number) => grads[id]!;
 
   const root = addNode(G, H, 0, n);
-  grads.push(G);
   if (canSplit(0, H, n)) {
     const slot = freeSlots.pop()!;
-    ws.builder.build(0, n, slot);
-    evaluate(root, 0, n, 0, slot);
+    ws.jobs.run(0, n, slot, -1, 1, G, H, 0, 0);
+    evaluate(root, 0, n, 0, slot, 0);
   }
   let leaves = 1;
   while (open.length > 0) {
@@ -159,9 +148,7 @@ export function growTree(
     leafStart[id] = -1;
     leafEnd[id] = -1;
     const l = addNode(s.gradLeft, s.hessLeft, node.start, mid);
-    grads.push(s.gradLeft);
     const r = addNode(s.gradRight, s.hessRight, mid, node.end);
-    grads.push(s.gradRight);
     left[id] = l;
     right[id] = r;
     leaves++;
@@ -173,17 +160,31 @@ export function growTree(
       freeSlots.push(node.slot);
       continue;
     }
-    // Build the smaller child; the larger one takes the parent's slot by subtraction.
+    // Build the smaller child; the larger one takes the parent's slot by subtraction (only
+    // needed when the larger child may be split).
     const slot = freeSlots.pop()!;
     const smallIsLeft = nl <= nr;
-    if (smallIsLeft) ws.builder.build(node.start, mid, slot);
-    else ws.builder.build(mid, node.end, slot);
-    subtractHistograms(a, node.slot, slot);
+    const [sStart, sEnd, sG, sH, lG, lH] = smallIsLeft
+      ? [node.start, mid, s.gradLeft, s.hessLeft, s.gradRight, s.hessRight]
+      : [mid, node.end, s.gradRight, s.hessRight, s.gradLeft, s.hessLeft];
+    const evalSmall = smallIsLeft ? splitL : splitR, evalLarge = smallIsLeft ? splitR : splitL;
+    ws.jobs.run(
+      sStart,
+      sEnd,
+      slot,
+      evalLarge ? node.slot : -1,
+      (evalSmall ? 1 : 0) | (evalLarge ? 2 : 0),
+      sG,
+      sH,
+      lG,
+      lH,
+    );
     const slotL = smallIsLeft ? slot : node.slot, slotR = smallIsLeft ? node.slot : slot;
+    const baseL = smallIsLeft ? 0 : secondRecords, baseR = smallIsLeft ? secondRecords : 0;
     // Depth-first: push right then left so the left subtree is expanded first.
-    if (splitR) evaluate(r, mid, node.end, depth, slotR);
+    if (splitR) evaluate(r, mid, node.end, depth, slotR, baseR);
     else freeSlots.push(slotR);
-    if (splitL) evaluate(l, node.start, mid, depth, slotL);
+    if (splitL) evaluate(l, node.start, mid, depth, slotL, baseL);
     else freeSlots.push(slotL);
   }
   for (const o of open) freeSlots.push(o.slot);
@@ -207,7 +208,7 @@ export function growTree(
 
 /** Stable in-place partition of rows [start, end) (and their gradients); returns the middle. */
 function partition(
-  a: HistogramArrays,
+  a: NodeArrays,
   ws: GrowWorkspace,
   start: number,
   end: number,
@@ -220,23 +221,37 @@ function partition(
   const col = f * a.nRows;
   const missingLeft = defaultLeft ? 1 : 0;
   let l = start, r = 0;
-  for (let i = start; i < end; i++) {
-    const row = rows[i]!;
-    const b = bins[col + row]!;
-    if (b === MISSING_BIN ? missingLeft : b <= bin) {
+  // Branch-free: every row is written to both sides and only one cursor moves, which beats
+  // a mispredicted branch per row. A constant hessian (all ones) need not move at all.
+  if (ws.constantHessian) {
+    for (let i = start; i < end; i++) {
+      const row = rows[i]!, g = grad[i]!;
+      const b = bins[col + row]!;
+      const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
       rows[l] = row;
-      grad[l] = grad[i]!;
-      hess[l] = hess[i]!;
-      l++;
-    } else {
+      grad[l] = g;
       tmpRows[r] = row;
-      tmpGrad[r] = grad[i]!;
-      tmpHess[r] = hess[i]!;
-      r++;
+      tmpGrad[r] = g;
+      l += goLeft;
+      r += 1 - goLeft;
     }
+  } else {
+    for (let i = start; i < end; i++) {
+      const row = rows[i]!, g = grad[i]!, h = hess[i]!;
+      const b = bins[col + row]!;
+      const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
+      rows[l] = row;
+      grad[l] = g;
+      hess[l] = h;
+      tmpRows[r] = row;
+      tmpGrad[r] = g;
+      tmpHess[r] = h;
+      l += goLeft;
+      r += 1 - goLeft;
+    }
+    hess.set(tmpHess.subarray(0, r), l);
   }
   rows.set(tmpRows.subarray(0, r), l);
   grad.set(tmpGrad.subarray(0, r), l);
-  hess.set(tmpHess.subarray(0, r), l);
   return l;
 }

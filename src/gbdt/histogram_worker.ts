@@ -1,20 +1,21 @@
 /**
  * A histogram worker: receives the shared arrays once, then waits on the control block for
- * jobs and builds its share of features (see histogram.ts). Blocking waits keep the
+ * node jobs and does its share of the features (see node_jobs.ts). Blocking waits keep the
  * round trip in microseconds, where a postMessage per node would cost far more.
  */
 import {
-  buildShare,
+  C_CLAIM,
   C_CMD,
   C_DONE,
   C_SEQ,
   CMD_QUIT,
-  type HistogramArrays,
+  type NodeArrays,
+  runShare,
   SPIN_POLLS,
-} from "./histogram.ts";
+} from "./node_jobs.ts";
 
 interface Init {
-  arrays: HistogramArrays;
+  arrays: NodeArrays;
   index: number;
 }
 
@@ -38,9 +39,12 @@ scope.onmessage = (e: MessageEvent<Init>) => {
     }
     seq = Atomics.load(c, C_SEQ);
     if (c[C_CMD] === CMD_QUIT) break;
-    buildShare(arrays, index);
-    Atomics.add(c, C_DONE, 1);
-    Atomics.notify(c, C_DONE);
+    // The calling thread may have done this share already (if this worker woke late), or
+    // even moved on to later jobs: then the claim fails and the worker waits for the next.
+    if (Atomics.compareExchange(c, C_CLAIM + index, seq - 1, seq) !== seq - 1) continue;
+    runShare(arrays, index);
+    Atomics.store(c, C_DONE + index, seq);
+    Atomics.notify(c, C_DONE + index);
   }
   scope.close();
 };

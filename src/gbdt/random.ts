@@ -51,7 +51,17 @@ export class Pcg32 {
   /** Next uniform 32-bit unsigned integer. */
   nextU32(): number {
     const hi = this.#hi, lo = this.#lo;
-    this.#step();
+    // The step, inlined (this runs once per row per tree): state = state * M + inc.
+    const a0 = lo & 0xffff, a1 = lo >>> 16;
+    const p00 = a0 * 0x7f2d, p01 = a0 * 0x4c95, p10 = a1 * 0x7f2d, p11 = a1 * 0x4c95;
+    const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+    const nLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+    const carry = Math.floor(mid / 65536) + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) +
+      p11;
+    const nHi = (carry + Math.imul(lo, 0x5851f42d) + Math.imul(hi, 0x4c957f2d)) >>> 0;
+    const l = nLo + this.#incLo;
+    this.#lo = l >>> 0;
+    this.#hi = (nHi + this.#incHi + (l > 0xffffffff ? 1 : 0)) >>> 0;
     // xorshifted = ((state >> 18) ^ state) >> 27, as 32 bits; rot = state >> 59.
     const xHi = (hi ^ (hi >>> 18)) >>> 0;
     const xLo = (lo ^ ((lo >>> 18) | (hi << 14))) >>> 0;
