@@ -81,13 +81,12 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
   if (flags.data) sets.push(`pipeline.data_dir=${flags.data}`);
   if (flags.model) sets.push(`pipeline.model_path=${flags.model}`);
   if (flags.current) sets.push(`pipeline.current_dir=${flags.current}`);
-  // --data without --source on a synth config: the user means their own files.
-  if (flags.data && !flags.source && !/^\s*source:/m.test(yamlText ?? "")) {
-    console.error("--data needs --source (prsa, cpcb or long) to say how to read the files");
-    return 2;
-  }
   try {
     const params = resolveParams(STAGES, yamlText, sets, paramsFile);
+    if (flags.data && params.pipeline.source === "synth") {
+      console.error("--data needs --source (prsa, cpcb or long) to say how to read the files");
+      return 2;
+    }
     const t0 = performance.now();
     const { record } = await runPipeline(STAGES, {
       root,

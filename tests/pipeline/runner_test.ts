@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { resolveParams } from "../../src/pipeline/config.ts";
+import { runPipeline } from "../../src/pipeline/runner.ts";
+import { acquireRunLock, RunLockedError } from "../../src/pipeline/run_lock.ts";
+import { readRuns } from "../../src/pipeline/runs.ts";
+import { log, toyStages } from "./_toy.ts";
+
+async function run(root: string, sets: string[] = [], extra: Record<string, unknown> = {}) {
+  const stages = toyStages();
+  const lines: string[] = [];
+  const r = await runPipeline(stages, {
+    root,
+    params: resolveParams(stages, null, sets),
+    log: (l) => lines.push(l),
+    ...extra,
+  });
+  return {
+    ...r,
+    lines,
+    ran: r.record.stages.filter((s) => s.status === "ran").map((s) => s.name).sort(),
+  };
+}
+
+const read = (root: string, f: string) => Deno.readTextFile(`${root}/${f}`);
+
+Deno.test("runPipeline() runs every stage once, then skips them all and says why", async () => {
+  const root = await Deno.makeTempDir();
+  const first = await run(root);
+  assert.deepEqual(first.ran, ["a", "b", "c"]);
+  assert.equal(await read(root, "out/b.txt"), "HELLO");
+  const second = await run(root);
+  assert.deepEqual(second.ran, []);
+  assert.ok(
+    second.lines.some((l) => l.includes("[b] skipped: unchanged")),
+    second.lines.join("\n"),
+  );
+  const runs = await readRuns(root);
+  assert.equal(runs.length, 1, "a run that did nothing is not recorded as a run of stages");
+  assert.equal(runs[0]!.status, "succeeded");
+});
+
+Deno.test("runPipeline() re-runs a stage whose parameter changed, and what depends on it", async () => {
+  const root = await Deno.makeTempDir();
+  await run(root);
+  const r = await run(root, ["a.text=bye"]);
+  assert.deepEqual(r.ran, ["a", "b"]);
+  assert.equal(r.plan.find((p) => p.stage === "a")!.reason, "parameter changed: text");
+  assert.equal(await read(root, "out/b.txt"), "BYE");
+});
+
+Deno.test("runPipeline() re-runs a stage whose output was edited by hand", async () => {
+  const root = await Deno.makeTempDir();
+  await run(root);
+  await Deno.writeTextFile(`${root}/out/b.txt`, "tampered");
+  const r = await run(root);
+  assert.deepEqual(r.ran, ["b"]);
+  assert.match(r.plan.find((p) => p.stage === "b")!.reason, /output changed/);
+  assert.equal(await read(root, "out/b.txt"), "HELLO");
+});
+
+Deno.test("runPipeline() honours --only, --from, --force and --dry-run", async () => {
+  const root = await Deno.makeTempDir();
+  const dry = await run(root, [], { dryRun: true });
+  assert.deepEqual(dry.plan.map((p) => p.action), ["run", "run", "run"]);
+  await assert.rejects(Deno.stat(`${root}/out/a.txt`), "a dry run writes nothing");
+  await run(root);
+  assert.deepEqual((await run(root, [], { only: ["c"], force: true })).ran, ["c"]);
+  assert.deepEqual((await run(root, [], { from: "b" })).ran, ["b"]);
+  assert.deepEqual((await run(root, [], { force: true })).ran, ["a", "b", "c"]);
+  await assert.rejects(run(root, [], { only: ["nope"] }), /Unknown stage "nope"/);
+});
+
+Deno.test("runPipeline() leaves outputs and the lock file as they were when a stage fails", async () => {
+  const root = await Deno.makeTempDir();
+  await run(root);
+  const lockBefore = await read(root, "aqlab.lock");
+  await assert.rejects(run(root, ["a.text=new", "b.fail=true"]), /stage b failed on purpose/);
+  assert.equal(await read(root, "out/a.txt"), "hello", "a's new output was not committed");
+  assert.equal(await read(root, "out/b.txt"), "HELLO");
+  assert.equal(await read(root, "aqlab.lock"), lockBefore);
+  const runs = await readRuns(root);
+  assert.equal(runs.at(-1)!.status, "failed");
+  assert.match(String(runs.at(-1)!.error), /stage b failed/);
+});
+
+Deno.test("runPipeline() runs independent stages at the same time", async () => {
+  const root = await Deno.makeTempDir();
+  log.length = 0;
+  await run(root, ["a.stall_ms=300", "c.wait_ms=300"], { concurrency: 2 });
+  const a = log.find((l) => l.stage === "a")!, c = log.find((l) => l.stage === "c")!;
+  assert.ok(a.start < c.end && c.start < a.end, "the two stages' running intervals overlap");
+});
+
+Deno.test("a second run refuses while another holds the run lock", async () => {
+  const root = await Deno.makeTempDir();
+  const lock = await acquireRunLock(`${root}/.aqlab/run.lock`);
+  try {
+    await assert.rejects(
+      run(root),
+      (e) => e instanceof RunLockedError && /another pipeline run/.test(e.message),
+    );
+  } finally {
+    await lock.release();
+  }
+  assert.deepEqual((await run(root)).ran, ["a", "b", "c"]);
+});
+
+Deno.test("a killed run leaves outputs and lock untouched, and the next run takes over its stale lock", async () => {
+  const root = await Deno.makeTempDir();
+  await run(root);
+  const lockBefore = await read(root, "aqlab.lock");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./_toy_main.ts", import.meta.url).pathname,
+      root,
+      "--set",
+      "a.stall_ms=60000",
+      "--set",
+      "a.text=half",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 200; i++) {
+    try {
+      await Deno.stat(`${root}/started.marker`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  assert.equal(await read(root, "out/a.txt"), "hello");
+  assert.equal(await read(root, "aqlab.lock"), lockBefore);
+  await Deno.stat(`${root}/.aqlab/run.lock`); // the dead run's lock is still there
+  const r = await run(root, ["a.text=after"]);
+  assert.deepEqual(r.ran, ["a", "b"]);
+  assert.equal(await read(root, "out/b.txt"), "AFTER");
+});
+
+Deno.test("resolveParams() names the file and key of a wrong parameter", () => {
+  const stages = toyStages();
+  assert.throws(
+    () => resolveParams(stages, "a:\n  txet: 1\n", []),
+    /params.yaml: unknown parameter "a.txet" \(known: a.text/,
+  );
+  assert.throws(
+    () => resolveParams(stages, "a:\n  stall_ms: fast\n", []),
+    /params.yaml: a.stall_ms must be a number: got "fast"/,
+  );
+  assert.throws(() => resolveParams(stages, "zz:\n  x: 1\n", []), /unknown section "zz"/);
+  assert.throws(
+    () => resolveParams(stages, null, ["a.stall_ms=1.5"]),
+    /--set a.stall_ms must be an integer: got 1.5/,
+  );
+  assert.throws(() => resolveParams(stages, null, ["a.fail=yes"]), /must be true or false/);
+  assert.throws(() => resolveParams(stages, null, ["nodot"]), /expected stage.param=value/);
+  assert.throws(() => resolveParams(stages, "a: [", []), /Cannot parse params.yaml/);
+  const p = resolveParams(stages, "a:\n  text: yaml\n", ["a.text=cli"]);
+  assert.equal(p.a!.text, "cli", "--set wins over the file");
+});
