@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { all, ident, lit, openDuck } from "../../src/data/duck.ts";
+import { all, ident, openDuck } from "../../src/data/duck.ts";
 import { featureQuery } from "../../src/features/build.ts";
 import { FEATURE_NAMES, TARGET } from "../../src/features/schema.ts";
 import { calendar, deriveRow, windVector } from "../../src/features/derive.ts";
