@@ -52,14 +52,40 @@ const QUOTED_SECTORS = WIND_SECTORS.map((s) => `"${s}"`);
 
 const SCALE = [1, 10, 100, 1000, 10000];
 
+// Number-to-text conversion dominates writing: integers and one-decimal values in the usual
+// ranges come from lookup tables built once (same text as String(), so no format drift).
+const INTS = Array.from({ length: 10_001 }, (_, k) => String(k));
+const TENTHS_MIN = -600;
+const TENTHS = Array.from({ length: 11_200 - TENTHS_MIN }, (_, k) => String((k + TENTHS_MIN) / 10));
+
 function pollutant(x: number, decimals: number): string {
   if (Number.isNaN(x)) return "NA";
+  if (decimals === 0) {
+    const k = Math.round(x);
+    return INTS[k] ?? String(k);
+  }
   const k = SCALE[decimals] ?? 1;
   return String(Math.round(x * k) / k);
 }
 
 function weather(x: number): string {
-  return Number.isNaN(x) ? "NA" : String(Math.round(x * 10) / 10);
+  if (Number.isNaN(x)) return "NA";
+  const k = Math.round(x * 10);
+  return TENTHS[k - TENTHS_MIN] ?? String(k / 10);
+}
+
+// "No,year,month,day,hour," is the same for every station: build it once per timeline.
+const prefixes = new WeakMap<Timeline, string[]>();
+function rowPrefixes(tl: Timeline): string[] {
+  let p = prefixes.get(tl);
+  if (!p) {
+    p = Array.from(
+      { length: tl.n },
+      (_, i) => `${i + 1},${tl.year[i]},${tl.month[i]},${tl.day[i]},${tl.hour[i]},`,
+    );
+    prefixes.set(tl, p);
+  }
+  return p;
 }
 
 /** The PRSA file name of a station's file over the timeline. */
@@ -79,11 +105,12 @@ export function formatRows(
   const [pm25, pm10, so2, no2, co, o3] = [0, 1, 2, 3, 4, 5].map((c) => v[c]!) as Float64Array[];
   const [dPm25, dPm10, dSo2, dNo2, , dO3] = s.decimals as Uint8Array[];
   const quoted = `"${station}"`;
+  const prefix = rowPrefixes(tl);
   const lines: string[] = [];
   for (let i = from; i < to; i++) {
     const wd = s.wd[i]!;
     lines.push(
-      `${i + 1},${tl.year[i]},${tl.month[i]},${tl.day[i]},${tl.hour[i]},` +
+      prefix[i]! +
         `${pollutant(pm25![i]!, dPm25![i]!)},${pollutant(pm10![i]!, dPm10![i]!)},` +
         `${pollutant(so2![i]!, dSo2![i]!)},${pollutant(no2![i]!, dNo2![i]!)},` +
         `${pollutant(co![i]!, 0)},${pollutant(o3![i]!, dO3![i]!)},` +
