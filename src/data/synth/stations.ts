@@ -104,9 +104,10 @@ export function synthStations(count: number, seed: number): StationMeta[] {
     }
     used.add(name);
     const type = typeOf(prng.next());
-    // Urban sites sit within ~15 km of the centre, the others farther out; large networks
-    // spread over the plain south-east of the mountains, as the North China network does.
-    const spread = count > 40 ? 2.5 : 1;
+    // Urban sites sit within ~15 km of the centre, the others farther out; stations past the
+    // first 40 spread over the wider plain, as a regional network does (by index, not by
+    // count, so station k stays put whatever the network size).
+    const spread = k < 40 ? 1 : 2.5;
     const r = (type === "urban" ? 0.12 : type === "suburban" ? 0.3 : 0.45) * spread *
       Math.sqrt(prng.next());
     const a = 2 * Math.PI * prng.next();
