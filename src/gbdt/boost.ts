@@ -10,6 +10,7 @@ import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
 import { FEATURE_STRIDE } from "./histogram.ts";
 import {
   C_ACTIVE,
+  C_CONST_HESS,
   C_NACTIVE,
   controlLength,
   F_GAMMA,
@@ -89,7 +90,12 @@ export async function train(
     params: alloc(Float64Array, PARAMS_LENGTH, shared),
     splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
     nBins: alloc(Int32Array, nCols, shared),
+    tmpRows: alloc(Uint32Array, nRows, shared),
+    tmpGrad: alloc(Float32Array, nRows, shared),
+    tmpHess: alloc(Float32Array, nRows, shared),
   };
+  // Squared error: every hessian is 1, so partitions need not move them.
+  arrays.control[C_CONST_HESS] = p.objective === "squared_error" ? 1 : 0;
   arrays.nBins.set(cuts.cuts.map((c) => c.length + 1));
   arrays.params[F_LAMBDA] = p.lambda;
   arrays.params[F_MCW] = p.minChildWeight;
@@ -99,10 +105,6 @@ export async function train(
     jobs,
     cuts,
     nBins: arrays.nBins,
-    tmpRows: new Uint32Array(nRows),
-    tmpGrad: new Float32Array(nRows),
-    tmpHess: new Float32Array(nRows),
-    constantHessian: p.objective === "squared_error",
     nSlots,
   };
   const rng = new Pcg32(p.seed);

@@ -11,8 +11,8 @@
  */
 import type { Tree } from "./tree.ts";
 import type { BinCuts } from "./binning.ts";
-import { MISSING_BIN, thresholdOf } from "./binning.ts";
-import { C_ACTIVE, C_NACTIVE, type NodeArrays, type NodeJobs } from "./node_jobs.ts";
+import { thresholdOf } from "./binning.ts";
+import { C_ACTIVE, C_NACTIVE, type NodeJobs } from "./node_jobs.ts";
 import { leafWeight, pickSplit, type Split, SPLIT_RECORD, type SplitRules } from "./split.ts";
 
 export interface GrowRules extends SplitRules {
@@ -27,12 +27,6 @@ export interface GrowWorkspace {
   cuts: BinCuts;
   /** Value bins per feature. */
   nBins: Int32Array;
-  /** Scratch for the right-hand rows during a partition. */
-  tmpRows: Uint32Array;
-  tmpGrad: Float32Array;
-  tmpHess: Float32Array;
-  /** True when every hessian is 1 (squared error): partitions then leave `hess` alone. */
-  constantHessian: boolean;
   /** Histogram slots available (the hist array's capacity). */
   nSlots: number;
 }
@@ -137,7 +131,7 @@ export function growTree(
     const node = open[pick]!;
     open.splice(pick, 1);
     const s = node.split;
-    const mid = partition(a, ws, node.start, node.end, s.feature, s.bin, s.defaultLeft);
+    const mid = ws.jobs.partition(node.start, node.end, s.feature, s.bin, s.defaultLeft);
     const id = node.id;
     feature[id] = s.feature;
     threshold[id] = thresholdOf(ws.cuts, s.feature, s.bin);
@@ -204,54 +198,4 @@ export function growTree(
     leafStart: Int32Array.from(leafStart),
     leafEnd: Int32Array.from(leafEnd),
   };
-}
-
-/** Stable in-place partition of rows [start, end) (and their gradients); returns the middle. */
-function partition(
-  a: NodeArrays,
-  ws: GrowWorkspace,
-  start: number,
-  end: number,
-  f: number,
-  bin: number,
-  defaultLeft: boolean,
-): number {
-  const { bins, rows, grad, hess } = a;
-  const { tmpRows, tmpGrad, tmpHess } = ws;
-  const col = f * a.nRows;
-  const missingLeft = defaultLeft ? 1 : 0;
-  let l = start, r = 0;
-  // Branch-free: every row is written to both sides and only one cursor moves, which beats
-  // a mispredicted branch per row. A constant hessian (all ones) need not move at all.
-  if (ws.constantHessian) {
-    for (let i = start; i < end; i++) {
-      const row = rows[i]!, g = grad[i]!;
-      const b = bins[col + row]!;
-      const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
-      rows[l] = row;
-      grad[l] = g;
-      tmpRows[r] = row;
-      tmpGrad[r] = g;
-      l += goLeft;
-      r += 1 - goLeft;
-    }
-  } else {
-    for (let i = start; i < end; i++) {
-      const row = rows[i]!, g = grad[i]!, h = hess[i]!;
-      const b = bins[col + row]!;
-      const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
-      rows[l] = row;
-      grad[l] = g;
-      hess[l] = h;
-      tmpRows[r] = row;
-      tmpGrad[r] = g;
-      tmpHess[r] = h;
-      l += goLeft;
-      r += 1 - goLeft;
-    }
-    hess.set(tmpHess.subarray(0, r), l);
-  }
-  rows.set(tmpRows.subarray(0, r), l);
-  grad.set(tmpGrad.subarray(0, r), l);
-  return l;
 }

@@ -35,8 +35,8 @@ Deno.test("training predictions equal predict() on the raw matrix (binning agree
 });
 
 Deno.test("deterministic: same seed gives the same model bytes, threads 1 and 2 alike", async () => {
-  const tr = synthetic(20000, 8, known, 4);
-  for (let i = 0; i < 20000; i += 7) tr.X.data[i * 8 + 2] = NaN;
+  const tr = synthetic(40000, 8, known, 4);
+  for (let i = 0; i < 40000; i += 7) tr.X.data[i * 8 + 2] = NaN;
   const p = { ...params, nEstimators: 15, maxDepth: 7 };
   const a = JSON.stringify(modelToJSON((await train(tr.X, tr.y, p, { threads: 1 })).model));
   const b = JSON.stringify(modelToJSON((await train(tr.X, tr.y, p, { threads: 1 })).model));
