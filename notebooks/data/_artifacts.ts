@@ -1,0 +1,165 @@
+/**
+ * Helpers for the site's data loaders: each loader is thin, reads pipeline artifacts from
+ * the repository and writes one file to stdout. An artifact that does not exist yet is
+ * reported in the output's `missing` list, so the page can say which stage produces it
+ * instead of failing the build.
+ */
+import { all, lit, openDuck, writeParquet } from "../../src/data/duck.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { tableFromArrays, tableToIPC } from "apache-arrow";
+
+/** Absolute path of a repository-relative path (loaders may run from any directory). */
+export { lit };
+export const repo = (path: string): string => new URL(`../../${path}`, import.meta.url).pathname;
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(repo(path));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A loader's JSON output: what it found, and the artifacts it looked for and did not find. */
+export class Out {
+  readonly missing: string[] = [];
+  readonly data: Record<string, unknown> = {};
+  #conn: DuckDBConnection | undefined;
+
+  async conn(): Promise<DuckDBConnection> {
+    return this.#conn ??= await openDuck();
+  }
+
+  /** A JSON artifact, or null (and noted missing). */
+  async json<T = unknown>(path: string): Promise<T | null> {
+    if (!(await exists(path))) return this.#miss(path);
+    const text = await Deno.readTextFile(repo(path));
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      throw new TypeError(`Cannot parse ${path}: expected JSON (${e})`);
+    }
+  }
+
+  /** A text artifact (Markdown), or null. */
+  async text(path: string): Promise<string | null> {
+    if (!(await exists(path))) return this.#miss(path);
+    return await Deno.readTextFile(repo(path));
+  }
+
+  /**
+   * Rows of a Parquet artifact as JSON-ready objects: `sql` is a query over the view `t`
+   * (default: every row). Timestamps become "YYYY-MM-DDTHH:MM" strings, BigInt numbers.
+   */
+  async parquet(path: string, sql = "SELECT * FROM t"): Promise<Record<string, unknown>[] | null> {
+    if (!(await exists(path))) return this.#miss(path);
+    const c = await this.conn();
+    const q = `WITH t AS (SELECT * FROM read_parquet(${lit(repo(path))})) ${sql}`;
+    return (await all(c, q)).map(plain);
+  }
+
+  #miss(path: string): null {
+    if (!this.missing.includes(path)) this.missing.push(path);
+    return null;
+  }
+
+  /** Writes `{ missing, ...data }` to stdout. */
+  async emit(): Promise<void> {
+    const body = JSON.stringify({ missing: this.missing, ...this.data }, (_k, v) =>
+      typeof v === "number" && !Number.isFinite(v) ? null : v);
+    await Deno.stdout.write(new TextEncoder().encode(body));
+  }
+}
+
+function plain(row: Record<string, unknown>): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    o[k] = typeof v === "bigint"
+      ? Number(v)
+      : v instanceof Date
+      ? v.toISOString().slice(0, 16)
+      : v;
+  }
+  return o;
+}
+
+/**
+ * Writes a Parquet file made by `query` (over `read_parquet(source)` as `t`) to stdout;
+ * when the source is missing, an empty file: the page checks the JSON loader's `missing`.
+ */
+export async function emitParquet(source: string, query: string): Promise<void> {
+  if (!(await exists(source))) return;
+  const c = await openDuck();
+  const tmp = await Deno.makeTempFile({ suffix: ".parquet" });
+  try {
+    await writeParquet(
+      c,
+      `WITH t AS (SELECT * FROM read_parquet(${lit(repo(source))})) ${query}`,
+      tmp,
+    );
+    const file = await Deno.open(tmp);
+    await file.readable.pipeTo(Deno.stdout.writable);
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** Streams an artifact's bytes to stdout (nothing when it does not exist). */
+export async function emitFile(path: string | null): Promise<void> {
+  if (path === null || !(await exists(path))) return;
+  const file = await Deno.open(repo(path));
+  await file.readable.pipeTo(Deno.stdout.writable);
+}
+
+/**
+ * The model package the site explains and scores: the registry's production version,
+ * else its latest version, else the GBDT candidate. Null when there is none yet.
+ */
+export async function modelPackage(): Promise<{ path: string; label: string } | null> {
+  if (await exists("models/registry.json")) {
+    const index = JSON.parse(await Deno.readTextFile(repo("models/registry.json")));
+    const m = index?.models?.pm25;
+    const versions: { version: number; path: string }[] = m?.versions ?? [];
+    const v = m?.aliases?.production ?? versions.at(-1)?.version;
+    const hit = versions.find((x) => x.version === v);
+    const path = hit?.path ?? (v !== undefined ? `models/registry/pm25/v${v}` : null);
+    if (path && (await exists(`${path}/model.onnx`))) {
+      return { path, label: `pm25 v${v}${m?.aliases?.production === v ? " (production)" : ""}` };
+    }
+  }
+  if (await exists("models/candidates/gbdt/model.onnx")) {
+    return { path: "models/candidates/gbdt", label: "GBDT candidate (not registered)" };
+  }
+  return null;
+}
+
+/**
+ * Writes a query's rows (over `read_parquet(source)` as `t`) as a gzipped Arrow IPC stream
+ * to stdout: the browser's DuckDB-WASM reads Arrow natively, while its Parquet reader is an
+ * extension it would download from extensions.duckdb.org. Numbers become float32, text a
+ * dictionary, BIGINT and DOUBLE float64 (so pass timestamps as `epoch_ms(time)`; the page's `openDuck` turns them back).
+ * Nothing is written when the source is missing.
+ */
+export async function emitArrow(source: string, query: string): Promise<void> {
+  if (!(await exists(source))) return;
+  const c = await openDuck();
+  const result = await c.runAndReadAll(
+    `WITH t AS (SELECT * FROM read_parquet(${lit(repo(source))})) ${query}`,
+  );
+  const names = result.columnNames();
+  const types = result.columnTypes().map((t) => String(t));
+  const rows = result.getRows();
+  const columns: Record<string, Float32Array | Float64Array | string[]> = {};
+  names.forEach((name, j) => {
+    const t = types[j]!;
+    if (t === "VARCHAR") columns[name] = rows.map((r) => String(r[j] ?? ""));
+    else if (t === "BIGINT" || t === "DOUBLE") {
+      columns[name] = Float64Array.from(rows, (r) => r[j] == null ? NaN : Number(r[j]));
+    } else columns[name] = Float32Array.from(rows, (r) => r[j] == null ? NaN : Number(r[j]));
+  });
+  const ipc = tableToIPC(tableFromArrays(columns), "stream");
+  await new Blob([ipc]).stream().pipeThrough(new CompressionStream("gzip")).pipeTo(
+    Deno.stdout.writable,
+  );
+}

@@ -1,0 +1,16 @@
+/** The Overview page: data reports, the lock file (stages, hashes), recent runs, model. */
+import { modelPackage, Out } from "./_artifacts.ts";
+
+const out = new Out();
+out.data.ingest = await out.json("reports/data/ingest.json");
+out.data.quality = await out.json("reports/data/quality.json");
+out.data.split = await out.json("reports/data/split.json");
+out.data.lock = await out.json("aqlab.lock");
+out.data.summary = await out.json("reports/evaluation/summary.json");
+out.data.registry = await out.json("models/registry.json");
+out.data.runs = await out.parquet(
+  "reports/runs/runs.parquet",
+  "SELECT run_id, started, seconds, status, stages_ran, stages_json FROM t ORDER BY started DESC LIMIT 20",
+);
+out.data.model = await modelPackage();
+await out.emit();

@@ -1,0 +1,3 @@
+import { bundle } from "./_bundle.ts";
+
+await bundle("duck_browser.ts");

@@ -1,0 +1,70 @@
+/**
+ * DuckDB-WASM for the report site, bundled from node_modules by `duck.js.ts` so that only
+ * what the pages use ships (and no CDN bundle table). The Parquet reader of DuckDB-WASM is an extension fetched from
+ * extensions.duckdb.org, so the pages load gzipped Arrow instead. The worker and wasm are the site's
+ * own copies (`duckdb-eh.wasm`, `duckdb-eh.worker.js`), passed in by URL.
+ */
+import { AsyncDuckDB, type AsyncDuckDBConnection, VoidLogger } from "@duckdb/duckdb-wasm";
+
+export type { AsyncDuckDBConnection };
+
+/** A started database with one connection; each `tables` entry is registered as a view. */
+export async function openDuck(
+  { workerUrl, wasmUrl, tables = {} }: {
+    workerUrl: string;
+    wasmUrl: string;
+    /**
+     * Table name -> URL of a gzipped Arrow IPC stream written by the site's `emitArrow`
+     * loaders (its `time` column, epoch milliseconds, becomes a TIMESTAMP).
+     */
+    tables?: Record<string, string>;
+  },
+): Promise<{ db: AsyncDuckDB; conn: AsyncDuckDBConnection }> {
+  const worker = new Worker(new URL(workerUrl, location.href).href);
+  const db = new AsyncDuckDB(new VoidLogger(), worker);
+  await db.instantiate(new URL(wasmUrl, location.href).href);
+  const conn = await db.connect();
+  for (const [name, url] of Object.entries(tables)) {
+    const body = (await fetchOk(url)).body!.pipeThrough(new DecompressionStream("gzip"));
+    const bytes = new Uint8Array(await new Response(body).arrayBuffer());
+    await conn.insertArrowFromIPCStream(bytes, { name: `${name}_raw`, create: true });
+    const cols = await conn.query(`SELECT column_name FROM (DESCRIBE "${name}_raw")`);
+    const hasTime = cols.toArray().some((r) => r.column_name === "time");
+    await conn.query(
+      hasTime
+        ? `CREATE VIEW "${name}" AS SELECT * REPLACE (epoch_ms(time::BIGINT) AS time) FROM "${name}_raw"`
+        : `CREATE VIEW "${name}" AS SELECT * FROM "${name}_raw"`,
+    );
+  }
+  return { db, conn };
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  const r = await fetch(url);
+  if (!r.ok) throw new TypeError(`Cannot load ${url}: HTTP ${r.status}`);
+  return r;
+}
+
+/** Rows of a query as plain objects (BigInt turned into Number, timestamps into Date). */
+export async function rows(
+  conn: AsyncDuckDBConnection,
+  sql: string,
+): Promise<Record<string, unknown>[]> {
+  const table = await conn.query(sql);
+  const fields = table.schema.fields;
+  const out: Record<string, unknown>[] = [];
+  for (const r of table.toArray()) {
+    const o: Record<string, unknown> = {};
+    for (const f of fields) {
+      const v = r[f.name];
+      const t = String(f.type);
+      o[f.name] = typeof v === "bigint"
+        ? Number(v)
+        : t.startsWith("Timestamp") && typeof v === "number"
+        ? new Date(v)
+        : v;
+    }
+    out.push(o);
+  }
+  return out;
+}

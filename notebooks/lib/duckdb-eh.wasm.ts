@@ -1,0 +1,3 @@
+import { copyFromNodeModules } from "./_bundle.ts";
+
+await copyFromNodeModules("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm");

@@ -1,0 +1,62 @@
+/**
+ * A tiny static server for the built site (`dist/`), on a random loopback port: what any
+ * static host does, plus clean URLs ("/data" -> "data.html") as Framework links them.
+ * Browser tests and bench/site.ts use it; `deno run -A tests/site/serve.ts` serves by hand.
+ */
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".parquet": "application/octet-stream",
+  ".onnx": "application/octet-stream",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+export interface StaticServer {
+  url: string;
+  /** Bytes sent per request path, for the benchmark's transfer sizes. */
+  sent: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export function serveDist(root: string, { isolate = false } = {}): StaticServer {
+  const sent = new Map<string, number>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const url = new URL(req.url);
+    let path = decodeURIComponent(url.pathname);
+    if (path.includes("..")) return new Response("bad path", { status: 400 });
+    if (path.endsWith("/")) path += "index";
+    const candidates = /\.[a-z0-9]+$/i.test(path) ? [path] : [`${path}.html`, path];
+    for (const p of candidates) {
+      try {
+        const body = await Deno.readFile(`${root}${p}`);
+        sent.set(p, (sent.get(p) ?? 0) + body.length);
+        const ext = p.slice(p.lastIndexOf("."));
+        const headers = new Headers({ "content-type": TYPES[ext] ?? "application/octet-stream" });
+        if (isolate) {
+          headers.set("cross-origin-opener-policy", "same-origin");
+          headers.set("cross-origin-embedder-policy", "require-corp");
+        }
+        return new Response(body, { headers });
+      } catch {
+        // try the next candidate
+      }
+    }
+    return new Response("not found", { status: 404 });
+  });
+  const addr = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    sent,
+    close: () => server.shutdown(),
+  };
+}
+
+if (import.meta.main) {
+  const s = serveDist(Deno.args[0] ?? "dist");
+  console.log(`serving dist/ at ${s.url}`);
+}
