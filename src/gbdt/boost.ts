@@ -110,7 +110,6 @@ export async function train(
   const rng = new Pcg32(p.seed);
   const base = baseScore(p, y);
   const pred = new Float64Array(nRows).fill(base);
-  const gAll = new Float32Array(nRows), hAll = new Float32Array(nRows);
   const predValid = valid ? new Float64Array(valid.X.nRows).fill(base) : null;
   const featurePerm = new Int32Array(nCols);
   const nColsTree = Math.max(1, Math.round(p.colsampleBytree * nCols));
@@ -121,18 +120,10 @@ export async function train(
   await jobs.start();
   try {
     for (let it = 0; it < p.nEstimators; it++) {
-      gradients(p, y, pred, gAll, hAll);
       const n = sampleRows(arrays.rows, nRows, p.subsample, rng);
-      const { grad, hess, rows } = arrays;
-      let G = 0, H = 0;
-      for (let i = 0; i < n; i++) {
-        const r = rows[i]!;
-        const g = gAll[r]!, h = hAll[r]!;
-        grad[i] = g;
-        hess[i] = h;
-        G += g;
-        H += h;
-      }
+      const { rows } = arrays;
+      // Gradients of the drawn rows only, in row order, beside them.
+      const [G, H] = gradients(p, y, pred, rows, n, arrays.grad, arrays.hess);
       sampleFeatures(arrays.control, featurePerm, nColsTree, rng);
       const grown = growTree(ws, n, G, H, p);
       const t = grown.tree;

@@ -2,31 +2,45 @@
 import type { GbdtParams } from "./params.ts";
 
 /**
- * Gradients and hessians of the loss at `pred` for all rows, into `g` and `h`.
- * Squared error ½(p−y)²: g = p−y, h = 1. Pseudo-Huber δ²(√(1+(r/δ)²)−1), r = p−y:
- * g = r/√(1+(r/δ)²), h = (1+(r/δ)²)^(−3/2) (XGBoost's reg:pseudohubererror).
+ * Gradients and hessians of the loss at `pred` for rows `rows[0..n)`, into `g[0..n)` and
+ * `h[0..n)` (the order of `rows`); returns their sums [G, H], added in that order.
+ * Squared error ½(p−y)²: g = p−y, h = 1 (then `h` is only filled, never changed).
+ * Pseudo-Huber δ²(√(1+(r/δ)²)−1), r = p−y: g = r/√(1+(r/δ)²), h = (1+(r/δ)²)^(−3/2)
+ * (XGBoost's reg:pseudohubererror).
  */
 export function gradients(
   p: GbdtParams,
   y: Float32Array,
   pred: Float64Array,
+  rows: Uint32Array,
+  n: number,
   g: Float32Array,
   h: Float32Array,
-): void {
-  const n = y.length;
+): [number, number] {
+  let G = 0, H = 0;
   if (p.objective === "squared_error") {
-    for (let i = 0; i < n; i++) g[i] = pred[i]! - y[i]!;
-    h.fill(1, 0, n);
-    return;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!;
+      const gi = Math.fround(pred[r]! - y[r]!);
+      g[i] = gi;
+      G += gi;
+    }
+    if (h[0] !== 1 || h[h.length - 1] !== 1) h.fill(1);
+    return [G, n];
   }
   const d = p.huberSlope, inv = 1 / (d * d);
   for (let i = 0; i < n; i++) {
-    const r = pred[i]! - y[i]!;
+    const row = rows[i]!;
+    const r = pred[row]! - y[row]!;
     const s = 1 + r * r * inv;
     const q = Math.sqrt(s);
-    g[i] = r / q;
-    h[i] = 1 / (s * q);
+    const gi = Math.fround(r / q), hi = Math.fround(1 / (s * q));
+    g[i] = gi;
+    h[i] = hi;
+    G += gi;
+    H += hi;
   }
+  return [G, H];
 }
 
 /** Base score: the mean of y for squared error, the median for pseudo-Huber. */
