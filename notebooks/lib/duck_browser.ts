@@ -28,13 +28,14 @@ export async function openDuck(
     const body = (await fetchOk(url)).body!.pipeThrough(new DecompressionStream("gzip"));
     const bytes = new Uint8Array(await new Response(body).arrayBuffer());
     await conn.insertArrowFromIPCStream(bytes, { name: `${name}_raw`, create: true });
-    const cols = await conn.query(`SELECT column_name FROM (DESCRIBE "${name}_raw")`);
-    const hasTime = cols.toArray().some((r) => r.column_name === "time");
-    await conn.query(
-      hasTime
-        ? `CREATE VIEW "${name}" AS SELECT * REPLACE (epoch_ms(time::BIGINT) AS time) FROM "${name}_raw"`
-        : `CREATE VIEW "${name}" AS SELECT * FROM "${name}_raw"`,
-    );
+    // Arrow float columns carry NaN for missing; SQL wants NULL (avg, count, casts).
+    const cols = (await conn.query(`DESCRIBE "${name}_raw"`)).toArray();
+    const select = cols.map((r) => {
+      const c = `"${String(r.column_name)}"`, t = String(r.column_type);
+      if (r.column_name === "time") return `epoch_ms(${c}::BIGINT) AS time`;
+      return t === "FLOAT" || t === "DOUBLE" ? `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END AS ${c}` : c;
+    });
+    await conn.query(`CREATE VIEW "${name}" AS SELECT ${select.join(", ")} FROM "${name}_raw"`);
   }
   return { db, conn };
 }
