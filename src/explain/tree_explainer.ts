@@ -52,18 +52,33 @@ interface LinearTree {
   defaultLeft: Uint8Array;
   left: Int32Array;
   right: Int32Array;
-  isLeaf: Uint8Array;
   /** Leaf value (0 at internal nodes). */
   value: Float64Array;
   /** Per node: the feature its parent splits on (-1 at the root). */
   edgeFeature: Int32Array;
-  /** Per node: the node entered by the previous split on the same feature above, or -1. */
+  parent: Int32Array;
+  /**
+   * Per node: the node entered by the previous split on the same feature above, or the
+   * sentinel n whose factor is 1 (zs = 1 - s_k, on = 1), so the passes need no branch.
+   */
   prev: Int32Array;
+  /** Children for the bottom-up sums; leaves point at the zero slot n + 1. */
+  lc: Int32Array;
+  rc: Int32Array;
   /** Per node: the merged z of its edge feature (product of cover ratios down to here). */
   z: Float64Array;
-  /** Per node and point k: z · (1 - s_k), so f(s_k) = zs + o · s_k. */
+  /** Per point k and node (stride n + 1): z · (1 - s_k), so f(s_k) = zs + o · s_k. */
   zs: Float64Array;
-  /** Per node: the node entered by the nearest split above (or into it) on its own feature. */
+  /**
+   * f and 1/f per point k, node c and branch bit o at `((k · (n + 1) + c) · 2 + o)`:
+   * precomputed so the per-row passes multiply instead of divide.
+   */
+  f: Float64Array;
+  inv: Float64Array;
+  /**
+   * Per internal node: the node entered by the nearest split above (or into it) on its own
+   * feature, whose leaves it re-merges; else the scratch slot n + 1.
+   */
   up: Int32Array;
   /** Per leaf (by position): its distinct features' last edges, for interactions. */
   leafEdgeStart: Int32Array;
@@ -113,8 +128,9 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
   const feature = new Int32Array(n), threshold = new Float32Array(n);
   const defaultLeft = new Uint8Array(n), left = new Int32Array(n), right = new Int32Array(n);
   const isLeaf = new Uint8Array(n), value = new Float64Array(n);
-  const edgeFeature = new Int32Array(n).fill(-1), prev = new Int32Array(n).fill(-1);
-  const z = new Float64Array(n).fill(1), up = new Int32Array(n).fill(-1);
+  const edgeFeature = new Int32Array(n).fill(-1), prev = new Int32Array(n).fill(n);
+  const z = new Float64Array(n).fill(1), up = new Int32Array(n).fill(n + 1);
+  const parent = new Int32Array(n), lc = new Int32Array(n), rc = new Int32Array(n);
   const internal: number[] = [];
   for (let p = 0; p < n; p++) {
     const node = order[p]!, f = tree.feature[node]!;
@@ -123,6 +139,7 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
       isLeaf[p] = 1;
       value[p] = tree.value[node]!;
       left[p] = right[p] = -1;
+      lc[p] = rc[p] = n + 1;
       continue;
     }
     if (f >= model.featureNames.length) {
@@ -135,6 +152,8 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
     defaultLeft[p] = tree.defaultLeft[node]!;
     left[p] = pos[tree.left[node]!]!;
     right[p] = pos[tree.right[node]!]!;
+    lc[p] = left[p]!;
+    rc[p] = right[p]!;
   }
   // Path state, top-down: for each node, the last edge node per feature on its path.
   const lastEdge: Map<number, number>[] = new Array(n);
@@ -154,7 +173,7 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
     leafEdgeStart[p] = leafEdges.length;
     const f = feature[p]!;
     // The edge whose leaves this split re-merges (its own incoming edge when that is on f).
-    up[p] = last.get(f) ?? -1;
+    up[p] = last.get(f) ?? n + 1;
     const cover = tree.cover[order[p]!]!;
     for (const c of [left[p]!, right[p]!]) {
       const cc = tree.cover[order[c]!]!;
@@ -165,10 +184,11 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
           } have covers ${cover} and ${cc}; TreeSHAP needs positive covers`,
         );
       }
-      const ratio = cc / cover, pr = last.get(f) ?? -1;
+      const ratio = cc / cover, pr = last.get(f);
       edgeFeature[c] = f;
-      prev[c] = pr;
-      z[c] = (pr >= 0 ? z[pr]! : 1) * ratio;
+      parent[c] = p;
+      prev[c] = pr ?? n;
+      z[c] = (pr === undefined ? 1 : z[pr]!) * ratio;
       pathZ[c] = pathZ[p]! * ratio;
       const next = new Map(last);
       next.set(f, c);
@@ -183,8 +203,22 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
   }
   const q = Math.max(1, Math.ceil(dMax / 2));
   const { s, w } = gaussLegendre(q);
-  const zs = new Float64Array(n * q);
-  for (let c = 0; c < n; c++) for (let k = 0; k < q; k++) zs[c * q + k] = z[c]! * (1 - s[k]!);
+  const zs = new Float64Array(q * (n + 1));
+  for (let k = 0; k < q; k++) {
+    for (let c = 0; c < n; c++) zs[k * (n + 1) + c] = z[c]! * (1 - s[k]!);
+    zs[k * (n + 1) + n] = 1 - s[k]!;
+  }
+  const fTab = new Float64Array(2 * q * (n + 1)), inv = new Float64Array(2 * q * (n + 1));
+  for (let k = 0; k < q; k++) {
+    for (let c = 0; c <= n; c++) {
+      const i = (k * (n + 1) + c) * 2, f0 = c === n ? 1 : zs[k * (n + 1) + c]!;
+      const f1 = c === n ? 1 : f0 + s[k]!;
+      fTab[i] = f0;
+      fTab[i + 1] = f1;
+      inv[i] = 1 / f0;
+      inv[i + 1] = 1 / f1;
+    }
+  }
   return {
     n,
     q,
@@ -196,12 +230,16 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
     defaultLeft,
     left,
     right,
-    isLeaf,
     value,
     edgeFeature,
+    parent,
     prev,
+    lc,
+    rc,
     z,
     zs,
+    f: fTab,
+    inv,
     up,
     leafEdgeStart: Int32Array.from(leafEdgeStart),
     leafEdges: Int32Array.from(leafEdges),
@@ -232,6 +270,7 @@ export class TreeExplainer {
   #P: Float64Array;
   #sum: Float64Array;
   #inner: Float64Array;
+  #acc: Float64Array;
   #g: Float64Array;
   #rowShap: Float64Array;
 
@@ -239,50 +278,50 @@ export class TreeExplainer {
     this.featureNames = model.featureNames;
     this.nFeatures = model.featureNames.length;
     this.#trees = model.trees.map((_, t) => compileTree(model, t));
-    let e = model.baseScore, size = 1, maxQ = 1;
+    let e = model.baseScore, maxN = 1, maxQ = 1;
     for (const lt of this.#trees) {
       e += lt.expected;
-      size = Math.max(size, lt.n * lt.q);
+      maxN = Math.max(maxN, lt.n);
       maxQ = Math.max(maxQ, lt.q);
     }
     this.expectedValue = e;
-    let maxN = 1;
-    for (const lt of this.#trees) maxN = Math.max(maxN, lt.n);
-    this.#on = new Uint8Array(maxN);
-    this.#P = new Float64Array(size);
-    this.#sum = new Float64Array(size);
-    this.#inner = new Float64Array(size);
+    this.#on = new Uint8Array(maxN + 1);
+    this.#P = new Float64Array(maxQ * (maxN + 1));
+    this.#sum = new Float64Array(maxN + 2);
+    this.#inner = new Float64Array(maxN + 2);
+    this.#acc = new Float64Array(maxN);
     this.#g = new Float64Array(MAX_PATH_FEATURES * maxQ);
     this.#rowShap = new Float64Array(this.nFeatures);
   }
 
-  /**
-   * Top-down pass: `on[c]` = the row takes every branch on c's edge feature down to c, and
-   * `P[c·q + k]` = Π over the distinct path features of f_j(s_k).
-   */
-  #pathProducts(lt: LinearTree, x: ArrayLike<number>, o: number): void {
-    const { q, s, internal, feature, threshold, defaultLeft, left, right, prev, zs } = lt;
-    const on = this.#on, P = this.#P;
-    for (let k = 0; k < q; k++) P[k] = 1;
+  /** `on[c]` = 1 when the row takes every branch on c's edge feature down to c. */
+  #branches(lt: LinearTree, x: ArrayLike<number>, o: number): Uint8Array {
+    const { n, internal, feature, threshold, defaultLeft, left, right, prev } = lt;
+    const on = this.#on;
+    on[n] = 1;
     for (let a = 0; a < internal.length; a++) {
       const p = internal[a]!;
       const v = x[o + feature[p]!]!;
       const goLeft = v !== v ? defaultLeft[p] === 1 : v < threshold[p]!;
-      for (let side = 0; side < 2; side++) {
-        const c = side === 0 ? left[p]! : right[p]!;
-        const pr = prev[c]!;
-        const oc = goLeft === (side === 0) && (pr < 0 || on[pr] === 1) ? 1 : 0;
-        on[c] = oc;
-        const pq = p * q, cq = c * q;
-        if (pr < 0) {
-          for (let k = 0; k < q; k++) P[cq + k] = P[pq + k]! * (zs[cq + k]! + oc * s[k]!);
-        } else {
-          const prq = pr * q, opr = on[pr]!;
-          for (let k = 0; k < q; k++) {
-            P[cq + k] = P[pq + k]! * (zs[cq + k]! + oc * s[k]!) / (zs[prq + k]! + opr * s[k]!);
-          }
-        }
-      }
+      const l = left[p]!, r = right[p]!;
+      on[l] = goLeft ? on[prev[l]!]! : 0;
+      on[r] = goLeft ? 0 : on[prev[r]!]!;
+    }
+    return on;
+  }
+
+  /**
+   * Path products at point k into `P[base ..]`: P[c] = Π over the distinct path features
+   * of f_j(s_k), dividing out a feature's earlier factor where it repeats.
+   */
+  #pathProducts(lt: LinearTree, on: Uint8Array, k: number, P: Float64Array, base: number) {
+    const { n, parent, prev, f, inv } = lt;
+    const zb = k * (n + 1);
+    P[base] = 1;
+    for (let c = 1; c < n; c++) {
+      const pr = prev[c]!;
+      P[base + c] = P[base + parent[c]!]! * f[(zb + c) * 2 + on[c]!]! *
+        inv[(zb + pr) * 2 + on[pr]!]!;
     }
   }
 
@@ -291,63 +330,63 @@ export class TreeExplainer {
    * (accumulates: zero `out` first). The low-level kernel behind {@link shapValues}.
    */
   shapRowInto(x: ArrayLike<number>, o: number, out: Float64Array, outOffset: number): void {
-    const on = this.#on, P = this.#P, sum = this.#sum, inner = this.#inner;
+    const P = this.#P, sum = this.#sum, inner = this.#inner, acc = this.#acc;
     for (const lt of this.#trees) {
-      if (lt.n === 1) continue;
-      this.#pathProducts(lt, x, o);
-      const { n, q, s, w, isLeaf, value, left, right, up, edgeFeature, z, zs } = lt;
-      inner.fill(0, 0, n * q);
-      for (let c = n - 1; c > 0; c--) {
-        const cq = c * q;
-        if (isLeaf[c]) {
-          const v = value[c]!;
-          for (let k = 0; k < q; k++) sum[cq + k] = v * P[cq + k]!;
-        } else {
-          const lq = left[c]! * q, rq = right[c]! * q;
-          for (let k = 0; k < q; k++) sum[cq + k] = sum[lq + k]! + sum[rq + k]!;
+      const { n, q, w, value, lc, rc, up, edgeFeature, z, inv } = lt;
+      if (n === 1) continue;
+      const on = this.#branches(lt, x, o);
+      acc.fill(0, 0, n);
+      for (let k = 0; k < q; k++) {
+        this.#pathProducts(lt, on, k, P, 0);
+        const wk = w[k]!, zb = k * (n + 1);
+        sum[n + 1] = 0;
+        inner.fill(0, 0, n + 2);
+        // Reverse preorder: children (and every re-split below) before their parent.
+        for (let c = n - 1; c > 0; c--) {
+          const sv = value[c]! * P[c]! + sum[lc[c]!]! + sum[rc[c]!]!;
+          sum[c] = sv;
           const u = up[c]!;
-          if (u >= 0) {
-            const uq = u * q;
-            for (let k = 0; k < q; k++) inner[uq + k] = inner[uq + k]! + sum[cq + k]!;
-          }
+          inner[u] = inner[u]! + sv;
+          acc[c] = acc[c]! + wk * (sv - inner[c]!) * inv[(zb + c) * 2 + on[c]!]!;
         }
-        const oc = on[c]!;
-        let acc = 0;
-        for (let k = 0; k < q; k++) {
-          acc += w[k]! * (sum[cq + k]! - inner[cq + k]!) / (zs[cq + k]! + oc * s[k]!);
-        }
+      }
+      for (let c = 1; c < n; c++) {
         const f = outOffset + edgeFeature[c]!;
-        out[f] = out[f]! + (oc - z[c]!) * acc;
+        out[f] = out[f]! + (on[c]! - z[c]!) * acc[c]!;
       }
     }
   }
 
   /** Add the off-diagonal interaction values of one row to the F × F block at `out[oo ..]`. */
   #pairsRowInto(x: ArrayLike<number>, o: number, out: Float64Array, oo: number): void {
-    const F = this.nFeatures, on = this.#on, P = this.#P, g = this.#g;
+    const F = this.nFeatures, P = this.#P, g = this.#g;
     for (const lt of this.#trees) {
-      if (lt.n === 1) continue;
-      this.#pathProducts(lt, x, o);
-      const { n, q, s, w, isLeaf, value, edgeFeature, z, zs, leafEdgeStart, leafEdges } = lt;
+      const { n, q, s, w, lc, value, edgeFeature, z, zs, leafEdgeStart, leafEdges } = lt;
+      if (n === 1) continue;
+      const on = this.#branches(lt, x, o);
+      for (let k = 0; k < q; k++) this.#pathProducts(lt, on, k, P, k * (n + 1));
       for (let c = 0; c < n; c++) {
-        if (!isLeaf[c]) continue;
+        if (lc[c] !== n + 1) continue;
         const e0 = leafEdgeStart[c]!, d = leafEdgeStart[c + 1]! - e0;
         if (d < 2) continue;
-        const cq = c * q, hv = 0.5 * value[c]!;
+        const hv = 0.5 * value[c]!;
         // g[j·q + k] = w_k · P(s_k) / f_j(s_k): the path product without player j.
         for (let j = 0; j < d; j++) {
-          const e = leafEdges[e0 + j]!, eq = e * q, oe = on[e]!;
+          const e = leafEdges[e0 + j]!, oe = on[e]!;
           for (let k = 0; k < q; k++) {
-            g[j * q + k] = w[k]! * P[cq + k]! / (zs[eq + k]! + oe * s[k]!);
+            const zb = k * (n + 1);
+            g[j * q + k] = w[k]! * P[zb + c]! / (zs[zb + e]! + oe * s[k]!);
           }
         }
         for (let i = 0; i < d; i++) {
           const ei = leafEdges[e0 + i]!, fi = edgeFeature[ei]!;
           const ci = hv * (on[ei]! - z[ei]!);
           for (let j = i + 1; j < d; j++) {
-            const ej = leafEdges[e0 + j]!, eq = ej * q, oj = on[ej]!;
+            const ej = leafEdges[e0 + j]!, oj = on[ej]!;
             let acc = 0;
-            for (let k = 0; k < q; k++) acc += g[i * q + k]! / (zs[eq + k]! + oj * s[k]!);
+            for (let k = 0; k < q; k++) {
+              acc += g[i * q + k]! / (zs[k * (n + 1) + ej]! + oj * s[k]!);
+            }
             const val = ci * (oj - z[ej]!) * acc, fj = edgeFeature[ej]!;
             out[oo + fi * F + fj] = out[oo + fi * F + fj]! + val;
             out[oo + fj * F + fi] = out[oo + fj * F + fi]! + val;
