@@ -59,10 +59,10 @@ const INPUTS_TO_INTERPOLATE = CANONICAL_NUMERIC.filter((c) => c !== "pm25" && c 
  * never interpolated: it is the target.
  */
 export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<QualityReport> {
-  await c.run(`CREATE OR REPLACE TEMP TABLE r AS SELECT * FROM read_parquet(${lit(o.rawPath)})`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW r AS SELECT * FROM read_parquet(${lit(o.rawPath)})`);
   // Duplicate station-hours: keep the row with the most values present, then the last read.
   const present = CANONICAL_NUMERIC.map((k) => `(${k} IS NOT NULL)::INT`).join(" + ");
-  await c.run(`CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, row_number() OVER (
+  await c.run(`CREATE OR REPLACE TEMP VIEW ranked AS SELECT *, row_number() OVER (
       PARTITION BY station, time ORDER BY ${present} DESC, file DESC NULLS LAST, line DESC NULLS LAST) AS rk,
       count(*) OVER (PARTITION BY station, time) AS dup FROM r`);
   await writeParquet(
@@ -79,45 +79,55 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
     } ${b.max})) AS oor_${k}`;
   }).join(", ");
   await c.run(
-    `CREATE OR REPLACE TEMP TABLE dedup AS SELECT station, time, dup > 1 AS dup, ${ranged} FROM ranked WHERE rk = 1`,
+    `CREATE OR REPLACE TEMP VIEW dedup AS SELECT station, time, dup > 1 AS dup, ${ranged} FROM ranked WHERE rk = 1`,
   );
-  await c.run(`CREATE OR REPLACE TEMP TABLE grid AS
+  await c.run(`CREATE OR REPLACE TEMP VIEW grid AS
     WITH span AS (SELECT station, min(time) AS t0, max(time) AS t1 FROM dedup GROUP BY station)
     SELECT s.station, g.time FROM span s, LATERAL (SELECT unnest(generate_series(s.t0, s.t1, INTERVAL 1 HOUR)) AS time) g`);
   await c.run(
-    `CREATE OR REPLACE TEMP TABLE joined AS SELECT g.station, g.time, d.station IS NULL AS gap,
+    `CREATE OR REPLACE TEMP VIEW joined AS SELECT g.station, g.time, d.station IS NULL AS gap,
       coalesce(d.dup, false) AS dup, ${
       CANONICAL_NUMERIC.map((k) => `d.${k}, coalesce(d.oor_${k}, false) AS oor_${k}`).join(", ")
     }
     FROM grid g LEFT JOIN dedup d USING (station, time)`,
   );
   // Stuck sensor: a run of identical non-zero PM2.5 values as long as stuckHours.
-  await c.run(`CREATE OR REPLACE TEMP TABLE runs AS SELECT *,
+  await c.run(`CREATE OR REPLACE TEMP VIEW runs AS SELECT *,
       sum(CASE WHEN pm25 IS DISTINCT FROM prev THEN 1 ELSE 0 END) OVER (PARTITION BY station ORDER BY time) AS run_id
     FROM (SELECT *, lag(pm25) OVER (PARTITION BY station ORDER BY time) AS prev FROM joined)`);
-  await c.run(`CREATE OR REPLACE TEMP TABLE stuck AS SELECT * EXCLUDE (prev, run_id),
+  await c.run(`CREATE OR REPLACE TEMP VIEW stuck AS SELECT * EXCLUDE (prev, run_id),
       (pm25 IS NOT NULL AND pm25 > 0 AND count(*) OVER (PARTITION BY station, run_id) >= ${o.stuckHours}) AS stuck FROM runs`);
-  // Short-gap linear interpolation by time, inputs only.
-  const interp = INPUTS_TO_INTERPOLATE.map((k) => `
-    CASE WHEN ${k} IS NOT NULL THEN ${k}
-      WHEN ${k}_pt IS NOT NULL AND ${k}_nt IS NOT NULL AND date_diff('hour', ${k}_pt, ${k}_nt) <= ${
-    o.maxInterpolateHours + 1
-  }
-      THEN ${k}_pv + (${k}_nv - ${k}_pv) * date_diff('hour', ${k}_pt, time) / date_diff('hour', ${k}_pt, ${k}_nt) END AS ${k},
-    (${k} IS NULL AND ${k}_pt IS NOT NULL AND ${k}_nt IS NOT NULL AND date_diff('hour', ${k}_pt, ${k}_nt) <= ${
-    o.maxInterpolateHours + 1
-  }) AS int_${k}`)
-    .join(",");
-  const neighbours = INPUTS_TO_INTERPOLATE.map((k) => `
-      last_value(${k} IGNORE NULLS) OVER w_prev AS ${k}_pv, last_value(CASE WHEN ${k} IS NOT NULL THEN time END IGNORE NULLS) OVER w_prev AS ${k}_pt,
-      first_value(${k} IGNORE NULLS) OVER w_next AS ${k}_nv, first_value(CASE WHEN ${k} IS NOT NULL THEN time END IGNORE NULLS) OVER w_next AS ${k}_nt`)
-    .join(",");
+  // Short-gap linear interpolation by time, inputs only. On the complete grid a fillable
+  // gap spans at most maxInterpolateHours rows, so the nearest values on either side are
+  // within that many rows plus one: fixed-offset lag/lead (cheap) instead of frames.
+  const reach = o.maxInterpolateHours + 1;
+  const w = "OVER (PARTITION BY station ORDER BY time)";
+  const offsets = Array.from({ length: reach }, (_, i) => i + 1);
+  const near = (k: string, fn: "lag" | "lead") => ({
+    v: reach ? `coalesce(${offsets.map((d) => `${fn}(${k}, ${d}) ${w}`).join(", ")})` : "NULL",
+    d: reach
+      ? `CASE ${
+        offsets.map((d) => `WHEN ${fn}(${k}, ${d}) ${w} IS NOT NULL THEN ${d}`).join(" ")
+      } END`
+      : "NULL",
+  });
+  const neighbours = INPUTS_TO_INTERPOLATE.map((k) => {
+    const p = near(k, "lag"), n = near(k, "lead");
+    return `${p.v} AS ${k}_pv, ${p.d} AS ${k}_pd, ${n.v} AS ${k}_nv, ${n.d} AS ${k}_nd`;
+  }).join(",\n");
+  const fillable = (k: string) =>
+    `(${k} IS NULL AND ${k}_pd IS NOT NULL AND ${k}_nd IS NOT NULL AND ${k}_pd + ${k}_nd <= ${reach})`;
+  const interp = INPUTS_TO_INTERPOLATE.map((k) =>
+    `CASE WHEN ${
+      fillable(k)
+    } THEN ${k}_pv + (${k}_nv - ${k}_pv) * ${k}_pd / (${k}_pd + ${k}_nd) ELSE ${k} END AS ${k}, ${
+      fillable(k)
+    } AS int_${k}`
+  ).join(",\n");
   await c.run(
     `CREATE OR REPLACE TEMP TABLE filled AS SELECT station, time, gap, dup, stuck, pm25, wd_deg, ${interp},
       ${CANONICAL_NUMERIC.map((k) => `oor_${k}`).join(", ")}
-    FROM (SELECT *, ${neighbours} FROM stuck
-      WINDOW w_prev AS (PARTITION BY station ORDER BY time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
-             w_next AS (PARTITION BY station ORDER BY time ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING))`,
+    FROM (SELECT *, ${neighbours} FROM stuck)`,
   );
   const anyOor = CANONICAL_NUMERIC.map((k) => `oor_${k}`).join(" OR ");
   const anyInt = INPUTS_TO_INTERPOLATE.map((k) => `int_${k}`).join(" OR ");
@@ -141,7 +151,9 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
   const n = (k: string) => Number(counts[0]![k] ?? 0);
   const dupRows = await all<{ groups: bigint; dropped: bigint }>(
     c,
-    `SELECT count(DISTINCT (station, time)) AS groups, count(*) AS dropped FROM ranked WHERE rk > 1`,
+    `SELECT count(DISTINCT (station, time)) AS groups, count(*) AS dropped FROM read_parquet(${
+      lit(o.duplicatesOut)
+    })`,
   );
   const missing = await all<{ station: string; column: string; before: number; after: number }>(
     c,
