@@ -5,6 +5,7 @@
  */
 import type { Timeline } from "./calendar.ts";
 import { Col, type StationSeries } from "./pollution.ts";
+import { COMPASS } from "../../features/derive.ts";
 
 export const PRSA_COLUMNS = [
   "No",
@@ -29,25 +30,8 @@ export const PRSA_COLUMNS = [
 
 export const PRSA_HEADER = PRSA_COLUMNS.map((c) => `"${c}"`).join(",");
 
-/** The 16 compass points from north, clockwise, as PRSA spells them. */
-export const WIND_SECTORS = [
-  "N",
-  "NNE",
-  "NE",
-  "ENE",
-  "E",
-  "ESE",
-  "SE",
-  "SSE",
-  "S",
-  "SSW",
-  "SW",
-  "WSW",
-  "W",
-  "WNW",
-  "NW",
-  "NNW",
-] as const;
+/** The 16 compass points from north, clockwise, as PRSA spells them (one table for the project). */
+export const WIND_SECTORS = COMPASS;
 const QUOTED_SECTORS = WIND_SECTORS.map((s) => `"${s}"`);
 
 const SCALE = [1, 10, 100, 1000, 10000];
