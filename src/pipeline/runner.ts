@@ -1,4 +1,4 @@
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { commitOutput, exists, writeJsonAtomic } from "./atomic.ts";
 import type { Resolved } from "./config.ts";
 import { canonicalJson, type HashCache, hashPath, hashText } from "./hash.ts";
@@ -137,7 +137,7 @@ export async function runPipeline(
   const stagedOutputs = new Map<string, string>(); // final relative path -> staged absolute path
   const willRun = new Set<string>();
 
-  const resolvePath = (rel: string) => stagedOutputs.get(rel) ?? join(root, rel);
+  const resolvePath = (rel: string) => stagedOutputs.get(rel) ?? resolve(root, rel);
   const hashRel = (rel: string) => hashPath(resolvePath(rel), cache);
 
   try {
