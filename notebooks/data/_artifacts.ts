@@ -66,8 +66,10 @@ export class Out {
 
   /** Writes `{ missing, ...data }` to stdout. */
   async emit(): Promise<void> {
-    const body = JSON.stringify({ missing: this.missing, ...this.data }, (_k, v) =>
-      typeof v === "number" && !Number.isFinite(v) ? null : v);
+    const body = JSON.stringify(
+      { missing: this.missing, ...this.data },
+      (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
+    );
     await Deno.stdout.write(new TextEncoder().encode(body));
   }
 }
@@ -75,11 +77,7 @@ export class Out {
 function plain(row: Record<string, unknown>): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
-    o[k] = typeof v === "bigint"
-      ? Number(v)
-      : v instanceof Date
-      ? v.toISOString().slice(0, 16)
-      : v;
+    o[k] = typeof v === "bigint" ? Number(v) : v instanceof Date ? v.toISOString().slice(0, 16) : v;
   }
   return o;
 }
@@ -159,7 +157,7 @@ export async function emitArrow(source: string, query: string): Promise<void> {
     } else columns[name] = Float32Array.from(rows, (r) => r[j] == null ? NaN : Number(r[j]));
   });
   const ipc = tableToIPC(tableFromArrays(columns), "stream");
-  await new Blob([ipc]).stream().pipeThrough(new CompressionStream("gzip")).pipeTo(
+  await new Blob([new Uint8Array(ipc)]).stream().pipeThrough(new CompressionStream("gzip")).pipeTo(
     Deno.stdout.writable,
   );
 }

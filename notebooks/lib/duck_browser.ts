@@ -33,7 +33,9 @@ export async function openDuck(
     const select = cols.map((r) => {
       const c = `"${String(r.column_name)}"`, t = String(r.column_type);
       if (r.column_name === "time") return `epoch_ms(${c}::BIGINT) AS time`;
-      return t === "FLOAT" || t === "DOUBLE" ? `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END AS ${c}` : c;
+      return t === "FLOAT" || t === "DOUBLE"
+        ? `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END AS ${c}`
+        : c;
     });
     await conn.query(`CREATE VIEW "${name}" AS SELECT ${select.join(", ")} FROM "${name}_raw"`);
   }
