@@ -47,3 +47,39 @@ export function checkAdditivity(
   }
   return { ok: worstRow < 0 || relError <= relTol, worstRow, absError, relError };
 }
+
+/** SHAP values that do not add up to the model's output: the explanation is wrong. */
+export class AdditivityError extends Error {
+  override name = "AdditivityError";
+  readonly check: AdditivityCheck;
+  constructor(message: string, check: AdditivityCheck) {
+    super(message);
+    this.check = check;
+  }
+}
+
+/**
+ * {@link checkAdditivity}, throwing an {@link AdditivityError} that names the worst row
+ * (through `describeRow`, e.g. its station and time) and both sides of the equation.
+ */
+export function assertAdditivity(
+  base: number,
+  shap: { values: ArrayLike<number>; nRows: number; nFeatures: number },
+  predictions: ArrayLike<number>,
+  options: { relTol?: number; describeRow?: (row: number) => string; what?: string } = {},
+): AdditivityCheck {
+  const relTol = options.relTol ?? 1e-6;
+  const check = checkAdditivity(base, shap, predictions, relTol);
+  if (check.ok) return check;
+  const i = check.worstRow, F = shap.nFeatures;
+  let sum = 0;
+  for (let j = 0; j < F; j++) sum += shap.values[i * F + j]!;
+  const label = options.describeRow ? options.describeRow(i) : `row ${i}`;
+  throw new AdditivityError(
+    `Cannot explain ${options.what ?? "the model"}: SHAP values are not additive at ${label}: ` +
+      `base value ${base} + sum of SHAP ${sum} = ${base + sum}, prediction ${
+        predictions[i]
+      } (relative error ${check.relError.toExponential(2)}, expected at most ${relTol})`,
+    check,
+  );
+}
