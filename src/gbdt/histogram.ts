@@ -7,8 +7,7 @@
  * (grad, hess) float64 sums; the missing bin is bin `MISSING_BIN` (255).
  *
  * Determinism: a feature's histogram is always summed by one thread, in row order, with the
- * same code, so the sums do not depend on the number of threads. Threads split the active
- * features (feature k of the active list goes to thread k mod T).
+ * same code, so the sums do not depend on the number of threads (see node_jobs.ts).
  */
 
 /** Bins per feature in a histogram (255 value bins + the missing bin). */

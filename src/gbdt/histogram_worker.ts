@@ -4,9 +4,9 @@
  * round trip in microseconds, where a postMessage per node would cost far more.
  */
 import {
-  C_CLAIM,
   C_CMD,
   C_DONE,
+  C_JOIN,
   C_SEQ,
   CMD_QUIT,
   type NodeArrays,
@@ -39,10 +39,10 @@ scope.onmessage = (e: MessageEvent<Init>) => {
     }
     seq = Atomics.load(c, C_SEQ);
     if (c[C_CMD] === CMD_QUIT) break;
-    // The calling thread may have done this share already (if this worker woke late), or
-    // even moved on to later jobs: then the claim fails and the worker waits for the next.
-    if (Atomics.compareExchange(c, C_CLAIM + index, seq - 1, seq) !== seq - 1) continue;
-    runShare(arrays, index);
+    // If this worker woke late, the calling thread may have closed the job (or moved on to
+    // later ones): then joining fails and the worker waits for the next job.
+    if (Atomics.compareExchange(c, C_JOIN + index, seq - 1, seq) !== seq - 1) continue;
+    runShare(arrays);
     Atomics.store(c, C_DONE + index, seq);
     Atomics.notify(c, C_DONE + index);
   }

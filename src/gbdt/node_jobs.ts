@@ -2,8 +2,9 @@
  * The per-node work shared between the calling thread and Web Workers. One job, after a
  * split: build the smaller child's histograms, subtract them from the parent's (which
  * becomes the larger child's) and find each feature's best split for both children. All of
- * it is per feature, and feature k of the active list always goes to thread k mod T, so a
- * feature's sums are made by one thread in row order: the model does not depend on T.
+ * it is per feature; threads claim features one at a time, and a feature is always done
+ * whole by one thread, in row order, with the same code: the model does not depend on T
+ * or on which thread took which feature. Large partitions run the same way, by chunks.
  *
  * Jobs are handed over through a SharedArrayBuffer control block with Atomics wait/notify
  * (microseconds), not postMessage (far more per node).
@@ -43,20 +44,26 @@ export const C_BUILD_SLOT = 5; // slot to build into
 export const C_SUB_SLOT = 6; // slot to subtract the built one from; -1: none
 export const C_EVAL = 7; // bit 1: evaluate the built node, bit 2: the subtracted one
 export const C_NACTIVE = 8;
-export const C_THREADS = 9; // threads taking part in this job
+export const C_NEXT = 9; // next work item (feature or chunk) to claim in this job
 /** Most threads. */
 export const MAX_THREADS = 64;
-// Share t of job s is claimed (compare-exchange s-1 -> s at C_CLAIM + t) by worker t or,
-// when that worker is late (descheduled on a busy machine), by the calling thread itself.
-export const C_CLAIM = 10;
-// Worker t stores s at C_DONE + t when it has finished its claimed share of job s.
-export const C_DONE = C_CLAIM + MAX_THREADS;
-// Partition jobs: the split, and the left count of each thread's chunk.
+// Worker t joins job s by compare-exchange s-1 -> s at C_JOIN + t. Once the calling thread
+// has run out of work items it does the same exchange itself: a worker that was late (say,
+// descheduled on a busy machine) then cannot join any more, and only joined workers are
+// waited for.
+export const C_JOIN = 10;
+// Worker t stores s at C_DONE + t when it has finished its part of job s.
+export const C_DONE = C_JOIN + MAX_THREADS;
+// Partition jobs: the split, the chunk size and count, and the left count of each chunk.
 export const C_PART_FEATURE = C_DONE + MAX_THREADS;
 export const C_PART_BIN = C_PART_FEATURE + 1;
 export const C_PART_MISSING_LEFT = C_PART_FEATURE + 2;
-export const C_NLEFT = C_PART_FEATURE + 3;
-export const C_ACTIVE = C_NLEFT + MAX_THREADS; // active feature list starts here
+export const C_PART_CHUNK = C_PART_FEATURE + 3;
+export const C_PART_NCHUNKS = C_PART_FEATURE + 4;
+/** Most chunks of one partition. */
+export const MAX_CHUNKS = 64;
+export const C_NLEFT = C_PART_FEATURE + 5;
+export const C_ACTIVE = C_NLEFT + MAX_CHUNKS; // active feature list starts here
 export const CMD_RUN = 1;
 export const CMD_QUIT = 2;
 export const CMD_PARTITION = 3;
@@ -81,30 +88,33 @@ export function controlLength(nCols: number): number {
  */
 export const PARALLEL_MIN_UPDATES = 40_000;
 
-/** Segments at least this long are partitioned in parallel chunks. */
-export const PARALLEL_MIN_PARTITION = 32_768;
+/** Rows per partition chunk (at least); a segment of two chunks or more goes parallel. */
+export const PARTITION_CHUNK = 16_384;
 
 /** Spin this many polls before blocking: a job round trip is often shorter than a wake-up. */
 export const SPIN_POLLS = 4000;
 
-/** Share t of the job in the control block. */
-export function runShare(a: NodeArrays, t: number): void {
-  if (a.control[C_CMD] === CMD_PARTITION) partitionShare(a, t);
-  else nodeShare(a, t);
-}
-
-/** Chunk t of T of [start, end). */
-function chunkStart(start: number, end: number, t: number, T: number): number {
-  return start + Math.floor(((end - start) * t) / T);
-}
-
-function partitionShare(a: NodeArrays, t: number): void {
-  const c = a.control, T = c[C_THREADS]!, start = c[C_START]!, end = c[C_END]!;
-  c[C_NLEFT + t] = partitionChunk(
-    a,
-    chunkStart(start, end, t, T),
-    chunkStart(start, end, t + 1, T),
-  );
+/**
+ * Work on the job in the control block until no work item is left: items (features, or
+ * partition chunks) are claimed one at a time, so a faster thread takes more of them. An
+ * item is always done whole by one thread with the same code: the result does not depend
+ * on who does what.
+ */
+export function runShare(a: NodeArrays): void {
+  const c = a.control;
+  if (c[C_CMD] === CMD_PARTITION) {
+    const start = c[C_START]!, end = c[C_END]!, size = c[C_PART_CHUNK]!;
+    const nChunks = c[C_PART_NCHUNKS]!;
+    for (let k = Atomics.add(c, C_NEXT, 1); k < nChunks; k = Atomics.add(c, C_NEXT, 1)) {
+      const s = start + k * size;
+      c[C_NLEFT + k] = partitionChunk(a, s, Math.min(end, s + size));
+    }
+  } else {
+    const nActive = c[C_NACTIVE]!;
+    for (let k = Atomics.add(c, C_NEXT, 1); k < nActive; k = Atomics.add(c, C_NEXT, 1)) {
+      nodeFeature(a, c[C_ACTIVE + k]!);
+    }
+  }
 }
 
 /**
@@ -150,36 +160,22 @@ function partitionChunk(a: NodeArrays, s: number, e: number): number {
   return l - s;
 }
 
-/** Build, subtract and split search for features t, t+T, ... of the active list. */
-function nodeShare(a: NodeArrays, t: number): void {
+/** Build, subtract and split search for feature f. */
+function nodeFeature(a: NodeArrays, f: number): void {
   const c = a.control, P = a.params;
-  const start = c[C_START]!, end = c[C_END]!, nActive = c[C_NACTIVE]!, T = c[C_THREADS]!;
-  const size = a.nCols * FEATURE_STRIDE;
-  const built = c[C_BUILD_SLOT]! * size, subSlot = c[C_SUB_SLOT]!, ev = c[C_EVAL]!;
-  const sub = subSlot * size;
+  const size = a.nCols * FEATURE_STRIDE, fo = f * FEATURE_STRIDE;
+  const built = c[C_BUILD_SLOT]! * size + fo, subSlot = c[C_SUB_SLOT]!, ev = c[C_EVAL]!;
+  const sub = subSlot * size + fo;
   const rules: SplitRules = { lambda: P[F_LAMBDA]!, minChildWeight: P[F_MCW]!, gamma: P[F_GAMMA]! };
-  const gB = P[F_G_BUILT]!, hB = P[F_H_BUILT]!, gS = P[F_G_SUB]!, hS = P[F_H_SUB]!;
-  const second = a.nCols * SPLIT_RECORD;
-  for (let k = t; k < nActive; k += T) {
-    const f = c[C_ACTIVE + k]!;
-    const fo = f * FEATURE_STRIDE;
-    buildFeatureHistogram(a, f, start, end, built + fo);
-    if (subSlot >= 0) subtractFeature(a.hist, sub + fo, built + fo);
-    if (ev & 1) {
-      featureSplit(a.hist, built + fo, a.nBins[f]!, gB, hB, rules, a.splits, f * SPLIT_RECORD);
-    }
-    if (ev & 2) {
-      featureSplit(
-        a.hist,
-        sub + fo,
-        a.nBins[f]!,
-        gS,
-        hS,
-        rules,
-        a.splits,
-        second + f * SPLIT_RECORD,
-      );
-    }
+  const nb = a.nBins[f]!, record = f * SPLIT_RECORD;
+  buildFeatureHistogram(a, f, c[C_START]!, c[C_END]!, built);
+  if (subSlot >= 0) subtractFeature(a.hist, sub, built);
+  if (ev & 1) {
+    featureSplit(a.hist, built, nb, P[F_G_BUILT]!, P[F_H_BUILT]!, rules, a.splits, record);
+  }
+  if (ev & 2) {
+    const r2 = a.nCols * SPLIT_RECORD + record;
+    featureSplit(a.hist, sub, nb, P[F_G_SUB]!, P[F_H_SUB]!, rules, a.splits, r2);
   }
 }
 
@@ -272,13 +268,17 @@ export class NodeJobs {
     c[C_PART_FEATURE] = feature;
     c[C_PART_BIN] = bin;
     c[C_PART_MISSING_LEFT] = missingLeft ? 1 : 0;
-    const T = this.#dispatch(end - start >= PARALLEL_MIN_PARTITION);
+    const size = Math.max(PARTITION_CHUNK, Math.ceil((end - start) / MAX_CHUNKS));
+    const nChunks = Math.max(1, Math.ceil((end - start) / size));
+    c[C_PART_CHUNK] = size;
+    c[C_PART_NCHUNKS] = nChunks;
+    this.#dispatch(nChunks > 1);
     // Gather: left parts in chunk order (each moves down, never over unread data), then
     // the right parts from the scratch arrays.
     const constHess = c[C_CONST_HESS] === 1;
     let dst = start + c[C_NLEFT]!;
-    for (let t = 1; t < T; t++) {
-      const s = chunkStart(start, end, t, T), nl = c[C_NLEFT + t]!;
+    for (let k = 1; k < nChunks; k++) {
+      const s = start + k * size, nl = c[C_NLEFT + k]!;
       if (dst !== s) {
         a.rows.copyWithin(dst, s, s + nl);
         a.grad.copyWithin(dst, s, s + nl);
@@ -287,9 +287,9 @@ export class NodeJobs {
       dst += nl;
     }
     const mid = dst;
-    for (let t = 0; t < T; t++) {
-      const s = chunkStart(start, end, t, T), e = chunkStart(start, end, t + 1, T);
-      const nr = e - s - c[C_NLEFT + t]!;
+    for (let k = 0; k < nChunks; k++) {
+      const s = start + k * size, e = Math.min(end, s + size);
+      const nr = e - s - c[C_NLEFT + k]!;
       a.rows.set(a.tmpRows.subarray(s, s + nr), dst);
       a.grad.set(a.tmpGrad.subarray(s, s + nr), dst);
       if (!constHess) a.hess.set(a.tmpHess.subarray(s, s + nr), dst);
@@ -298,27 +298,21 @@ export class NodeJobs {
     return mid;
   }
 
-  /** Runs the job in the control block, on all threads if `parallel`; returns T. */
-  #dispatch(parallel: boolean): number {
+  /** Runs the job in the control block, with the workers if `parallel`. */
+  #dispatch(parallel: boolean): void {
     const a = this.arrays, c = a.control;
+    Atomics.store(c, C_NEXT, 0);
     if (this.threads === 1 || !parallel) {
-      c[C_THREADS] = 1;
-      runShare(a, 0);
-      return 1;
+      runShare(a);
+      return;
     }
-    c[C_THREADS] = this.threads;
     const seq = ++this.#seq;
     Atomics.store(c, C_SEQ, seq);
     Atomics.notify(c, C_SEQ);
-    runShare(a, 0);
-    // Take over the shares no worker has claimed yet; then wait for the claimed ones.
+    runShare(a);
     for (let t = 1; t < this.threads; t++) {
-      if (Atomics.compareExchange(c, C_CLAIM + t, seq - 1, seq) === seq - 1) {
-        runShare(a, t); // the same result whichever thread runs it
-        Atomics.store(c, C_DONE + t, seq);
-      }
-    }
-    for (let t = 1; t < this.threads; t++) {
+      // Close the job to a worker that has not joined; wait for one that has.
+      if (Atomics.compareExchange(c, C_JOIN + t, seq - 1, seq) === seq - 1) continue;
       let polls = 0;
       for (;;) {
         const done = Atomics.load(c, C_DONE + t);
@@ -326,7 +320,6 @@ export class NodeJobs {
         if (++polls > SPIN_POLLS) Atomics.wait(c, C_DONE + t, done, 5);
       }
     }
-    return this.threads;
   }
 
   /** Stops and terminates the workers; safe to call twice. */
