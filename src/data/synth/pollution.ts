@@ -195,9 +195,9 @@ export function stationSeries(
     local = local * Math.exp(-(0.25 + 0.08 * speed + mixing / 4000)) + localEm * dil;
     eta = ar(eta, 0.93, 0.18, prng);
     const pm25 = (reg.pm[j]! * pmScale * surface + 3.5 * local) *
-        Math.exp(eta + 0.06 * normal(prng)) +
+        Math.exp(eta + 0.09 * normal(prng)) +
       // Instrument noise (beta-attenuation monitors scatter by a few µg/m³ hour to hour).
-      3 * normal(prng);
+      4 * normal(prng);
     v[Col.PM25]![i] = pm25;
 
     // PM10: the fine fraction plus coarse dust, more in dry windy spring and near roads.
