@@ -78,7 +78,7 @@ export default defineStage({
   params: {
     gap_threshold_pct: num(
       25,
-      "largest acceptable RMSE gap of a station or station type against the overall RMSE (%)",
+      "largest acceptable RMSE gap of a station or station type above the overall RMSE (%)",
       { min: 0 },
     ),
     gap_dimensions: strings(

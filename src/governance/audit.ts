@@ -30,7 +30,7 @@ export interface AuditThresholds {
   min_skill: number;
   /** Largest |empirical - nominal| interval coverage. */
   coverage_tolerance: number;
-  /** Largest |RMSE gap| of a station or station type against the overall RMSE, in %. */
+  /** Largest RMSE gap of a station or station type above the overall RMSE, in %. */
   max_gap_pct: number;
   /** Lowest exceedance recall of any station with episodes. */
   min_recall: number;
@@ -153,7 +153,7 @@ export const AUDIT_CHECKS: Record<string, Check> = {
     if (!i.subgroups?.largestGap) return missing("subgroup analysis");
     const g = i.subgroups.largestGap;
     return {
-      status: verdict(Math.abs(g.rmse_gap_pct) <= t.max_gap_pct),
+      status: verdict(g.rmse_gap_pct <= t.max_gap_pct),
       evidence: {
         summary: `largest RMSE gap ${
           g.rmse_gap_pct.toFixed(1)

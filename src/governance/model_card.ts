@@ -149,7 +149,7 @@ export function buildModelCard(i: ModelCardInput): Card {
         "largest RMSE gap: group",
         `${sg.largestGap.dimension} ${sg.largestGap.group}`,
         sp,
-        "largest |rmse_gap_pct|",
+        "max rmse_gap_pct",
       ),
       fact("largest RMSE gap", sg.largestGap.rmse_gap_pct, sp, "rmse_gap_pct", "%"),
     );

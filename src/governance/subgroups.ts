@@ -49,7 +49,7 @@ export interface SubgroupOptions {
 
 export interface SubgroupAnalysis {
   rows: SubgroupRow[];
-  /** The group with the largest |RMSE gap| among `gapDimensions`; null without groups. */
+  /** The group served worst (largest RMSE gap above overall) among `gapDimensions`; null without groups. */
   largestGap: { dimension: SubgroupDimension; group: string; rmse_gap_pct: number } | null;
   /** Station with the lowest exceedance recall (stations with episodes only); null if none. */
   lowestRecall: { group: string; recall: number; episodes: number } | null;
@@ -105,7 +105,7 @@ export function subgroupAnalysis(input: SubgroupInput, options: SubgroupOptions)
   let largestGap: SubgroupAnalysis["largestGap"] = null;
   for (const r of rows) {
     if (!options.gapDimensions.includes(r.dimension) || !Number.isFinite(r.rmse_gap_pct)) continue;
-    if (!largestGap || Math.abs(r.rmse_gap_pct) > Math.abs(largestGap.rmse_gap_pct)) {
+    if (!largestGap || r.rmse_gap_pct > largestGap.rmse_gap_pct) {
       largestGap = { dimension: r.dimension, group: r.group, rmse_gap_pct: r.rmse_gap_pct };
     }
   }
