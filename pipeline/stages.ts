@@ -4,6 +4,26 @@ import ingest from "./ingest.ts";
 import clean from "./clean.ts";
 import features from "./features.ts";
 import split from "./split.ts";
+import tune from "./tune.ts";
+import train from "./train.ts";
+import evaluate from "./evaluate.ts";
+import register from "./register.ts";
+import drift from "./drift.ts";
+import score from "./score.ts";
+import cards from "./cards.ts";
 
 /** Every stage of the study, in any order: the runner orders them by `after`. */
-export const STAGES: Stage[] = [synth, ingest, clean, features, split] as unknown as Stage[];
+export const STAGES: Stage[] = [
+  synth,
+  ingest,
+  clean,
+  features,
+  split,
+  tune,
+  train,
+  evaluate,
+  register,
+  drift,
+  score,
+  cards,
+] as unknown as Stage[];

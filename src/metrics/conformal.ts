@@ -44,3 +44,35 @@ export function predictionInterval(
 ): [number, number] {
   return [Math.max(0, pred - c.quantile), pred + c.quantile];
 }
+
+export interface IntervalCoverage {
+  n: number;
+  /** Share of rows whose truth lies in [lower, upper]. */
+  coverage: number;
+  /** Mean of upper - lower, µg/m³. */
+  meanWidth: number;
+}
+
+/**
+ * Empirical coverage and mean width of the intervals `predictionInterval` gives on (y, pred),
+ * over `index` when given; rows with a missing truth or prediction are left out.
+ */
+export function intervalCoverage(
+  y: ArrayLike<number>,
+  pred: ArrayLike<number>,
+  c: Pick<ConformalInterval, "quantile">,
+  index?: ArrayLike<number>,
+): IntervalCoverage {
+  let n = 0, covered = 0, width = 0;
+  const count = index ? index.length : y.length;
+  for (let k = 0; k < count; k++) {
+    const i = index ? index[k]! : k;
+    const t = y[i]!, p = pred[i]!;
+    if (!Number.isFinite(t) || !Number.isFinite(p)) continue;
+    const [lo, hi] = predictionInterval(p, c);
+    n++;
+    if (t >= lo && t <= hi) covered++;
+    width += hi - lo;
+  }
+  return { n, coverage: n ? covered / n : NaN, meanWidth: n ? width / n : NaN };
+}
