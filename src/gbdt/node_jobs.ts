@@ -179,6 +179,16 @@ function nodeFeature(a: NodeArrays, f: number): void {
   }
 }
 
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not: it spins). */
+const CAN_BLOCK = (() => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /**
  * Runs node jobs on the calling thread plus `threads - 1` Web Workers. With one thread no
  * worker is started (for the browser and the edge).
@@ -317,7 +327,7 @@ export class NodeJobs {
       for (;;) {
         const done = Atomics.load(c, C_DONE + t);
         if (done === seq) break;
-        if (++polls > SPIN_POLLS) Atomics.wait(c, C_DONE + t, done, 5);
+        if (++polls > SPIN_POLLS && CAN_BLOCK) Atomics.wait(c, C_DONE + t, done, 5);
       }
     }
   }
