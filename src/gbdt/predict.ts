@@ -74,6 +74,11 @@ function packed(model: TreeEnsemble): Packed {
 
 /** Prediction for one row given as an array in model feature order. */
 export function predictRow(model: TreeEnsemble, x: ArrayLike<number>, o = 0): number {
+  // Two copies of one loop so each stays monomorphic (element reads of one array kind).
+  return x instanceof Float32Array ? rowF32(model, x, o) : rowAny(model, x, o);
+}
+
+function rowF32(model: TreeEnsemble, x: Float32Array, o: number): number {
   const { I, F, roots } = packed(model);
   let s = model.baseScore;
   for (let t = 0; t < roots.length; t++) {
@@ -81,6 +86,20 @@ export function predictRow(model: TreeEnsemble, x: ArrayLike<number>, o = 0): nu
     for (let f = I[k]!; f >= 0; f = I[k]!) {
       const v = x[o + (f & 0xffff)]!;
       // NaN fails `v < threshold` and takes the default branch.
+      k = v < F[k + 1]! ? I[k + 2]! : v !== v && f >> 16 ? I[k + 2]! : I[k + 3]!;
+    }
+    s += F[k + 1]!;
+  }
+  return s;
+}
+
+function rowAny(model: TreeEnsemble, x: ArrayLike<number>, o: number): number {
+  const { I, F, roots } = packed(model);
+  let s = model.baseScore;
+  for (let t = 0; t < roots.length; t++) {
+    let k = roots[t]!;
+    for (let f = I[k]!; f >= 0; f = I[k]!) {
+      const v = x[o + (f & 0xffff)]!;
       k = v < F[k + 1]! ? I[k + 2]! : v !== v && f >> 16 ? I[k + 2]! : I[k + 3]!;
     }
     s += F[k + 1]!;
