@@ -122,7 +122,8 @@ export default defineStage({
     const persistenceOnnx = exportLinear(oneHot, 0, [...FEATURE_NAMES], meta("persistence"), {
       impute: fill,
     });
-    const persistenceValid = await score(persistenceOnnx, va.X);
+    // Scored after training (see below): the skill reference of every candidate.
+    let persistenceValid: Float32Array = new Float32Array(0);
 
     const candidate = async (
       name: CandidateName,
@@ -191,16 +192,6 @@ export default defineStage({
       }
       const gbdtSeconds = (performance.now() - t0) / 1000;
       const gbdtOnnx = exportTreeEnsemble(r.model, meta("gbdt"));
-      await candidate("gbdt", "gbdt", gbdtOnnx, modelToJSON(r.model, { params: gbdtParams }), {
-        ...gbdtParams,
-        trees: r.model.trees.length,
-        tuned: p.use_tuned && best.enabled,
-      }, {
-        rows: tr.X.nRows,
-        valid_rows: va.X.nRows,
-        best_iteration: r.bestIteration,
-        seconds: gbdtSeconds,
-      });
       ctx.metric("best_iteration", r.bestIteration);
       ctx.metric("gbdt_seconds", gbdtSeconds);
       ctx.record("curve", r.curve);
@@ -235,6 +226,19 @@ export default defineStage({
         meta("ridge"),
         { standardize: { mean: ridge.means, scale: ridge.scales } },
       );
+      // onnxruntime-web replaces globalThis.Worker when its first session starts, which
+      // breaks the learner's histogram workers: every ONNX session comes after training.
+      persistenceValid = await score(persistenceOnnx, va.X);
+      await candidate("gbdt", "gbdt", gbdtOnnx, modelToJSON(r.model, { params: gbdtParams }), {
+        ...gbdtParams,
+        trees: r.model.trees.length,
+        tuned: p.use_tuned && best.enabled,
+      }, {
+        rows: tr.X.nRows,
+        valid_rows: va.X.nRows,
+        best_iteration: r.bestIteration,
+        seconds: gbdtSeconds,
+      });
       await candidate(
         "ridge",
         "ridge",
