@@ -11,6 +11,7 @@
 import type { FeatureMatrix } from "../src/data/matrix.ts";
 import { FEATURE_NAMES } from "../src/features/schema.ts";
 import { loadStandardTask } from "../src/features/standard_task.ts";
+import type { LabelledMatrix } from "../src/data/load_matrix.ts";
 import { train } from "../src/gbdt/boost.ts";
 import { predict, predictRow } from "../src/gbdt/predict.ts";
 import { Pcg32 } from "../src/gbdt/random.ts";
@@ -37,11 +38,31 @@ interface Task {
 
 async function loadTask(): Promise<Task> {
   try {
-    return { source: `PRSA standard task (${DATA_DIR})`, ...(await loadStandardTask(DATA_DIR)) };
+    const t = await loadStandardTask(DATA_DIR);
+    // Rows come back in no fixed order; sort them as the reference does (station, time) so
+    // the quantile sample and the row draws, hence the model, are the same on every run.
+    return {
+      source: `PRSA standard task (${DATA_DIR})`,
+      train: sortRows(t.train),
+      test: sortRows(t.test),
+    };
   } catch (e) {
     console.error(`Cannot load the standard task (${(e as Error).message}); using synthetic data`);
     return { source: "synthetic, same shape", ...syntheticTask() };
   }
+}
+
+function sortRows(m: LabelledMatrix): { X: FeatureMatrix; y: Float32Array } {
+  const n = m.X.nRows, p = m.X.nCols;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    m.station[a]! < m.station[b]! ? -1 : m.station[a]! > m.station[b]! ? 1 : m.time[a]! - m.time[b]!
+  );
+  const data = new Float32Array(n * p), y = new Float32Array(n);
+  order.forEach((r, i) => {
+    data.set(m.X.data.subarray(r * p, r * p + p), i * p);
+    y[i] = m.y[r]!;
+  });
+  return { X: { ...m.X, data }, y };
 }
 
 function syntheticTask(): Omit<Task, "source"> {

@@ -9,7 +9,7 @@ export interface GbdtParams {
   learningRate: number;
   /** Maximum tree depth (root = depth 0). 0 = no limit, allowed only with maxLeaves > 0. */
   maxDepth: number;
-  /** 0 = depth-wise growth (every node to maxDepth); > 1 = leaf-wise, best-first, this many leaves. */
+  /** 0 = depth-wise growth (every node to maxDepth); 2..4096 = leaf-wise, best-first, this many leaves. */
   maxLeaves: number;
   /** Minimum sum of hessians in each child (row count for squared error). */
   minChildWeight: number;
@@ -68,7 +68,7 @@ export function resolveParams(p: Partial<GbdtParams>): GbdtParams {
   const int = (name: keyof GbdtParams, min: number, max = Infinity) => {
     const v = q[name] as number;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      bad(name, `an integer in [${min}, ${max === Infinity ? "∞" : max})`, v);
+      bad(name, `an integer in [${min}, ${max === Infinity ? "∞)" : `${max}]`}`, v);
     }
   };
   const unit = (name: keyof GbdtParams) => {
@@ -82,7 +82,7 @@ export function resolveParams(p: Partial<GbdtParams>): GbdtParams {
   int("nEstimators", 1);
   unit("learningRate");
   int("maxDepth", 0, 31);
-  int("maxLeaves", 0, 1 << 16);
+  int("maxLeaves", 0, 4096);
   if (q.maxLeaves === 1) bad("maxLeaves", "0 (depth-wise) or at least 2", 1);
   if (q.maxDepth === 0 && q.maxLeaves === 0) {
     bad("maxDepth", "at least 1 when maxLeaves is 0 (depth-wise growth)", 0);
