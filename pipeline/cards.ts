@@ -138,9 +138,21 @@ export default defineStage({
     const p = ctx.params, g = ctx.globals;
     const generated = new Date().toISOString();
     const s = sources(g, String(ctx.all.register?.candidate ?? "gbdt"));
+    // A file inside an output folder staged in this run (reports/drift/latest.json) lives
+    // in the staging copy of that folder: resolve through the closest staged parent.
+    const root = ctx.path(".");
+    const resolve = (rel: string): string => {
+      const parts = rel.split("/");
+      for (let k = parts.length; k > 0; k--) {
+        const head = parts.slice(0, k).join("/");
+        const at = ctx.path(head);
+        if (at !== join(root, head)) return join(at, ...parts.slice(k));
+      }
+      return ctx.path(rel);
+    };
     const readJson = async <T>(path: string): Promise<Sourced<T>> => ({
       path,
-      value: JSON.parse(await Deno.readTextFile(ctx.path(path))) as T,
+      value: JSON.parse(await Deno.readTextFile(resolve(path))) as T,
     });
     const maybeJson = async <T>(path: string): Promise<Sourced<T> | null> => {
       try {
@@ -151,11 +163,7 @@ export default defineStage({
       }
     };
 
-    // A staged package folder resolves as a whole: join the file name after ctx.path.
-    const metadata: Sourced<ModelMetadata> = {
-      path: `${s.pkg}/${PACKAGE_FILES.metadata}`,
-      value: JSON.parse(await Deno.readTextFile(join(ctx.path(s.pkg), PACKAGE_FILES.metadata))),
-    };
+    const metadata = await readJson<ModelMetadata>(`${s.pkg}/${PACKAGE_FILES.metadata}`);
     const summary = await readJson<{
       rows: number;
       candidates: Record<
@@ -196,7 +204,7 @@ export default defineStage({
       >(
         c,
         `SELECT station, epoch_ms(time) AS t, y_true AS y, y_pred AS f FROM read_parquet(${
-          lit(ctx.path(s.predictions))
+          lit(resolve(s.predictions))
         })
          WHERE candidate = ${lit(s.candidate)} ORDER BY station, time`,
       );
@@ -240,7 +248,7 @@ export default defineStage({
         const imp = await all<{ feature: string; value: number }>(
           c,
           `SELECT feature, ${g.model_path ? "importance" : "gain"} AS value FROM read_parquet(${
-            lit(ctx.path(s.importance))
+            lit(resolve(s.importance))
           }) ORDER BY value DESC`,
         );
         importance = {
@@ -296,7 +304,7 @@ export default defineStage({
       });
 
       // Data card: composition straight from clean.parquet.
-      const composition = await cleanComposition(c, ctx.path(CLEAN));
+      const composition = await cleanComposition(c, resolve(CLEAN));
       const dataCard = buildDataCard({
         source: g.source,
         rawDir: rawDataDir(g),
@@ -310,8 +318,8 @@ export default defineStage({
       });
 
       // Risk matrix from the register; audit from the checklist.
-      const risks = parseRisks(JSON.parse(await Deno.readTextFile(ctx.path(GOVERNANCE.risks))));
-      const items = parseChecklist(await Deno.readTextFile(ctx.path(GOVERNANCE.checklist)));
+      const risks = parseRisks(JSON.parse(await Deno.readTextFile(resolve(GOVERNANCE.risks))));
+      const items = parseChecklist(await Deno.readTextFile(resolve(GOVERNANCE.checklist)));
       const unknown = risks.filter((r) => !items.some((i) => i.id === r.audit_item));
       if (unknown.length) {
         throw new Error(
