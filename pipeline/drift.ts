@@ -54,6 +54,7 @@ export default defineStage({
   description:
     "feature, prediction and target drift of the test split (or --current DIR) against the training features; retraining recommendation",
   after: ["register"],
+  enabled: (g) => !g.model_path,
   params: {
     season: str(
       "month",

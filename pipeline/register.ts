@@ -24,6 +24,7 @@ export default defineStage({
   description:
     "register the GBDT candidate as the next registry version; champion/challenger decides production or staging",
   after: ["evaluate"],
+  enabled: (g) => !g.model_path,
   params: {
     model_name: str("pm25", "registered model name: models/registry/<name>/v<N>/"),
     candidate: str("gbdt", "candidate package to register", CANDIDATES),
