@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num } from "../src/pipeline/params.ts";
@@ -23,7 +22,7 @@ import { loadSplit } from "../src/tuning/load_split.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import { SPLITS } from "./split.ts";
 import { FEATURES_PATH } from "./features.ts";
-import { type CandidateName, CANDIDATES, CANDIDATES_DIR } from "./train.ts";
+import { candidateDir, type CandidateName, CANDIDATES, CANDIDATES_DIR } from "./train.ts";
 
 const DIR = "reports/evaluation";
 export const EVALUATION = {
@@ -71,7 +70,7 @@ export default defineStage({
       min: 0,
     }),
   },
-  inputs: () => [SPLITS.test, FEATURES_PATH, CANDIDATES_DIR],
+  inputs: () => [SPLITS.test, FEATURES_PATH, ...CANDIDATES.map(candidateDir)],
   outputs: () => Object.values(EVALUATION),
   code: ["pipeline/evaluate.ts", "src/metrics", "src/onnx", "src/gbdt/predict.ts"],
   async run(ctx) {
@@ -92,7 +91,7 @@ export default defineStage({
       const intervals = new Map<CandidateName, ConformalInterval | null>();
       let parity = { max_abs_diff: 0, max_rel_diff: 0, tolerance: p.parity_tolerance };
       for (const name of CANDIDATES) {
-        const pkg = await readPackage(join(ctx.path(CANDIDATES_DIR), name));
+        const pkg = await readPackage(ctx.path(candidateDir(name)));
         const s = await createSession(pkg.onnx);
         const out = Float64Array.from(await s.run(te.X));
         await s.release();

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { defineStage } from "../src/pipeline/stage.ts";
 import { bool, int, num, str } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
@@ -70,7 +69,8 @@ export default defineStage({
   },
   uses: ["pipeline.seed"],
   inputs: () => [SPLITS.train, SPLITS.valid, SCHEMA_PATH, BEST_PATH],
-  outputs: () => [CANDIDATES_DIR, CURVE_PATH, IMPORTANCE_PATH],
+  // One output per candidate folder, so a later stage can read ctx.path(candidateDir(name)).
+  outputs: () => [...CANDIDATES.map(candidateDir), CURVE_PATH, IMPORTANCE_PATH],
   code: [
     "pipeline/train.ts",
     "src/gbdt",
@@ -155,7 +155,7 @@ export default defineStage({
         await score(onnx, refRows.X),
         { rows: refRows.X.nRows, seed, target: TARGET },
       );
-      await writePackage(join(ctx.out(CANDIDATES_DIR), name), {
+      await writePackage(ctx.out(candidateDir(name)), {
         onnx,
         model,
         metadata,
