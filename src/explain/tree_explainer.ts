@@ -30,6 +30,12 @@
  * 500-tree depth-8 model this beat both per-leaf subset tables (Fast TreeSHAP v2 style,
  * 100 MB and cache-bound) and per-leaf polynomial arithmetic; see bench/explain.ts.
  *
+ * Memory traffic, not arithmetic, limits a 500-tree model: the passes run node-major with
+ * every quadrature point in the inner loop (unrolled for 4 points), compute f on the fly
+ * and divide rather than stream tables of f and 1/f, and push sums up to the parent
+ * instead of pulling them through child arrays. On a 500-tree depth-8 model that took
+ * 55 to about 150 rows/s (one thread, CPU time, loaded 2-core machine).
+ *
  * No Deno or Node API: the pipeline, the endpoint and the browser share this module.
  */
 import type { TreeEnsemble } from "../gbdt/tree.ts";
@@ -52,29 +58,25 @@ interface LinearTree {
   defaultLeft: Uint8Array;
   left: Int32Array;
   right: Int32Array;
-  /** Leaf value (0 at internal nodes). */
-  value: Float64Array;
+  /** Leaf value (0 at internal nodes; float32 like the model's, half the bytes to stream). */
+  value: Float32Array;
   /** Per node: the feature its parent splits on (-1 at the root). */
   edgeFeature: Int32Array;
   parent: Int32Array;
   /**
    * Per node: the node entered by the previous split on the same feature above, or the
-   * sentinel n whose factor is 1 (zs = 1 - s_k, on = 1), so the passes need no branch.
+   * sentinel n whose factor is 1 (zn = 1 - s_k, on = 1), so the passes need no branch.
    */
   prev: Int32Array;
-  /** Children for the bottom-up sums; leaves point at the zero slot n + 1. */
-  lc: Int32Array;
-  rc: Int32Array;
   /** Per node: the merged z of its edge feature (product of cover ratios down to here). */
   z: Float64Array;
-  /** Per point k and node (stride n + 1): z · (1 - s_k), so f(s_k) = zs + o · s_k. */
-  zs: Float64Array;
   /**
-   * f and 1/f per point k, node c and branch bit o at `((k · (n + 1) + c) · 2 + o)`:
-   * precomputed so the per-row passes multiply instead of divide.
+   * Per node c and point k at `c · q + k`: z · (1 - s_k), so f(s_k) = zn + o · s_k; the
+   * sentinel n holds 1 - s_k (f = 1 with o = 1). The passes compute f and divide on the
+   * fly: tables of f and 1/f were faster on an idle machine but twice the memory traffic,
+   * which is what limits a 500-tree model (bench/explain.ts).
    */
-  f: Float64Array;
-  inv: Float64Array;
+  zn: Float64Array;
   /**
    * Per internal node: the node entered by the nearest split above (or into it) on its own
    * feature, whose leaves it re-merges; else the scratch slot n + 1.
@@ -127,10 +129,10 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
   const n = order.length;
   const feature = new Int32Array(n), threshold = new Float32Array(n);
   const defaultLeft = new Uint8Array(n), left = new Int32Array(n), right = new Int32Array(n);
-  const isLeaf = new Uint8Array(n), value = new Float64Array(n);
+  const isLeaf = new Uint8Array(n), value = new Float32Array(n);
   const edgeFeature = new Int32Array(n).fill(-1), prev = new Int32Array(n).fill(n);
   const z = new Float64Array(n).fill(1), up = new Int32Array(n).fill(n + 1);
-  const parent = new Int32Array(n), lc = new Int32Array(n), rc = new Int32Array(n);
+  const parent = new Int32Array(n);
   const internal: number[] = [];
   for (let p = 0; p < n; p++) {
     const node = order[p]!, f = tree.feature[node]!;
@@ -139,7 +141,6 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
       isLeaf[p] = 1;
       value[p] = tree.value[node]!;
       left[p] = right[p] = -1;
-      lc[p] = rc[p] = n + 1;
       continue;
     }
     if (f >= model.featureNames.length) {
@@ -152,8 +153,6 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
     defaultLeft[p] = tree.defaultLeft[node]!;
     left[p] = pos[tree.left[node]!]!;
     right[p] = pos[tree.right[node]!]!;
-    lc[p] = left[p]!;
-    rc[p] = right[p]!;
   }
   // Path state, top-down: for each node, the last edge node per feature on its path.
   const lastEdge: Map<number, number>[] = new Array(n);
@@ -203,21 +202,9 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
   }
   const q = Math.max(1, Math.ceil(dMax / 2));
   const { s, w } = gaussLegendre(q);
-  const zs = new Float64Array(q * (n + 1));
-  for (let k = 0; k < q; k++) {
-    for (let c = 0; c < n; c++) zs[k * (n + 1) + c] = z[c]! * (1 - s[k]!);
-    zs[k * (n + 1) + n] = 1 - s[k]!;
-  }
-  const fTab = new Float64Array(2 * q * (n + 1)), inv = new Float64Array(2 * q * (n + 1));
-  for (let k = 0; k < q; k++) {
-    for (let c = 0; c <= n; c++) {
-      const i = (k * (n + 1) + c) * 2, f0 = c === n ? 1 : zs[k * (n + 1) + c]!;
-      const f1 = c === n ? 1 : f0 + s[k]!;
-      fTab[i] = f0;
-      fTab[i + 1] = f1;
-      inv[i] = 1 / f0;
-      inv[i + 1] = 1 / f1;
-    }
+  const zn = new Float64Array(q * (n + 1));
+  for (let c = 0; c <= n; c++) {
+    for (let k = 0; k < q; k++) zn[c * q + k] = (c === n ? 1 : z[c]!) * (1 - s[k]!);
   }
   return {
     n,
@@ -234,12 +221,8 @@ function compileTree(model: TreeEnsemble, t: number): LinearTree {
     edgeFeature,
     parent,
     prev,
-    lc,
-    rc,
     z,
-    zs,
-    f: fTab,
-    inv,
+    zn,
     up,
     leafEdgeStart: Int32Array.from(leafEdgeStart),
     leafEdges: Int32Array.from(leafEdges),
@@ -270,7 +253,6 @@ export class TreeExplainer {
   #P: Float64Array;
   #sum: Float64Array;
   #inner: Float64Array;
-  #acc: Float64Array;
   #g: Float64Array;
   #rowShap: Float64Array;
 
@@ -287,9 +269,8 @@ export class TreeExplainer {
     this.expectedValue = e;
     this.#on = new Uint8Array(maxN + 1);
     this.#P = new Float64Array(maxQ * (maxN + 1));
-    this.#sum = new Float64Array(maxN + 2);
-    this.#inner = new Float64Array(maxN + 2);
-    this.#acc = new Float64Array(maxN);
+    this.#sum = new Float64Array(maxQ * (maxN + 2));
+    this.#inner = new Float64Array(maxQ * (maxN + 2));
     this.#g = new Float64Array(MAX_PATH_FEATURES * maxQ);
     this.#rowShap = new Float64Array(this.nFeatures);
   }
@@ -311,17 +292,18 @@ export class TreeExplainer {
   }
 
   /**
-   * Path products at point k into `P[base ..]`: P[c] = Π over the distinct path features
-   * of f_j(s_k), dividing out a feature's earlier factor where it repeats.
+   * Path products at every point into `P[c · q + k]`: the product over the distinct path
+   * features of f_j(s_k), dividing out a feature's earlier factor where it repeats.
    */
-  #pathProducts(lt: LinearTree, on: Uint8Array, k: number, P: Float64Array, base: number) {
-    const { n, parent, prev, f, inv } = lt;
-    const zb = k * (n + 1);
-    P[base] = 1;
+  #pathProducts(lt: LinearTree, on: Uint8Array, P: Float64Array) {
+    const { n, q, parent, prev, zn, s } = lt;
+    for (let k = 0; k < q; k++) P[k] = 1;
     for (let c = 1; c < n; c++) {
-      const pr = prev[c]!;
-      P[base + c] = P[base + parent[c]!]! * f[(zb + c) * 2 + on[c]!]! *
-        inv[(zb + pr) * 2 + on[pr]!]!;
+      const pr = prev[c]!, cb = c * q, pb = parent[c]! * q, rb = pr * q;
+      const oc = on[c]!, op = on[pr]!;
+      for (let k = 0; k < q; k++) {
+        P[cb + k] = P[pb + k]! * (zn[cb + k]! + oc * s[k]!) / (zn[rb + k]! + op * s[k]!);
+      }
     }
   }
 
@@ -330,43 +312,117 @@ export class TreeExplainer {
    * (accumulates: zero `out` first). The low-level kernel behind {@link shapValues}.
    */
   shapRowInto(x: ArrayLike<number>, o: number, out: Float64Array, outOffset: number): void {
-    const P = this.#P, sum = this.#sum, inner = this.#inner, acc = this.#acc;
+    const P = this.#P, sum = this.#sum, inner = this.#inner;
     for (const lt of this.#trees) {
-      const { n, q, w, value, lc, rc, up, edgeFeature, z, inv } = lt;
+      const { n, q, s, w, value, parent, up, edgeFeature, z, zn } = lt;
       if (n === 1) continue;
       const on = this.#branches(lt, x, o);
-      acc.fill(0, 0, n);
-      for (let k = 0; k < q; k++) {
-        this.#pathProducts(lt, on, k, P, 0);
-        const wk = w[k]!, zb = k * (n + 1);
-        sum[n + 1] = 0;
-        inner.fill(0, 0, n + 2);
-        // Reverse preorder: children (and every re-split below) before their parent.
-        for (let c = n - 1; c > 0; c--) {
-          const sv = value[c]! * P[c]! + sum[lc[c]!]! + sum[rc[c]!]!;
-          sum[c] = sv;
-          const u = up[c]!;
-          inner[u] = inner[u]! + sv;
-          acc[c] = acc[c]! + wk * (sv - inner[c]!) * inv[(zb + c) * 2 + on[c]!]!;
+      if (q === 4) {
+        this.#shapTree4(lt, on, out, outOffset);
+        continue;
+      }
+      this.#pathProducts(lt, on, P);
+      // Sums are pushed up: a node's slot holds its children's sums when it is reached
+      // (reverse preorder: children, and every re-split below, before their parent) and is
+      // reset once read; inner[c] likewise. The scratch stays clean between trees.
+      for (let c = n - 1; c > 0; c--) {
+        const cb = c * q, pb = parent[c]! * q, ub = up[c]! * q;
+        const v = value[c]!, oc = on[c]!;
+        let a = 0;
+        for (let k = 0; k < q; k++) {
+          const sv = v * P[cb + k]! + sum[cb + k]!;
+          sum[cb + k] = 0;
+          sum[pb + k] = sum[pb + k]! + sv;
+          // ub may be cb (c re-splits its own edge feature): add before reading.
+          inner[ub + k] = inner[ub + k]! + sv;
+          a += w[k]! * (sv - inner[cb + k]!) / (zn[cb + k]! + oc * s[k]!);
+          inner[cb + k] = 0;
         }
+        const fo = outOffset + edgeFeature[c]!;
+        out[fo] = out[fo]! + (oc - z[c]!) * a;
       }
-      for (let c = 1; c < n; c++) {
-        const f = outOffset + edgeFeature[c]!;
-        out[f] = out[f]! + (on[c]! - z[c]!) * acc[c]!;
-      }
+      // The root's slot, and the scratch slot of nodes without a re-split above.
+      for (let k = 0; k < q; k++) sum[k] = inner[(n + 1) * q + k] = 0;
     }
+  }
+
+  /** shapRowInto's per-tree passes for 4 quadrature points, unrolled (depth 7-8 paths). */
+  #shapTree4(lt: LinearTree, on: Uint8Array, out: Float64Array, outOffset: number) {
+    const { n, parent, prev, zn, s, w, value, up, edgeFeature, z } = lt;
+    const P = this.#P, sum = this.#sum, inner = this.#inner;
+    const s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    P[0] =
+      P[1] =
+      P[2] =
+      P[3] =
+        1;
+    for (let c = 1; c < n; c++) {
+      const pr = prev[c]!, cb = c * 4, pb = parent[c]! * 4, rb = pr * 4;
+      const oc = on[c]!, op = on[pr]!;
+      P[cb] = P[pb]! * (zn[cb]! + oc * s0) / (zn[rb]! + op * s0);
+      P[cb + 1] = P[pb + 1]! * (zn[cb + 1]! + oc * s1) / (zn[rb + 1]! + op * s1);
+      P[cb + 2] = P[pb + 2]! * (zn[cb + 2]! + oc * s2) / (zn[rb + 2]! + op * s2);
+      P[cb + 3] = P[pb + 3]! * (zn[cb + 3]! + oc * s3) / (zn[rb + 3]! + op * s3);
+    }
+    // Sums are pushed up: a node's slot holds its children's sums when it is reached
+    // (reverse preorder) and is reset once read, so the scratch stays clean.
+    const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!;
+    for (let c = n - 1; c > 0; c--) {
+      const cb = c * 4, pb = parent[c]! * 4, ub = up[c]! * 4;
+      const v = value[c]!, oc = on[c]!;
+      const a0 = v * P[cb]! + sum[cb]!;
+      const a1 = v * P[cb + 1]! + sum[cb + 1]!;
+      const a2 = v * P[cb + 2]! + sum[cb + 2]!;
+      const a3 = v * P[cb + 3]! + sum[cb + 3]!;
+      sum[cb] =
+        sum[cb + 1] =
+        sum[cb + 2] =
+        sum[cb + 3] =
+          0;
+      sum[pb] = sum[pb]! + a0;
+      sum[pb + 1] = sum[pb + 1]! + a1;
+      sum[pb + 2] = sum[pb + 2]! + a2;
+      sum[pb + 3] = sum[pb + 3]! + a3;
+      // ub may be cb (c re-splits its own edge feature): add before reading.
+      inner[ub] = inner[ub]! + a0;
+      inner[ub + 1] = inner[ub + 1]! + a1;
+      inner[ub + 2] = inner[ub + 2]! + a2;
+      inner[ub + 3] = inner[ub + 3]! + a3;
+      const a = w0 * (a0 - inner[cb]!) / (zn[cb]! + oc * s0) +
+        w1 * (a1 - inner[cb + 1]!) / (zn[cb + 1]! + oc * s1) +
+        w2 * (a2 - inner[cb + 2]!) / (zn[cb + 2]! + oc * s2) +
+        w3 * (a3 - inner[cb + 3]!) / (zn[cb + 3]! + oc * s3);
+      inner[cb] =
+        inner[cb + 1] =
+        inner[cb + 2] =
+        inner[cb + 3] =
+          0;
+      const fo = outOffset + edgeFeature[c]!;
+      out[fo] = out[fo]! + (oc - z[c]!) * a;
+    }
+    sum[0] =
+      sum[1] =
+      sum[2] =
+      sum[3] =
+        0;
+    const zb = (n + 1) * 4;
+    inner[zb] =
+      inner[zb + 1] =
+      inner[zb + 2] =
+      inner[zb + 3] =
+        0;
   }
 
   /** Add the off-diagonal interaction values of one row to the F × F block at `out[oo ..]`. */
   #pairsRowInto(x: ArrayLike<number>, o: number, out: Float64Array, oo: number): void {
     const F = this.nFeatures, P = this.#P, g = this.#g;
     for (const lt of this.#trees) {
-      const { n, q, s, w, lc, value, edgeFeature, z, zs, leafEdgeStart, leafEdges } = lt;
+      const { n, q, s, w, feature, value, edgeFeature, z, zn, leafEdgeStart, leafEdges } = lt;
       if (n === 1) continue;
       const on = this.#branches(lt, x, o);
-      for (let k = 0; k < q; k++) this.#pathProducts(lt, on, k, P, k * (n + 1));
+      this.#pathProducts(lt, on, P);
       for (let c = 0; c < n; c++) {
-        if (lc[c] !== n + 1) continue;
+        if (feature[c]! >= 0) continue;
         const e0 = leafEdgeStart[c]!, d = leafEdgeStart[c + 1]! - e0;
         if (d < 2) continue;
         const hv = 0.5 * value[c]!;
@@ -374,8 +430,7 @@ export class TreeExplainer {
         for (let j = 0; j < d; j++) {
           const e = leafEdges[e0 + j]!, oe = on[e]!;
           for (let k = 0; k < q; k++) {
-            const zb = k * (n + 1);
-            g[j * q + k] = w[k]! * P[zb + c]! / (zs[zb + e]! + oe * s[k]!);
+            g[j * q + k] = w[k]! * P[c * q + k]! / (zn[e * q + k]! + oe * s[k]!);
           }
         }
         for (let i = 0; i < d; i++) {
@@ -385,7 +440,7 @@ export class TreeExplainer {
             const ej = leafEdges[e0 + j]!, oj = on[ej]!;
             let acc = 0;
             for (let k = 0; k < q; k++) {
-              acc += g[i * q + k]! / (zs[k * (n + 1) + ej]! + oj * s[k]!);
+              acc += g[i * q + k]! / (zn[ej * q + k]! + oj * s[k]!);
             }
             const val = ci * (oj - z[ej]!) * acc, fj = edgeFeature[ej]!;
             out[oo + fi * F + fj] = out[oo + fi * F + fj]! + val;
