@@ -78,6 +78,8 @@ export default defineStage({
     threads: int(0, "threads (caller + Web Workers); 0 = min(2, cores)", { min: 0, max: 64 }),
     top_features: int(10, "features listed in summary.json", { min: 1 }),
   },
+  // A pretrained model is explained by the score stage (it has no GBDT candidate).
+  enabled: (g) => !g.model_path,
   uses: ["pipeline.seed"],
   inputs: () => [SPLITS.test, candidateDir("gbdt")],
   outputs: () => Object.values(EXPLAIN),

@@ -7,6 +7,7 @@ import split from "./split.ts";
 import tune from "./tune.ts";
 import train from "./train.ts";
 import evaluate from "./evaluate.ts";
+import explain from "./explain.ts";
 import register from "./register.ts";
 import drift from "./drift.ts";
 import score from "./score.ts";
@@ -22,6 +23,7 @@ export const STAGES: Stage[] = [
   tune,
   train,
   evaluate,
+  explain,
   register,
   drift,
   score,

@@ -31,6 +31,20 @@ export interface ExplainedRows {
   threads: number;
 }
 
+/**
+ * The Web Worker constructor as it was when this module loaded. onnxruntime-web, when it
+ * thinks it runs in Node, replaces `globalThis.Worker` with node:worker_threads' Worker at
+ * its first session (an EventEmitter: `onmessage` is never called, the caller would hang),
+ * and the pipeline runs ORT sessions before this stage; modules load before any stage runs.
+ */
+const WebWorker: typeof Worker | undefined = typeof Worker === "undefined" ? undefined : Worker;
+
+/** Whether `W` is a Web Worker (an EventTarget with `onmessage`), not Node's. */
+function isWebWorker(W: unknown): W is typeof Worker {
+  const proto = (W as { prototype?: object } | undefined)?.prototype;
+  return !!proto && "addEventListener" in proto && "onmessage" in proto;
+}
+
 /** Below this many SHAP-row equivalents per thread a worker costs more than it saves. */
 const MIN_ROWS_PER_THREAD = 200;
 /** An interaction row costs about this many SHAP rows (d/2 on depth-6 to 8 trees). */
@@ -80,7 +94,9 @@ export async function explainRows(
   const pending: Promise<ExplainReply>[] = [];
   try {
     for (let t = 1; t < threads; t++) {
-      const w = new Worker(new URL("./explain_worker.ts", import.meta.url), { type: "module" });
+      const w = new WebWorker!(new URL("./explain_worker.ts", import.meta.url), {
+        type: "module",
+      });
       workers.push(w);
       pending.push(
         new Promise<ExplainReply>((resolve, reject) => {
@@ -119,7 +135,7 @@ export async function explainRows(
 }
 
 function resolveThreads(t: number | undefined): number {
-  if (typeof Worker === "undefined") return 1;
+  if (!isWebWorker(WebWorker)) return 1;
   if (t === undefined) {
     const hc = typeof navigator !== "undefined" ? navigator.hardwareConcurrency ?? 1 : 1;
     return Math.max(1, Math.min(2, hc));

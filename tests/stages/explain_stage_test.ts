@@ -288,6 +288,18 @@ Deno.test("explainRows: two threads give the same bits as one, interaction block
       assert.ok(Math.abs(s - two.shap.values[iRows[r]! * F + i]!) < 1e-9);
     }
   }
+  // onnxruntime-web swaps globalThis.Worker for node:worker_threads' at its first session
+  // (the pipeline scores with it before this stage): the workers must still answer.
+  const web = globalThis.Worker;
+  const { Worker: NodeWorker } = await import("node:worker_threads");
+  (globalThis as { Worker: unknown }).Worker = NodeWorker;
+  try {
+    const swapped = await explainRows(model, test, { threads: 2 });
+    assert.equal(swapped.threads, 2);
+    assert.deepEqual(swapped.shap.values, one.shap.values);
+  } finally {
+    globalThis.Worker = web;
+  }
   await assert.rejects(
     explainRows(model, test, { interactionRows: [N_TEST] }),
     /interaction row 900 is outside 0\.\.899/,
