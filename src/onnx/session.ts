@@ -60,6 +60,9 @@ export async function createSession(
 ): Promise<OnnxScorer> {
   configure(options);
   let session: ort.InferenceSession;
+  // onnxruntime-web's Node path replaces globalThis.Worker with a worker_threads shim, which
+  // breaks every later Web Worker in the process (the learner's): put the original back.
+  const worker = globalThis.Worker;
   try {
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ["wasm"],
@@ -69,6 +72,8 @@ export async function createSession(
     throw new TypeError(
       `Cannot read ONNX model: onnxruntime rejected it (${e instanceof Error ? e.message : e})`,
     );
+  } finally {
+    if (globalThis.Worker !== worker) globalThis.Worker = worker;
   }
   let metadata: Record<string, string> = {};
   try {
