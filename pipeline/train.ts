@@ -66,6 +66,10 @@ export default defineStage({
       min: 1,
     }),
     threads: int(0, "histogram threads (0 = the learner's default)", { min: 0, max: 64 }),
+    refit: bool(
+      true,
+      "after early stopping, refit the GBDT on train + validation with the tree count found",
+    ),
   },
   uses: ["pipeline.seed"],
   inputs: () => [SPLITS.train, SPLITS.valid, SCHEMA_PATH, BEST_PATH],
@@ -132,8 +136,12 @@ export default defineStage({
       model: unknown,
       params: Record<string, unknown>,
       training: ModelMetadata["training"],
+      /** The model fitted without the validation rows, when `onnx` was refitted on them. */
+      calibration: Uint8Array = onnx,
     ) => {
-      const validPred = await score(onnx, va.X);
+      // Validation metrics and the conformal interval come from a model that never saw
+      // the validation rows; after a refit that is the early-stopped model.
+      const validPred = await score(calibration, va.X);
       const interval = conformalQuantile(va.y, validPred, p.alpha);
       const metrics = regressionMetrics(va.y, validPred, persistenceValid);
       const metadata: ModelMetadata = {
@@ -190,8 +198,29 @@ export default defineStage({
       } finally {
         bar.done();
       }
+      const earlyOnnx = exportTreeEnsemble(r.model, meta("gbdt"));
+      // Refit on train + validation: the most recent months (often the winter's extreme
+      // episodes) are what the test period resembles most, and trees cannot extrapolate.
+      let finalModel = r.model;
+      if (p.refit && r.bestIteration > 0) {
+        const all = concatRows(tr, va);
+        const bar2 = ctx.progress("refit on train + valid", r.bestIteration);
+        try {
+          const refit = await trainGbdt(all.X, all.y, {
+            ...gbdtParams,
+            nEstimators: r.bestIteration,
+            earlyStoppingRounds: 0,
+          }, { onIteration: () => bar2.tick(), ...(p.threads > 0 ? { threads: p.threads } : {}) });
+          finalModel = refit.model;
+        } finally {
+          bar2.done();
+        }
+        ctx.log(`refitted ${r.bestIteration} trees on ${all.X.nRows} train + valid rows`);
+      }
       const gbdtSeconds = (performance.now() - t0) / 1000;
-      const gbdtOnnx = exportTreeEnsemble(r.model, meta("gbdt"));
+      const gbdtOnnx = finalModel === r.model
+        ? earlyOnnx
+        : exportTreeEnsemble(finalModel, meta("gbdt"));
       ctx.metric("best_iteration", r.bestIteration);
       ctx.metric("gbdt_seconds", gbdtSeconds);
       ctx.record("curve", r.curve);
@@ -229,16 +258,17 @@ export default defineStage({
       // onnxruntime-web replaces globalThis.Worker when its first session starts, which
       // breaks the learner's histogram workers: every ONNX session comes after training.
       persistenceValid = await score(persistenceOnnx, va.X);
-      await candidate("gbdt", "gbdt", gbdtOnnx, modelToJSON(r.model, { params: gbdtParams }), {
+      await candidate("gbdt", "gbdt", gbdtOnnx, modelToJSON(finalModel, { params: gbdtParams }), {
         ...gbdtParams,
-        trees: r.model.trees.length,
+        trees: finalModel.trees.length,
         tuned: p.use_tuned && best.enabled,
+        refit: finalModel !== r.model,
       }, {
-        rows: tr.X.nRows,
+        rows: finalModel === r.model ? tr.X.nRows : tr.X.nRows + va.X.nRows,
         valid_rows: va.X.nRows,
         best_iteration: r.bestIteration,
         seconds: gbdtSeconds,
-      });
+      }, earlyOnnx);
       await candidate(
         "ridge",
         "ridge",
@@ -282,6 +312,16 @@ export default defineStage({
     }
   },
 });
+
+function concatRows(a: LoadedSplit, b: LoadedSplit): { X: FeatureMatrix; y: Float32Array } {
+  const data = new Float32Array(a.X.data.length + b.X.data.length);
+  data.set(a.X.data);
+  data.set(b.X.data, a.X.data.length);
+  const y = new Float32Array(a.y.length + b.y.length);
+  y.set(a.y);
+  y.set(b.y, a.y.length);
+  return { X: { data, nRows: a.X.nRows + b.X.nRows, nCols: a.X.nCols, names: [...a.X.names] }, y };
+}
 
 function meta(candidate: string): Record<string, string> {
   return { "aqlab.candidate": candidate, target: TARGET };
