@@ -321,6 +321,10 @@ export class TreeExplainer {
         this.#shapTree4(lt, on, out, outOffset);
         continue;
       }
+      if (q === 3) {
+        this.#shapTree3(lt, on, out, outOffset);
+        continue;
+      }
       this.#pathProducts(lt, on, P);
       // Sums are pushed up: a node's slot holds its children's sums when it is reached
       // (reverse preorder: children, and every re-split below, before their parent) and is
@@ -411,6 +415,48 @@ export class TreeExplainer {
       inner[zb + 2] =
       inner[zb + 3] =
         0;
+  }
+
+  /** shapRowInto's per-tree passes for 3 quadrature points, unrolled (depth 5-6 paths). */
+  #shapTree3(lt: LinearTree, on: Uint8Array, out: Float64Array, outOffset: number) {
+    const { n, parent, prev, zn, s, w, value, up, edgeFeature, z } = lt;
+    const P = this.#P, sum = this.#sum, inner = this.#inner;
+    const s0 = s[0]!, s1 = s[1]!, s2 = s[2]!;
+    P.fill(1, 0, 3);
+    for (let c = 1; c < n; c++) {
+      const pr = prev[c]!, cb = c * 3, pb = parent[c]! * 3, rb = pr * 3;
+      const oc = on[c]!, op = on[pr]!;
+      P[cb] = P[pb]! * (zn[cb]! + oc * s0) / (zn[rb]! + op * s0);
+      P[cb + 1] = P[pb + 1]! * (zn[cb + 1]! + oc * s1) / (zn[rb + 1]! + op * s1);
+      P[cb + 2] = P[pb + 2]! * (zn[cb + 2]! + oc * s2) / (zn[rb + 2]! + op * s2);
+    }
+    const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!;
+    for (let c = n - 1; c > 0; c--) {
+      const cb = c * 3, pb = parent[c]! * 3, ub = up[c]! * 3;
+      const v = value[c]!, oc = on[c]!;
+      const a0 = v * P[cb]! + sum[cb]!;
+      const a1 = v * P[cb + 1]! + sum[cb + 1]!;
+      const a2 = v * P[cb + 2]! + sum[cb + 2]!;
+      sum[cb] = 0;
+      sum[cb + 1] = 0;
+      sum[cb + 2] = 0;
+      sum[pb] = sum[pb]! + a0;
+      sum[pb + 1] = sum[pb + 1]! + a1;
+      sum[pb + 2] = sum[pb + 2]! + a2;
+      inner[ub] = inner[ub]! + a0;
+      inner[ub + 1] = inner[ub + 1]! + a1;
+      inner[ub + 2] = inner[ub + 2]! + a2;
+      const a = w0 * (a0 - inner[cb]!) / (zn[cb]! + oc * s0) +
+        w1 * (a1 - inner[cb + 1]!) / (zn[cb + 1]! + oc * s1) +
+        w2 * (a2 - inner[cb + 2]!) / (zn[cb + 2]! + oc * s2);
+      inner[cb] = 0;
+      inner[cb + 1] = 0;
+      inner[cb + 2] = 0;
+      const fo = outOffset + edgeFeature[c]!;
+      out[fo] = out[fo]! + (oc - z[c]!) * a;
+    }
+    sum.fill(0, 0, 3);
+    inner.fill(0, (n + 1) * 3, (n + 2) * 3);
   }
 
   /** Add the off-diagonal interaction values of one row to the F × F block at `out[oo ..]`. */
