@@ -46,7 +46,10 @@ export interface TrainResult {
   model: TreeEnsemble;
   /** Per round (0-based): RMSE on the training rows and on the validation set. */
   curve: { iteration: number; train: number; valid: number | null }[];
-  /** 0-based round with the best validation RMSE (the last round without valid); the model has bestIteration + 1 trees. */
+  /**
+   * 0-based round with the best validation RMSE (the last round without valid). With early
+   * stopping the model is truncated to bestIteration + 1 trees; otherwise it keeps them all.
+   */
   bestIteration: number;
   importance: FeatureImportance[];
 }
@@ -170,7 +173,9 @@ export async function train(
   } finally {
     jobs.close();
   }
-  const kept = valid ? trees.slice(0, bestIteration + 1) : trees;
+  // With early stopping the model ends at its best round (XGBoost keeps every tree and
+  // reports best_iteration; we truncate, so the model is the one that was validated).
+  const kept = valid && p.earlyStoppingRounds > 0 ? trees.slice(0, bestIteration + 1) : trees;
   const model: TreeEnsemble = { baseScore: base, trees: kept, featureNames: [...X.names] };
   return { model, curve, bestIteration, importance: featureImportance(model) };
 }

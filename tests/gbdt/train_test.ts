@@ -129,3 +129,15 @@ Deno.test("pseudo-Huber is robust to spikes where squared error is not", async (
   const eSq = rmse(predict(sq.model, te.X), te.y), eHu = rmse(predict(hu.model, te.X), te.y);
   assert.ok(eHu < 0.6 * eSq, `pseudo-Huber ${eHu} vs squared ${eSq}`);
 });
+
+Deno.test("without early stopping a validation set is only recorded, every tree is kept", async () => {
+  const tr = synthetic(600, 3, () => 0, 13, 10);
+  const va = synthetic(600, 3, () => 0, 14, 10);
+  const r = await train(tr.X, tr.y, { ...params, nEstimators: 30, learningRate: 0.5 }, {
+    valid: va,
+    threads: 1,
+  });
+  assert.equal(r.model.trees.length, 30);
+  assert.equal(r.curve.length, 30);
+  assert.ok(r.bestIteration < 29, `best ${r.bestIteration}`);
+});
