@@ -30,8 +30,13 @@ export async function loadStandardTask(
     const stations = (await c.runAndReadAll(
       `SELECT DISTINCT station FROM read_parquet(${lit(`${tmp}/raw.parquet`)}) ORDER BY station`,
     )).getRowObjectsJS().map((r) => String(r.station));
-    await c.run(`COPY (${featureQuery(`read_parquet(${lit(`${tmp}/raw.parquet`)})`, 1, stations)})
-      TO ${lit(`${tmp}/features.parquet`)} (FORMAT parquet)`);
+    // Sorted, so the matrices (and a model trained on them) are the same on every call.
+    await c.run(
+      `COPY (${
+        featureQuery(`read_parquet(${lit(`${tmp}/raw.parquet`)})`, 1, stations)
+      } ORDER BY station, time)
+      TO ${lit(`${tmp}/features.parquet`)} (FORMAT parquet)`,
+    );
     const f = `${tmp}/features.parquet`;
     const train = await loadMatrix(
       c,
