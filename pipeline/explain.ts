@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
@@ -93,7 +94,8 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const t0 = performance.now();
-    const modelPath = ctx.path(EXPLAINED_MODEL);
+    // The folder is train's declared output: staged (not yet in place) in a run that trains.
+    const modelPath = join(ctx.path(candidateDir("gbdt")), PACKAGE_FILES.json);
     let text: string;
     try {
       text = await Deno.readTextFile(modelPath);

@@ -24,6 +24,8 @@ import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
 import explainStage, { EXPLAIN, EXPLAINED_MODEL } from "../../pipeline/explain.ts";
 import { SPLITS } from "../../pipeline/split.ts";
+import { candidateDir } from "../../pipeline/train.ts";
+import { defineStage } from "../../src/pipeline/stage.ts";
 import { mulberry32 } from "../explain/random_trees.ts";
 
 const F = FEATURE_NAMES.length;
@@ -216,6 +218,37 @@ Deno.test("explain stage: outputs shaped for the site, additive, identical to on
   assert.ok(Math.abs(summary.base_value - (rows[0]!.base as number)) < 1e-12);
   assert.ok(summary.rows_per_s > 0 && summary.seconds > 0);
   assert.ok(["PM2.5", "TEMP"].includes(summary.top_features[0].feature));
+});
+
+Deno.test("explain stage: reads a package trained in the same run (staged, not yet in place)", async () => {
+  const { model } = ws;
+  const root = await Deno.makeTempDir({ prefix: "aqlab-explain-staged-" });
+  await Deno.mkdir(join(root, "data/processed"), { recursive: true });
+  await Deno.copyFile(join(ws.root, SPLITS.test), join(root, SPLITS.test));
+  // A stand-in for train: writes the GBDT package folder it declares, at ctx.out.
+  const fakeTrain = defineStage({
+    name: "train",
+    description: "writes the candidate package",
+    after: [],
+    params: {},
+    inputs: () => [],
+    outputs: () => [candidateDir("gbdt")],
+    code: [],
+    async run(ctx) {
+      const dir = ctx.out(candidateDir("gbdt"));
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(modelToJSON(model)));
+    },
+  }) as unknown as Stage;
+  const stages = [fakeTrain, explainStage as unknown as Stage];
+  await runPipeline(stages, {
+    root,
+    params: resolveParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),
+    log: () => {},
+  });
+  const summary = JSON.parse(await Deno.readTextFile(join(root, EXPLAIN.summary)));
+  assert.equal(summary.rows_explained, 50);
+  assert.equal(summary.trees, model.trees.length);
 });
 
 Deno.test("explain stage: a corrupt leaf value stops the stage naming the row, outputs untouched", async () => {
