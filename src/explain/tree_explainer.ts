@@ -254,6 +254,7 @@ export class TreeExplainer {
   #sum: Float64Array;
   #inner: Float64Array;
   #g: Float64Array;
+  #h: Float64Array;
   #rowShap: Float64Array;
 
   constructor(model: TreeEnsemble) {
@@ -272,6 +273,7 @@ export class TreeExplainer {
     this.#sum = new Float64Array(maxQ * (maxN + 2));
     this.#inner = new Float64Array(maxQ * (maxN + 2));
     this.#g = new Float64Array(MAX_PATH_FEATURES * maxQ);
+    this.#h = new Float64Array(MAX_PATH_FEATURES * maxQ);
     this.#rowShap = new Float64Array(this.nFeatures);
   }
 
@@ -461,7 +463,7 @@ export class TreeExplainer {
 
   /** Add the off-diagonal interaction values of one row to the F × F block at `out[oo ..]`. */
   #pairsRowInto(x: ArrayLike<number>, o: number, out: Float64Array, oo: number): void {
-    const F = this.nFeatures, P = this.#P, g = this.#g;
+    const F = this.nFeatures, P = this.#P, g = this.#g, h = this.#h;
     for (const lt of this.#trees) {
       const { n, q, s, w, feature, value, edgeFeature, z, zn, leafEdgeStart, leafEdges } = lt;
       if (n === 1) continue;
@@ -472,11 +474,14 @@ export class TreeExplainer {
         const e0 = leafEdgeStart[c]!, d = leafEdgeStart[c + 1]! - e0;
         if (d < 2) continue;
         const hv = 0.5 * value[c]!;
-        // g[j·q + k] = w_k · P(s_k) / f_j(s_k): the path product without player j.
+        // h[j·q + k] = 1 / f_j(s_k), g[j·q + k] = w_k · P(s_k) · h: the path product without
+        // player j. The pair sum then multiplies: d·q divisions per leaf instead of d²·q/2.
         for (let j = 0; j < d; j++) {
           const e = leafEdges[e0 + j]!, oe = on[e]!;
           for (let k = 0; k < q; k++) {
-            g[j * q + k] = w[k]! * P[c * q + k]! / (zn[e * q + k]! + oe * s[k]!);
+            const inv = 1 / (zn[e * q + k]! + oe * s[k]!);
+            h[j * q + k] = inv;
+            g[j * q + k] = w[k]! * P[c * q + k]! * inv;
           }
         }
         for (let i = 0; i < d; i++) {
@@ -485,9 +490,7 @@ export class TreeExplainer {
           for (let j = i + 1; j < d; j++) {
             const ej = leafEdges[e0 + j]!, oj = on[ej]!;
             let acc = 0;
-            for (let k = 0; k < q; k++) {
-              acc += g[i * q + k]! / (zn[ej * q + k]! + oj * s[k]!);
-            }
+            for (let k = 0; k < q; k++) acc += g[i * q + k]! * h[j * q + k]!;
             const val = ci * (oj - z[ej]!) * acc, fj = edgeFeature[ej]!;
             out[oo + fi * F + fj] = out[oo + fi * F + fj]! + val;
             out[oo + fj * F + fi] = out[oo + fj * F + fi]! + val;
