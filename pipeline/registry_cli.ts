@@ -34,9 +34,10 @@ const fmtNum = (v: unknown) =>
   typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : v === null ||
       v === undefined
     ? "-"
-    : typeof v === "string"
-    ? v
-    : JSON.stringify(v);
+    : clip(typeof v === "string" ? v : JSON.stringify(v));
+
+/** Hashes and long lists cut to keep the side-by-side columns readable. */
+const clip = (s: string) => (s.length > 28 ? `${s.slice(0, 27)}…` : s);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? "").length)));

@@ -19,6 +19,8 @@ export interface ChampionEvidence {
   version: number | null;
   test: RegressionMetrics | null | undefined;
   byStation: Record<string, RegressionMetrics> | null | undefined;
+  /** Hash of the test split the metrics come from; RMSEs of different splits do not compare. */
+  testData?: string | null;
 }
 
 /** One station whose RMSE got worse than the tolerance allows. */
@@ -71,6 +73,17 @@ export function championChallenger(
     return {
       promote: true,
       reason: `production ${cv} has no test RMSE to defend: promoted (test RMSE ${fmt(newRmse)})`,
+      ...none,
+    };
+  }
+  if (challenger.testData && champion.testData && challenger.testData !== champion.testData) {
+    return {
+      promote: false,
+      reason: `kept as staging: evaluated on a different test split than production ${cv} (${
+        challenger.testData.slice(0, 12)
+      } vs ${
+        champion.testData.slice(0, 12)
+      }), so the RMSEs do not compare; promote by hand if the new data is meant to replace the old`,
       ...none,
     };
   }

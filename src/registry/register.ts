@@ -88,11 +88,17 @@ export async function registerVersion(root: string, o: RegisterOptions): Promise
       ? null
       : await readVersionMetadata(root, o.model, production);
     const decision = championChallenger(
-      { version: null, test: o.metadata.metrics.test, byStation: o.metadata.metrics.by_station },
+      {
+        version: null,
+        test: o.metadata.metrics.test,
+        byStation: o.metadata.metrics.by_station,
+        testData: testDataHash(o.metadata),
+      },
       champion === null ? null : {
         version: production,
         test: champion.metrics.test,
         byStation: champion.metrics.by_station,
+        testData: testDataHash(champion),
       },
       o.rule,
     );
@@ -196,6 +202,13 @@ export async function registerVersion(root: string, o: RegisterOptions): Promise
       aliases: { ...entry.aliases },
     };
   });
+}
+
+/** The test split the metrics were computed on: evaluate's input hash in the lineage. */
+export function testDataHash(m: ModelMetadata): string | null {
+  const inputs = m.lineage?.stages?.["evaluate"]?.inputs ?? {};
+  const key = Object.keys(inputs).find((k) => /(^|\/)test\.parquet$/.test(k));
+  return key ? inputs[key] ?? null : null;
 }
 
 async function copyDir(from: string, to: string): Promise<void> {

@@ -65,3 +65,19 @@ Deno.test("championChallenger() stages a model without test metrics and rejects 
     RangeError,
   );
 });
+
+Deno.test("championChallenger() does not compare RMSEs of different test splits", () => {
+  const d = championChallenger(
+    { ...ev(5, { A: 5 }), testData: "aaaa" },
+    { ...ev(10, { A: 10 }, 4), testData: "bbbb" },
+    RULE,
+  );
+  assert.equal(d.promote, false, "half the RMSE, but on other data");
+  assert.match(d.reason, /different test split than production v4/);
+  const same = championChallenger(
+    { ...ev(5, { A: 5 }), testData: "aaaa" },
+    { ...ev(10, { A: 10 }, 4), testData: "aaaa" },
+    RULE,
+  );
+  assert.equal(same.promote, true);
+});

@@ -211,3 +211,24 @@ Deno.test("registry CLI: list, show, diff, promote, rollback and errors", async 
     console.error = err;
   }
 });
+
+Deno.test("registerVersion() stages a model evaluated on another test split", async () => {
+  const root = await Deno.makeTempDir();
+  const withTest = (rmse: number, hash: string, tag: string) => {
+    const meta = metadata(rmse, { A: rmse });
+    meta.lineage.stages.evaluate = {
+      code: "c",
+      params: {},
+      inputs: { "data/processed/test.parquet": hash },
+    };
+    return makePackage(meta, tag).then((pkg) =>
+      registerVersion(root, { model: "pm25", packageDir: pkg, metadata: meta, rule: RULE })
+    );
+  };
+  await withTest(10, "h-synth", "one");
+  const r = await withTest(5, "h-prsa", "two");
+  assert.equal(r.decision?.promote, false);
+  assert.match(r.decision!.reason, /different test split/);
+  const r3 = await withTest(9, "h-synth", "three");
+  assert.equal(r3.decision?.promote, true, "same split as production: the rule applies");
+});
