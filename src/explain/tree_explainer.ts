@@ -255,6 +255,7 @@ export class TreeExplainer {
   #inner: Float64Array;
   #g: Float64Array;
   #h: Float64Array;
+  #fe: Int32Array;
   #rowShap: Float64Array;
 
   constructor(model: TreeEnsemble) {
@@ -274,6 +275,7 @@ export class TreeExplainer {
     this.#inner = new Float64Array(maxQ * (maxN + 2));
     this.#g = new Float64Array(MAX_PATH_FEATURES * maxQ);
     this.#h = new Float64Array(MAX_PATH_FEATURES * maxQ);
+    this.#fe = new Int32Array(MAX_PATH_FEATURES);
     this.#rowShap = new Float64Array(this.nFeatures);
   }
 
@@ -463,7 +465,7 @@ export class TreeExplainer {
 
   /** Add the off-diagonal interaction values of one row to the F × F block at `out[oo ..]`. */
   #pairsRowInto(x: ArrayLike<number>, o: number, out: Float64Array, oo: number): void {
-    const F = this.nFeatures, P = this.#P, g = this.#g, h = this.#h;
+    const F = this.nFeatures, P = this.#P, g = this.#g, h = this.#h, fe = this.#fe;
     for (const lt of this.#trees) {
       const { n, q, s, w, feature, value, edgeFeature, z, zn, leafEdgeStart, leafEdges } = lt;
       if (n === 1) continue;
@@ -474,28 +476,43 @@ export class TreeExplainer {
         const e0 = leafEdgeStart[c]!, d = leafEdgeStart[c + 1]! - e0;
         if (d < 2) continue;
         const hv = 0.5 * value[c]!;
-        // h[j·q + k] = 1 / f_j(s_k), g[j·q + k] = w_k · P(s_k) · h: the path product without
-        // player j. The pair sum then multiplies: d·q divisions per leaf instead of d²·q/2.
+        // Per path feature j: h[j·q + k] = (o_j - z_j) / f_j(s_k) and g[j·q + k] = v/2 ·
+        // (o_j - z_j) · w_k · P(s_k) / f_j(s_k), so a pair's value is the dot product
+        // Σ_k g_i h_j (P / (f_i f_j) = the path product without both players): d·q
+        // divisions per leaf, then multiplications only.
         for (let j = 0; j < d; j++) {
-          const e = leafEdges[e0 + j]!, oe = on[e]!;
+          const e = leafEdges[e0 + j]!, oe = on[e]!, dz = oe - z[e]!;
           for (let k = 0; k < q; k++) {
-            const inv = 1 / (zn[e * q + k]! + oe * s[k]!);
+            const inv = dz / (zn[e * q + k]! + oe * s[k]!);
             h[j * q + k] = inv;
-            g[j * q + k] = w[k]! * P[c * q + k]! * inv;
+            g[j * q + k] = hv * w[k]! * P[c * q + k]! * inv;
           }
+          fe[j] = edgeFeature[e]!;
         }
         for (let i = 0; i < d; i++) {
-          const ei = leafEdges[e0 + i]!, fi = edgeFeature[ei]!;
-          const ci = hv * (on[ei]! - z[ei]!);
+          const row = oo + fe[i]! * F, iq = i * q;
           for (let j = i + 1; j < d; j++) {
-            const ej = leafEdges[e0 + j]!, oj = on[ej]!;
-            let acc = 0;
-            for (let k = 0; k < q; k++) acc += g[i * q + k]! * h[j * q + k]!;
-            const val = ci * (oj - z[ej]!) * acc, fj = edgeFeature[ej]!;
-            out[oo + fi * F + fj] = out[oo + fi * F + fj]! + val;
-            out[oo + fj * F + fi] = out[oo + fj * F + fi]! + val;
+            const jq = j * q;
+            let acc: number;
+            if (q === 4) {
+              acc = g[iq]! * h[jq]! + g[iq + 1]! * h[jq + 1]! + g[iq + 2]! * h[jq + 2]! +
+                g[iq + 3]! * h[jq + 3]!;
+            } else if (q === 3) {
+              acc = g[iq]! * h[jq]! + g[iq + 1]! * h[jq + 1]! + g[iq + 2]! * h[jq + 2]!;
+            } else {
+              acc = 0;
+              for (let k = 0; k < q; k++) acc += g[iq + k]! * h[jq + k]!;
+            }
+            // One triangle only: (i, j) and (j, i) are made equal once the row is done.
+            out[row + fe[j]!] = out[row + fe[j]!]! + acc;
           }
         }
+      }
+    }
+    for (let i = 0; i < F; i++) {
+      for (let j = i + 1; j < F; j++) {
+        const v = out[oo + i * F + j]! + out[oo + j * F + i]!;
+        out[oo + i * F + j] = out[oo + j * F + i] = v;
       }
     }
   }
