@@ -287,7 +287,7 @@ export class TreeExplainer {
     for (let a = 0; a < internal.length; a++) {
       const p = internal[a]!;
       const v = x[o + feature[p]!]!;
-      const goLeft = v !== v ? defaultLeft[p] === 1 : v < threshold[p]!;
+      const goLeft = v !== v ? defaultLeft[p] !== 0 : v < threshold[p]!;
       const l = left[p]!, r = right[p]!;
       on[l] = goLeft ? on[prev[l]!]! : 0;
       on[r] = goLeft ? 0 : on[prev[r]!]!;
