@@ -179,6 +179,14 @@ export default defineStage({
       }
       ctx.rows("reference", ref.X.nRows);
       ctx.rows("current", cur.X.nRows);
+      const timings: Record<string, number> = {};
+      let tPhase = performance.now();
+      const phase = (name: string) => {
+        const t = performance.now();
+        timings[name] = round((t - tPhase) / 1000, 3);
+        tPhase = t;
+      };
+      phase("load");
 
       // Prediction drift: both samples scored by the same ONNX model, as served.
       const modelName = String(ctx.all.register?.model_name ?? "pm25");
@@ -194,6 +202,7 @@ export default defineStage({
           await scorer.release();
         }
       } else notes.push("No model found (registry or candidate): prediction drift not computed");
+      phase("score");
 
       const refCols = columnsOf(ref);
       const curCols = columnsOf(cur);
@@ -219,6 +228,20 @@ export default defineStage({
         currentTimes: cur.time,
         by: p.season as "month" | "hour",
       });
+      if (batch && batch.unseen_stations.length > 0) {
+        const unseen = batch.unseen_stations.length === batch.stations.length ? "every" : "some";
+        for (const r of [drift.seasonal, drift.wholeYear]) {
+          const f = r.features.find((x) => x.feature === "station_code");
+          if (f) {
+            f.note = `${f.note ? `${f.note}. ` : ""}${
+              unseen === "every" ? "Every" : "Some"
+            } batch station is unseen in training (${
+              batch.unseen_stations.join(", ")
+            }): station_code is missing for ${unseen === "every" ? "all" : "those"} rows`;
+          }
+        }
+      }
+      phase("tests");
       const timeline = driftTimeline(refCols, curCols, {
         ...options,
         currentTimes: cur.time,
@@ -259,6 +282,7 @@ export default defineStage({
         modelAgeDays: ageDays === null || !Number.isFinite(ageDays) ? null : round(ageDays, 2),
       }, policy);
 
+      phase("timeline_and_policy");
       const seasonalIdx = seasonalIndices(ref.time, cur.time, p.season as "month" | "hour")
         .indices;
       await writeColumns(
@@ -276,6 +300,7 @@ export default defineStage({
         ]),
       );
 
+      phase("tables");
       const created = new Date();
       const stamp = created.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
       const seconds = (performance.now() - t0) / 1000;
@@ -283,6 +308,7 @@ export default defineStage({
         created: created.toISOString(),
         run_id: ctx.runId,
         seconds: round(seconds, 3),
+        timings,
         reference: { path: SPLITS.train, ...span(ref) },
         current: g.current_dir
           ? { kind: "batch", path: g.current_dir, ...span(cur), labelled_rows: labelled, batch }

@@ -269,6 +269,7 @@ Deno.test("drift stage: bad batches give a clear report, never a crash", async (
     }
     if (name === "allunseen") {
       assert.equal(f("station_code").status, "not_run");
+      assert.match(f("station_code").note, /Every batch station is unseen in training \(Quebec\)/);
       assert.equal(f("PM2.5").status, "tested", "station-free features still tested");
     }
   }
