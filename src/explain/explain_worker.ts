@@ -25,7 +25,7 @@ export function runExplainJob(job: ExplainJob, explainer?: TreeExplainer): Expla
   const F = ex.nFeatures;
   const n = job.rows.length / F, ni = job.interactionRows.length / F;
   const shap = new Float64Array(n * F);
-  for (let i = 0; i < n; i++) ex.shapRowInto(job.rows, i * F, shap, i * F);
+  ex.shapRowsInto(job.rows, 0, n, shap, 0);
   const interactions = new Float64Array(ni * F * F);
   for (let i = 0; i < ni; i++) {
     ex.interactionRowInto(job.interactionRows, i * F, interactions, i * F * F);

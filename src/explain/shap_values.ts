@@ -72,7 +72,7 @@ export function shapValues(
   const { data, nRows } = maybeRows(explainer, x);
   const F = explainer.nFeatures;
   const values = new Float64Array(nRows * F);
-  for (let i = 0; i < nRows; i++) explainer.shapRowInto(data, i * F, values, i * F);
+  explainer.shapRowsInto(data, 0, nRows, values, 0);
   return {
     values,
     nRows,

@@ -250,6 +250,10 @@ export class TreeExplainer {
   readonly nFeatures: number;
   readonly #trees: LinearTree[];
   #on: Uint8Array;
+  #onB: Uint8Array;
+  #PB: Float64Array;
+  #sumB: Float64Array;
+  #innerB: Float64Array;
   #P: Float64Array;
   #sum: Float64Array;
   #inner: Float64Array;
@@ -270,9 +274,13 @@ export class TreeExplainer {
     }
     this.expectedValue = e;
     this.#on = new Uint8Array(maxN + 1);
+    this.#onB = new Uint8Array(maxN + 1);
     this.#P = new Float64Array(maxQ * (maxN + 1));
     this.#sum = new Float64Array(maxQ * (maxN + 2));
     this.#inner = new Float64Array(maxQ * (maxN + 2));
+    this.#PB = new Float64Array(maxQ * (maxN + 1));
+    this.#sumB = new Float64Array(maxQ * (maxN + 2));
+    this.#innerB = new Float64Array(maxQ * (maxN + 2));
     this.#g = new Float64Array(MAX_PATH_FEATURES * maxQ);
     this.#h = new Float64Array(MAX_PATH_FEATURES * maxQ);
     this.#fe = new Int32Array(MAX_PATH_FEATURES);
@@ -280,9 +288,8 @@ export class TreeExplainer {
   }
 
   /** `on[c]` = 1 when the row takes every branch on c's edge feature down to c. */
-  #branches(lt: LinearTree, x: ArrayLike<number>, o: number): Uint8Array {
+  #branches(lt: LinearTree, x: ArrayLike<number>, o: number, on = this.#on): Uint8Array {
     const { n, internal, feature, threshold, defaultLeft, left, right, prev } = lt;
-    const on = this.#on;
     on[n] = 1;
     for (let a = 0; a < internal.length; a++) {
       const p = internal[a]!;
@@ -316,42 +323,77 @@ export class TreeExplainer {
    * (accumulates: zero `out` first). The low-level kernel behind {@link shapValues}.
    */
   shapRowInto(x: ArrayLike<number>, o: number, out: Float64Array, outOffset: number): void {
+    for (const lt of this.#trees) this.#shapTree(lt, x, o, out, outOffset);
+  }
+
+  /** One tree's SHAP values of the row at `x[o ..]`, added to `out[outOffset ..]`. */
+  #shapTree(lt: LinearTree, x: ArrayLike<number>, o: number, out: Float64Array, outOffset: number) {
     const P = this.#P, sum = this.#sum, inner = this.#inner;
-    for (const lt of this.#trees) {
-      const { n, q, s, w, value, parent, up, edgeFeature, z, zn } = lt;
-      if (n === 1) continue;
-      const on = this.#branches(lt, x, o);
-      if (q === 4) {
-        this.#shapTree4(lt, on, out, outOffset);
-        continue;
-      }
-      if (q === 3) {
-        this.#shapTree3(lt, on, out, outOffset);
-        continue;
-      }
-      this.#pathProducts(lt, on, P);
-      // Sums are pushed up: a node's slot holds its children's sums when it is reached
-      // (reverse preorder: children, and every re-split below, before their parent) and is
-      // reset once read; inner[c] likewise. The scratch stays clean between trees.
-      for (let c = n - 1; c > 0; c--) {
-        const cb = c * q, pb = parent[c]! * q, ub = up[c]! * q;
-        const v = value[c]!, oc = on[c]!;
-        let a = 0;
-        for (let k = 0; k < q; k++) {
-          const sv = v * P[cb + k]! + sum[cb + k]!;
-          sum[cb + k] = 0;
-          sum[pb + k] = sum[pb + k]! + sv;
-          // ub may be cb (c re-splits its own edge feature): add before reading.
-          inner[ub + k] = inner[ub + k]! + sv;
-          a += w[k]! * (sv - inner[cb + k]!) / (zn[cb + k]! + oc * s[k]!);
-          inner[cb + k] = 0;
-        }
-        const fo = outOffset + edgeFeature[c]!;
-        out[fo] = out[fo]! + (oc - z[c]!) * a;
-      }
-      // The root's slot, and the scratch slot of nodes without a re-split above.
-      for (let k = 0; k < q; k++) sum[k] = inner[(n + 1) * q + k] = 0;
+    const { n, q, s, w, value, parent, up, edgeFeature, z, zn } = lt;
+    if (n === 1) return;
+    const on = this.#branches(lt, x, o);
+    if (q === 4) {
+      this.#shapTree4(lt, on, out, outOffset);
+      return;
     }
+    if (q === 3) {
+      this.#shapTree3(lt, on, out, outOffset);
+      return;
+    }
+    this.#pathProducts(lt, on, P);
+    // Sums are pushed up: a node's slot holds its children's sums when it is reached
+    // (reverse preorder: children, and every re-split below, before their parent) and is
+    // reset once read; inner[c] likewise. The scratch stays clean between trees.
+    for (let c = n - 1; c > 0; c--) {
+      const cb = c * q, pb = parent[c]! * q, ub = up[c]! * q;
+      const v = value[c]!, oc = on[c]!;
+      let a = 0;
+      for (let k = 0; k < q; k++) {
+        const sv = v * P[cb + k]! + sum[cb + k]!;
+        sum[cb + k] = 0;
+        sum[pb + k] = sum[pb + k]! + sv;
+        // ub may be cb (c re-splits its own edge feature): add before reading.
+        inner[ub + k] = inner[ub + k]! + sv;
+        a += w[k]! * (sv - inner[cb + k]!) / (zn[cb + k]! + oc * s[k]!);
+        inner[cb + k] = 0;
+      }
+      const fo = outOffset + edgeFeature[c]!;
+      out[fo] = out[fo]! + (oc - z[c]!) * a;
+    }
+    // The root's slot, and the scratch slot of nodes without a re-split above.
+    for (let k = 0; k < q; k++) sum[k] = inner[(n + 1) * q + k] = 0;
+  }
+
+  /**
+   * SHAP values of `nRows` consecutive rows from `x[o ..]` into `out[outOffset ..]`, row i
+   * at `outOffset + i · nFeatures` (accumulates: zero `out` first). Trees with 4
+   * quadrature points are walked for two rows at a time; the values are identical to
+   * {@link shapRowInto} row by row.
+   */
+  shapRowsInto(
+    x: ArrayLike<number>,
+    o: number,
+    nRows: number,
+    out: Float64Array,
+    outOffset: number,
+  ): void {
+    const F = this.nFeatures;
+    let i = 0;
+    for (; i + 1 < nRows; i += 2) {
+      const oA = o + i * F, oB = oA + F, ooA = outOffset + i * F, ooB = ooA + F;
+      for (const lt of this.#trees) {
+        if (lt.n === 1) continue;
+        if (lt.q === 4) {
+          const onA = this.#branches(lt, x, oA, this.#on);
+          const onB = this.#branches(lt, x, oB, this.#onB);
+          this.#shapTree4x2(lt, onA, onB, out, ooA, ooB);
+        } else {
+          this.#shapTree(lt, x, oA, out, ooA);
+          this.#shapTree(lt, x, oB, out, ooB);
+        }
+      }
+    }
+    if (i < nRows) this.shapRowInto(x, o + i * F, out, outOffset + i * F);
   }
 
   /** shapRowInto's per-tree passes for 4 quadrature points, unrolled (depth 7-8 paths). */
@@ -419,6 +461,107 @@ export class TreeExplainer {
       inner[zb + 2] =
       inner[zb + 3] =
         0;
+  }
+
+  /**
+   * {@link #shapTree4} for two rows at once: the tree's arrays are read once for both,
+   * which is what limits the single-row pass (memory traffic); each row's arithmetic is
+   * exactly the single-row one, so the values are the same bits.
+   */
+  #shapTree4x2(
+    lt: LinearTree,
+    onA: Uint8Array,
+    onB: Uint8Array,
+    out: Float64Array,
+    ooA: number,
+    ooB: number,
+  ) {
+    const { n, parent, prev, zn, s, w, value, up, edgeFeature, z } = lt;
+    const PA = this.#P, PB = this.#PB, sA = this.#sum, sB = this.#sumB;
+    const iA = this.#inner, iB = this.#innerB;
+    const s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    PA.fill(1, 0, 4);
+    PB.fill(1, 0, 4);
+    for (let c = 1; c < n; c++) {
+      const pr = prev[c]!, cb = c * 4, pb = parent[c]! * 4, rb = pr * 4;
+      const z0 = zn[cb]!, z1 = zn[cb + 1]!, z2 = zn[cb + 2]!, z3 = zn[cb + 3]!;
+      const r0 = zn[rb]!, r1 = zn[rb + 1]!, r2 = zn[rb + 2]!, r3 = zn[rb + 3]!;
+      const oa = onA[c]!, opa = onA[pr]!, ob = onB[c]!, opb = onB[pr]!;
+      PA[cb] = PA[pb]! * (z0 + oa * s0) / (r0 + opa * s0);
+      PA[cb + 1] = PA[pb + 1]! * (z1 + oa * s1) / (r1 + opa * s1);
+      PA[cb + 2] = PA[pb + 2]! * (z2 + oa * s2) / (r2 + opa * s2);
+      PA[cb + 3] = PA[pb + 3]! * (z3 + oa * s3) / (r3 + opa * s3);
+      PB[cb] = PB[pb]! * (z0 + ob * s0) / (r0 + opb * s0);
+      PB[cb + 1] = PB[pb + 1]! * (z1 + ob * s1) / (r1 + opb * s1);
+      PB[cb + 2] = PB[pb + 2]! * (z2 + ob * s2) / (r2 + opb * s2);
+      PB[cb + 3] = PB[pb + 3]! * (z3 + ob * s3) / (r3 + opb * s3);
+    }
+    const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!;
+    for (let c = n - 1; c > 0; c--) {
+      const cb = c * 4, pb = parent[c]! * 4, ub = up[c]! * 4;
+      const v = value[c]!, zc = z[c]!, f = edgeFeature[c]!, oa = onA[c]!, ob = onB[c]!;
+      const z0 = zn[cb]!, z1 = zn[cb + 1]!, z2 = zn[cb + 2]!, z3 = zn[cb + 3]!;
+      const a0 = v * PA[cb]! + sA[cb]!;
+      const a1 = v * PA[cb + 1]! + sA[cb + 1]!;
+      const a2 = v * PA[cb + 2]! + sA[cb + 2]!;
+      const a3 = v * PA[cb + 3]! + sA[cb + 3]!;
+      sA[cb] = 0;
+      sA[pb] = sA[pb]! + a0;
+      iA[ub] = iA[ub]! + a0;
+      sA[cb + 1] = 0;
+      sA[pb + 1] = sA[pb + 1]! + a1;
+      iA[ub + 1] = iA[ub + 1]! + a1;
+      sA[cb + 2] = 0;
+      sA[pb + 2] = sA[pb + 2]! + a2;
+      iA[ub + 2] = iA[ub + 2]! + a2;
+      sA[cb + 3] = 0;
+      sA[pb + 3] = sA[pb + 3]! + a3;
+      iA[ub + 3] = iA[ub + 3]! + a3;
+      const at = w0 * (a0 - iA[cb]!) / (z0 + oa * s0) +
+        w1 * (a1 - iA[cb + 1]!) / (z1 + oa * s1) +
+        w2 * (a2 - iA[cb + 2]!) / (z2 + oa * s2) +
+        w3 * (a3 - iA[cb + 3]!) / (z3 + oa * s3);
+      iA[cb] = 0;
+      iA[cb + 1] = 0;
+      iA[cb + 2] = 0;
+      iA[cb + 3] = 0;
+      {
+        const fo = ooA + f;
+        out[fo] = out[fo]! + (oa - zc) * at;
+      }
+      const b0 = v * PB[cb]! + sB[cb]!;
+      const b1 = v * PB[cb + 1]! + sB[cb + 1]!;
+      const b2 = v * PB[cb + 2]! + sB[cb + 2]!;
+      const b3 = v * PB[cb + 3]! + sB[cb + 3]!;
+      sB[cb] = 0;
+      sB[pb] = sB[pb]! + b0;
+      iB[ub] = iB[ub]! + b0;
+      sB[cb + 1] = 0;
+      sB[pb + 1] = sB[pb + 1]! + b1;
+      iB[ub + 1] = iB[ub + 1]! + b1;
+      sB[cb + 2] = 0;
+      sB[pb + 2] = sB[pb + 2]! + b2;
+      iB[ub + 2] = iB[ub + 2]! + b2;
+      sB[cb + 3] = 0;
+      sB[pb + 3] = sB[pb + 3]! + b3;
+      iB[ub + 3] = iB[ub + 3]! + b3;
+      const bt = w0 * (b0 - iB[cb]!) / (z0 + ob * s0) +
+        w1 * (b1 - iB[cb + 1]!) / (z1 + ob * s1) +
+        w2 * (b2 - iB[cb + 2]!) / (z2 + ob * s2) +
+        w3 * (b3 - iB[cb + 3]!) / (z3 + ob * s3);
+      iB[cb] = 0;
+      iB[cb + 1] = 0;
+      iB[cb + 2] = 0;
+      iB[cb + 3] = 0;
+      {
+        const fo = ooB + f;
+        out[fo] = out[fo]! + (ob - zc) * bt;
+      }
+    }
+    sA.fill(0, 0, 4);
+    sB.fill(0, 0, 4);
+    iA.fill(0, (n + 1) * 4, (n + 2) * 4);
+    iB.fill(0, (n + 1) * 4, (n + 2) * 4);
   }
 
   /** shapRowInto's per-tree passes for 3 quadrature points, unrolled (depth 5-6 paths). */

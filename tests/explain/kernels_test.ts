@@ -37,7 +37,12 @@ for (const [F, depth] of [[3, 6], [4, 8], [6, 8], [8, 9], [9, 11]] as const) {
         );
       }
     }
-    // Run twice: scratch space left by one row must not leak into the next.
+    // Run twice: scratch space left by one row must not leak into the next. And the batch
+    // kernel (two rows per tree walk) gives the bits of the one-row kernel.
     assert.deepEqual(shapValues(explainer, m).values, shap.values);
+    for (let i = 0; i < n; i++) {
+      const one = shapValues(explainer, m.data.subarray(i * F, (i + 1) * F)).values;
+      assert.deepEqual(one, shap.values.subarray(i * F, (i + 1) * F), `row ${i}: batch = one row`);
+    }
   });
 }
