@@ -180,7 +180,7 @@ export default defineStage({
       ctx.rows("reference", ref.X.nRows);
       ctx.rows("current", cur.X.nRows);
       const timings: Record<string, number> = {};
-      let tPhase = performance.now();
+      let tPhase = t0;
       const phase = (name: string) => {
         const t = performance.now();
         timings[name] = round((t - tPhase) / 1000, 3);
