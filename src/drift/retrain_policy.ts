@@ -1,7 +1,7 @@
 /**
  * Retraining policy: retrain when any trigger fires. The thresholds' single source is the
- * project's `params.yaml` (`drift.retrain.drift_share`, `drift.retrain.rmse_degradation_pct`,
- * `drift.retrain.max_model_age_days`); `DEFAULT_RETRAIN_POLICY` holds the defaults the params
+ * project's `params.yaml` (`drift.retrain_drift_share`, `drift.retrain_rmse_degradation_pct`,
+ * `drift.retrain_max_model_age_days`); `DEFAULT_RETRAIN_POLICY` holds the defaults the params
  * loader falls back to, and governance/RETRAINING_PLAN.md states the same numbers in words
  * (a test checks they agree).
  * @module
@@ -17,7 +17,7 @@ export interface RetrainPolicy {
   maxModelAgeDays: number;
 }
 
-/** Defaults (params.yaml `drift.retrain.*`). */
+/** Defaults (params.yaml `drift.retrain_*`). */
 export const DEFAULT_RETRAIN_POLICY: Readonly<RetrainPolicy> = Object.freeze({
   driftShare: 0.5,
   rmseDegradationPct: 10,
