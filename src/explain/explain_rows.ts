@@ -1,7 +1,6 @@
 /**
  * SHAP values of many rows (and interaction values of some of them) on several threads:
- * the caller's thread plus Web Workers, each with its own TreeExplainer over a contiguous
- * share of the rows. Every row runs the same deterministic kernel wherever it runs, so the
+ * Web Workers, each with its own TreeExplainer over a contiguous share of the rows. Every row runs the same deterministic kernel wherever it runs, so the
  * result is identical, bit for bit, to {@link shapValues} / {@link shapInteractionValues}.
  */
 import type { FeatureMatrix } from "../data/matrix.ts";
@@ -13,13 +12,14 @@ import { type ExplainJob, type ExplainReply, runExplainJob } from "./explain_wor
 
 export interface ExplainRowsOptions {
   /**
-   * Threads: the caller plus threads − 1 Web Workers. Default min(2, hardwareConcurrency);
-   * 1 starts no worker, nor do small batches (workers cost a model compile each).
+   * Threads: Web Workers, each explaining a share while the caller waits (its event loop
+   * free). Default min(2, hardwareConcurrency); 1 runs on the caller's thread and starts
+   * no worker, nor do small batches (a worker costs a model compile).
    */
   threads?: number;
   /** Rows of `x` (indices) whose interaction values to compute as well; default none. */
   interactionRows?: ArrayLike<number>;
-  /** An explainer already built for `model`, used on the caller's thread. */
+  /** An explainer already built for `model`, used when the caller's thread does the work. */
   explainer?: TreeExplainer;
 }
 
@@ -93,7 +93,10 @@ export async function explainRows(
   const workers: Worker[] = [];
   const pending: Promise<ExplainReply>[] = [];
   try {
-    for (let t = 1; t < threads; t++) {
+    // With workers, every share runs in one, the caller's thread only waits: a synchronous
+    // share would block its event loop, and with it any stage running beside this one
+    // (the pipeline runs evaluate and explain together).
+    for (let t = threads > 1 ? 0 : 1; t < threads; t++) {
       const w = new WebWorker!(new URL("./explain_worker.ts", import.meta.url), {
         type: "module",
       });
@@ -111,7 +114,7 @@ export async function explainRows(
       w.postMessage(j, [j.rows.buffer, j.interactionRows.buffer]);
     }
     // The caller's share runs while the workers run theirs.
-    const replies = [runExplainJob(job(0), explainer), ...(await Promise.all(pending))];
+    const replies = threads > 1 ? await Promise.all(pending) : [runExplainJob(job(0), explainer)];
     const values = new Float64Array(x.nRows * F);
     const iValues = new Float64Array(iIdx.length * F * F);
     replies.forEach((r, t) => {
