@@ -1,4 +1,4 @@
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { commitOutput, exists, writeJsonAtomic } from "./atomic.ts";
 import type { Resolved } from "./config.ts";
 import { canonicalJson, type HashCache, hashPath, hashText } from "./hash.ts";
@@ -137,7 +137,15 @@ export async function runPipeline(
   const stagedOutputs = new Map<string, string>(); // final relative path -> staged absolute path
   const willRun = new Set<string>();
 
-  const resolvePath = (rel: string) => stagedOutputs.get(rel) ?? resolve(root, rel);
+  // A path is staged when it is an output of this run, or lies inside a staged folder output.
+  const resolvePath = (rel: string) => {
+    const exact = stagedOutputs.get(rel);
+    if (exact) return exact;
+    for (const [out, staged] of stagedOutputs) {
+      if (rel.startsWith(out + "/")) return join(staged, rel.slice(out.length + 1));
+    }
+    return resolve(root, rel);
+  };
   const hashRel = (rel: string) => hashPath(resolvePath(rel), cache);
 
   try {
@@ -229,7 +237,9 @@ export async function runPipeline(
               `Stage "${s.name}" writes "${o}", which it does not declare as an output`,
             );
           }
-          return join(stageDir, o);
+          const staged = join(stageDir, o);
+          Deno.mkdirSync(dirname(staged), { recursive: true });
+          return staged;
         },
         path: resolvePath,
         log: say,

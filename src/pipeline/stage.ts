@@ -39,7 +39,7 @@ export interface StageContext<S extends ParamSpec = ParamSpec> {
   /** All resolved parameters, for stages that read another stage's settings (declare in `uses`). */
   all: Record<string, Record<string, unknown>>;
   runId: string;
-  /** Where to write `output` (a repo-relative declared output): a staging path, moved into place on success. */
+  /** Where to write `output` (a repo-relative declared output): a staging path (its parent folder exists), moved into place on success. */
   out(output: string): string;
   /** Reads a declared input or a previous stage's output (the committed path). */
   path(relative: string): string;

@@ -162,3 +162,56 @@ Deno.test("resolveParams() names the file and key of a wrong parameter", () => {
   const p = resolveParams(stages, "a:\n  text: yaml\n", ["a.text=cli"]);
   assert.equal(p.a!.text, "cli", "--set wins over the file");
 });
+
+Deno.test("a stage reads a file inside a folder that an earlier stage of the same run wrote", async () => {
+  const root = await Deno.makeTempDir();
+  const { defineStage } = await import("../../src/pipeline/stage.ts");
+  const writer = defineStage({
+    name: "w",
+    description: "writes a folder",
+    after: [],
+    params: {},
+    inputs: () => [],
+    outputs: () => ["pkg"],
+    code: [],
+    async run(ctx) {
+      await Deno.mkdir(ctx.out("pkg"), { recursive: true });
+      await Deno.writeTextFile(`${ctx.out("pkg")}/meta.json`, `"${ctx.runId}"`);
+    },
+  });
+  const reader = defineStage({
+    name: "r",
+    description: "reads a file of that folder",
+    after: ["w"],
+    params: {},
+    inputs: () => ["pkg/meta.json"],
+    outputs: () => ["seen.txt"],
+    code: [],
+    async run(ctx) {
+      await Deno.writeTextFile(
+        ctx.out("seen.txt"),
+        await Deno.readTextFile(ctx.path("pkg/meta.json")),
+      );
+    },
+  });
+  const stages = [writer, reader] as unknown as Parameters<typeof runPipeline>[0];
+  for (const force of [false, true]) {
+    const r = await runPipeline(stages, {
+      root,
+      params: resolveParams(stages, null, []),
+      log: () => {},
+      force,
+    });
+    assert.equal(
+      await read(root, "seen.txt"),
+      `"${r.record.run_id}"`,
+      "the reader saw this run's file, not the last run's",
+    );
+  }
+  const again = await runPipeline(stages, {
+    root,
+    params: resolveParams(stages, null, []),
+    log: () => {},
+  });
+  assert.deepEqual(again.record.stages.map((s) => s.status), ["skipped", "skipped"]);
+});
