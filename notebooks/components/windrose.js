@@ -4,7 +4,7 @@ import * as d3 from "d3";
  * A wind rose: one wedge per compass sector, its length the mean PM2.5 when the wind
  * blows from that sector (d3: Plot has no polar bars). `data`: [{sector, deg, pm25, n}].
  */
-export function WindRose(data, {width = 320, unit = "µg/m³"} = {}) {
+export function WindRose(data, { width = 320, unit = "µg/m³" } = {}) {
   const size = Math.min(width, 360), r = size / 2 - 28;
   const max = d3.max(data, (d) => d.pm25) || 1;
   const y = d3.scaleLinear([0, max], [0, r]);
@@ -21,7 +21,15 @@ export function WindRose(data, {width = 320, unit = "µg/m³"} = {}) {
   const w = Math.PI / 16;
   svg.append("g").attr("fill", "var(--theme-foreground-focus, steelblue)")
     .selectAll("path").data(data).join("path")
-    .attr("d", (d) => arc({startAngle: (d.deg * Math.PI) / 180 - w, endAngle: (d.deg * Math.PI) / 180 + w, outerRadius: y(d.pm25)}))
+    .attr(
+      "d",
+      (d) =>
+        arc({
+          startAngle: (d.deg * Math.PI) / 180 - w,
+          endAngle: (d.deg * Math.PI) / 180 + w,
+          outerRadius: y(d.pm25),
+        }),
+    )
     .append("title").text((d) => `${d.sector}: ${d.pm25.toFixed(1)} ${unit} (${d.n} h)`);
   svg.append("g").attr("fill", "currentColor").selectAll("text")
     .data(["N", "E", "S", "W"]).join("text")

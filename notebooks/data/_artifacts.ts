@@ -59,6 +59,28 @@ export class Out {
     return (await all(c, q)).map(plain);
   }
 
+  /**
+   * A Parquet query's result as columns (`{name: values[]}`), numbers rounded to `digits`
+   * significant digits: half the bytes of row objects for the large plotting tables. The
+   * page turns them back into rows with `rows()` of components/columns.js.
+   */
+  async columns(
+    path: string,
+    sql = "SELECT * FROM t",
+    digits = 5,
+  ): Promise<Record<string, unknown[]> | null> {
+    const rows = await this.parquet(path, sql);
+    if (rows === null) return null;
+    const cols: Record<string, unknown[]> = {};
+    for (const name of Object.keys(rows[0] ?? {})) cols[name] = [];
+    for (const r of rows) {
+      for (const [k, v] of Object.entries(r)) {
+        cols[k]!.push(typeof v === "number" ? Number(v.toPrecision(digits)) : v);
+      }
+    }
+    return cols;
+  }
+
   #miss(path: string): null {
     if (!this.missing.includes(path)) this.missing.push(path);
     return null;

@@ -1,18 +1,38 @@
-/** The Explanations page: every JSON and Parquet artifact of the explain stage. */
-import { exists, Out, repo } from "./_artifacts.ts";
+/**
+ * The Explanations page: importance (mean |SHAP| next to gain), a beeswarm and dependence
+ * points on a fixed subset of the explained rows (the same rows for every feature), the
+ * full SHAP vectors of a few hundred rows for the waterfall, and the summary.
+ */
+import { Out } from "./_artifacts.ts";
 
 const out = new Out();
 const dir = "reports/explain";
-const found: Record<string, unknown> = {};
-if (await exists(dir)) {
-  for await (const e of Deno.readDir(repo(dir))) {
-    if (!e.isFile) continue;
-    const stem = e.name.replace(/\.(json|parquet)$/, "");
-    if (e.name.endsWith(".json")) found[stem] = await out.json(`${dir}/${e.name}`);
-    else if (e.name.endsWith(".parquet")) {
-      found[stem] = await out.parquet(`${dir}/${e.name}`, "SELECT * FROM t LIMIT 3000");
-    }
-  }
-} else out.missing.push(`${dir}/`);
-out.data.files = found;
+/** Rows drawn for the beeswarm and dependence plots, and rows offered in the waterfall. */
+const SWARM_ROWS = 600, WATERFALL_ROWS = 200;
+const subset = (n: number) =>
+  `row_id IN (SELECT DISTINCT row_id FROM t ORDER BY hash(row_id) LIMIT ${n})`;
+out.data.summary = await out.json(`${dir}/summary.json`);
+out.data.importance = await out.parquet(
+  `${dir}/importance.parquet`,
+  "SELECT * FROM t ORDER BY rank",
+);
+out.data.swarm = await out.columns(
+  `${dir}/shap.parquet`,
+  `SELECT feature, feature_rank, value, value_pct, shap FROM t WHERE ${subset(SWARM_ROWS)}
+   ORDER BY feature_rank, row_id`,
+  4,
+);
+out.data.waterfall = await out.columns(
+  `${dir}/shap.parquet`,
+  `SELECT row_id, station, time, prediction, actual, base_value, feature, value, shap, row_rank
+   FROM t WHERE ${subset(WATERFALL_ROWS)} ORDER BY station, time, row_rank`,
+  6,
+);
+out.data.dependence = await out.columns(
+  `${dir}/dependence.parquet`,
+  `SELECT feature, value, shap, interaction_feature, interaction_value, interaction_strength
+   FROM t WHERE ${subset(SWARM_ROWS)} ORDER BY feature_index, row_id`,
+  4,
+);
+out.data.interactions = await out.parquet(`${dir}/interactions.parquet`);
 await out.emit();

@@ -13,4 +13,12 @@ out.data.runs = await out.parquet(
   "SELECT run_id, started, seconds, status, stages_ran, stages_json FROM t ORDER BY started DESC LIMIT 20",
 );
 out.data.model = await modelPackage();
+// The stage graph for the DAG; a stage file mid-edit elsewhere must not break the site.
+try {
+  const { STAGES } = await import("../../pipeline/stages.ts");
+  out.data.dag = STAGES.map((s) => ({ name: s.name, after: s.after, description: s.description }));
+} catch (e) {
+  out.data.dag = null;
+  out.data.dag_error = String(e).slice(0, 300);
+}
 await out.emit();

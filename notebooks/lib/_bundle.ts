@@ -1,11 +1,25 @@
 /**
  * Shared by the bundle loaders: `deno bundle` an entry of this folder for the browser and
- * write the JavaScript to stdout (Framework stores it as a file attachment).
+ * write the JavaScript to stdout (Framework stores it as a file attachment). The import map
+ * `_browser_imports.json` points onnxruntime-web at its wasm-only build with the
+ * Emscripten glue inlined: the default browser build is the WebGPU (JSEP) one, which
+ * imports `ort-wasm-simd-threaded.jsep.mjs` and a larger wasm at run time.
  */
 export async function bundle(entry: string): Promise<void> {
   const path = new URL(entry, import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "browser", "--format", "esm", "--minify", path],
+    args: [
+      "bundle",
+      "--quiet",
+      "--import-map",
+      new URL("_browser_imports.json", import.meta.url).pathname,
+      "--platform",
+      "browser",
+      "--format",
+      "esm",
+      "--minify",
+      path,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).output();

@@ -1,16 +1,24 @@
 /**
  * The built report site in headless Chromium: every page loads with no console error and
- * no failed request, each chart card renders, nothing points outside the site, DuckDB-WASM
- * answers a filter. Screenshots go to tests/output/screenshots/.
+ * no failed request, each chart card renders, nothing points outside the site; DuckDB-WASM
+ * answers a filter; the What-if page's in-browser ONNX prediction for a real test row
+ * equals onnxruntime's in Deno on the same row and model, and moves when an input moves;
+ * Score-a-slice scores exactly the rows of the chosen station and dates. Desktop
+ * screenshots go to tests/output/screenshots/ (phone and dark: tests/site/screenshots.ts).
  *
- * The test builds the site itself from the artifacts present (run `deno task pipeline`
- * first; with no data at all it fails and says so). Without Chromium it skips, except in
- * CI (CI=true), where a missing browser is a failure.
+ * From a clean clone the test runs a small pipeline first (see prepare.ts), then builds.
+ * Without Chromium the browser test skips, except in CI (CI=true), where it fails.
  */
 import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
 import { buildSite, DIST, PAGES, ROOT } from "./build.ts";
 import { hasChromium, launch } from "./browser.ts";
-import { serveDist } from "./serve.ts";
+import { serveDist, type StaticServer } from "./serve.ts";
+import { ensureArtifacts } from "./prepare.ts";
+import { distFile, pageProblems, watchPage } from "./pages.ts";
+import { createSession } from "../../src/onnx/session.ts";
+import { FEATURE_NAMES } from "../../src/features/schema.ts";
+import { all, lit, openDuck } from "../../src/data/duck.ts";
 
 const SHOTS = `${ROOT}tests/output/screenshots`;
 const browserReady = await hasChromium();
@@ -32,9 +40,8 @@ const ALLOWED_URLS = new Map<string, string>([
   ["https://web.dev/cross-origin-isolation-guide/", "text of an onnxruntime-web warning"],
   ["https://github.com/duckdb/duckdb-wasm.git", "package.json metadata in duckdb-wasm"],
   ["https://github.com/emn178/js-sha256", "licence comment in the DuckDB worker"],
+  ["http://$", "a regular expression's text in linkify-it (markdown-it), not a URL"],
 ]);
-/** What counts as a rendered card: a chart, a table, a figure, or a missing-data note. */
-const CONTENT = "svg, canvas, table, pre, .big, [data-missing]";
 const TEXT = /\.(html|js|mjs|css|json|md|txt|svg)$/;
 
 async function* walk(dir: string): AsyncGenerator<string> {
@@ -45,12 +52,9 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-let built = false;
-async function ensureBuilt() {
-  if (!built) {
-    await buildSite();
-    built = true;
-  }
+let built: Promise<unknown> | undefined;
+function ensureBuilt(): Promise<unknown> {
+  return built ??= ensureArtifacts().then(() => buildSite());
 }
 
 Deno.test("site: the build contains no URL to an outside host", async () => {
@@ -63,7 +67,7 @@ Deno.test("site: the build contains no URL to an outside host", async () => {
     const text = await Deno.readTextFile(path);
     for (const m of text.matchAll(/https?:\/\/[^\s"'`()<>{}\\]+/g)) {
       const url = m[0].replace(/[.,;]+$/, "");
-      const host = new URL(url).hostname;
+      const host = URL.canParse(url) ? new URL(url).hostname : url;
       if (host === "localhost" || host === "127.0.0.1") continue;
       if (!ALLOWED_URLS.has(url)) bad.push(`${path.slice(DIST.length)}: ${url}`);
     }
@@ -72,84 +76,136 @@ Deno.test("site: the build contains no URL to an outside host", async () => {
   assert.deepEqual(bad, [], `outside URLs in dist/:\n${bad.join("\n")}`);
 });
 
+/** Opens `path` watched for errors; waits until its cards have content. */
+async function open(browser: Browser, server: StaticServer, path: string) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const problems = watchPage(page, server.url);
+  await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
+  problems.push(...await pageProblems(page));
+  return { page, problems };
+}
+
+async function numberOf(page: Page, selector: string, attr: string): Promise<number> {
+  return Number(await page.getAttribute(selector, attr));
+}
+
 Deno.test({
-  name: "site: every page loads in Chromium with no error, charts render; DuckDB-WASM filters",
+  name: "site: pages, What-if, Score a slice and DuckDB-WASM in Chromium",
   ignore: !browserReady,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  async fn(t) {
     await ensureBuilt();
     await Deno.mkdir(SHOTS, { recursive: true });
     const server = serveDist(DIST);
     const browser = await launch();
     try {
-      for (const path of PAGES) {
-        const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-        const problems: string[] = [];
-        page.on("console", (m) => {
-          if (m.type() === "error") problems.push(`console: ${m.text().slice(0, 300)}`);
-        });
-        page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-        page.on(
-          "requestfailed",
-          (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`),
-        );
-        page.on("response", (r) => {
-          if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-        });
-        page.on("request", (r) => {
-          if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) {
-            problems.push(`outside request: ${r.url()}`);
-          }
-        });
-        await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
-        // Cells run after load (DuckDB, ONNX): wait until every card has content or a note.
-        const ready = await page.waitForFunction(
-          (content) =>
-            [...document.querySelectorAll(".card")].every((c) =>
-              !c.querySelector("h2") || c.querySelector(content)
-            ),
-          CONTENT,
-          { timeout: 30_000 },
-        ).then(() => true, () => false);
-        if (!ready) problems.push("cards still empty after 30 s");
-        const errors = await page.$$eval(
-          ".observablehq--error",
-          (els) => els.map((e) => e.textContent),
-        );
-        problems.push(...errors.map((e) => `cell error: ${e}`));
-        // Every card with a chart heading holds an svg or canvas, unless it says data is missing.
-        const empty = await page.$$eval(
-          ".card",
-          (cards, CONTENT) =>
-            cards.filter((c) => c.querySelector("h2") && !c.querySelector(CONTENT)).map((c) =>
-              c.querySelector("h2")?.textContent ?? "?"
-            ),
-          CONTENT,
-        );
-        problems.push(...empty.map((h) => `empty card: ${h}`));
-        const name = path === "/" ? "index" : path.slice(1);
-        await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-        if (path === "/data") {
-          await page.waitForFunction(
-            () => /\d/.test(document.querySelector("[data-testid=hours]")?.textContent ?? ""),
-            undefined,
-            { timeout: 30_000 },
-          );
-          const all = await page.textContent("[data-testid=hours]");
-          await page.selectOption("select", { index: 1 });
-          await page.waitForFunction(
-            (before) => document.querySelector("[data-testid=hours]")?.textContent !== before,
-            all,
-            { timeout: 15_000 },
-          );
-          const one = await page.textContent("[data-testid=hours]");
-          const n = (s: string | null) => Number(String(s).replaceAll(",", ""));
-          assert.ok(n(one) > 0 && n(one) < n(all), `station filter: ${one} of ${all} hours`);
+      await t.step("every page loads with no error and every chart card renders", async () => {
+        const all: string[] = [];
+        for (const path of PAGES) {
+          const { page, problems } = await open(browser, server, path);
+          const name = path === "/" ? "index" : path.slice(1);
+          await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+          await page.close();
+          all.push(...problems.map((p) => `${path}: ${p}`));
         }
+        assert.deepEqual(all, [], `problems:\n${all.join("\n")}`);
+      });
+
+      await t.step("DuckDB-WASM answers a station filter on the Data page", async () => {
+        const { page } = await open(browser, server, "/data");
+        const hours = "[data-testid=hours]";
+        await page.waitForFunction(
+          (s) => /\d/.test(document.querySelector(s)?.textContent ?? ""),
+          hours,
+          { timeout: 30_000 },
+        );
+        const all = await page.textContent(hours);
+        await page.selectOption("select", { index: 1 });
+        await page.waitForFunction(
+          ([s, before]) => document.querySelector(s!)?.textContent !== before,
+          [hours, all],
+          { timeout: 15_000 },
+        );
+        const one = await page.textContent(hours);
+        const n = (s: string | null) => Number(String(s).replaceAll(",", ""));
+        assert.ok(n(one) > 0 && n(one) < n(all), `station filter: ${one} of ${all} hours`);
         await page.close();
-        assert.deepEqual(problems, [], `page ${path}:\n${problems.join("\n")}`);
-      }
+      });
+
+      await t.step("What-if: browser ONNX = Deno ONNX on a real row; inputs move it", async () => {
+        const { page, problems } = await open(browser, server, "/what-if");
+        const pred = "[data-testid=prediction]";
+        await page.waitForFunction(
+          (s) =>
+            Number.isFinite(
+              parseFloat(document.querySelector(s)?.getAttribute("data-value") ?? ""),
+            ),
+          pred,
+          { timeout: 30_000 },
+        );
+        const inBrowser = await numberOf(page, pred, "data-value");
+        const station = await page.getAttribute(pred, "data-station");
+        const time = await page.getAttribute(pred, "data-time");
+        // The same row's stored feature vector (features stage) and the same model file.
+        const { rows } = JSON.parse(
+          await Deno.readTextFile(await distFile("data/whatif_rows", ".json")),
+        );
+        const row = rows.find((r: Record<string, unknown>) =>
+          r.station === station && r.time === time
+        );
+        assert.ok(row, `row ${station} ${time} not in whatif_rows.json`);
+        const x = Float32Array.from(FEATURE_NAMES, (n) => row[n] ?? NaN);
+        const scorer = await createSession(
+          await Deno.readFile(await distFile("data/model", ".onnx")),
+        );
+        const expected =
+          (await scorer.run({ data: x, nRows: 1, nCols: x.length, names: [...FEATURE_NAMES] }))[0]!;
+        await scorer.release();
+        assert.ok(
+          Math.abs(inBrowser - expected) <= 1e-5 * Math.max(1, Math.abs(expected)),
+          `${station} ${time}: browser ${inBrowser} vs onnxruntime in Deno ${expected}`,
+        );
+        // Move PM2.5 now far from its value: the next-hour prediction must follow.
+        const input = page.getByLabel("PM2.5 (µg/m³)", { exact: true });
+        const now = Number(await input.inputValue());
+        await input.fill(String(now < 150 ? now + 250 : now - 120));
+        await page.waitForFunction(
+          ([s, before]) => document.querySelector(s!)?.getAttribute("data-value") !== before,
+          [pred, String(inBrowser)],
+          { timeout: 10_000 },
+        );
+        const moved = await numberOf(page, pred, "data-value");
+        assert.ok(
+          Number.isFinite(moved) && moved !== inBrowser,
+          `prediction ${inBrowser} -> ${moved}`,
+        );
+        await page.close();
+        assert.deepEqual(problems, []);
+      });
+
+      await t.step("Score a slice: exactly the chosen rows are scored", async () => {
+        const { page, problems } = await open(browser, server, "/score");
+        const scored = "[data-testid=scored]";
+        await page.waitForSelector(scored, { timeout: 30_000 });
+        const n = await numberOf(page, scored, "data-rows");
+        const station = await page.getAttribute(scored, "data-station");
+        const from = await page.getAttribute(scored, "data-from");
+        const to = await page.getAttribute(scored, "data-to");
+        const first = await numberOf(page, scored, "data-first");
+        await page.close();
+        const c = await openDuck();
+        const [r] = await all(
+          c,
+          `SELECT count(*)::INT AS n FROM read_parquet(${lit(`${ROOT}data/processed/test.parquet`)})
+           WHERE station = ${lit(station ?? "")} AND time >= ${lit(from ?? "")}::DATE
+             AND time < ${lit(to ?? "")}::DATE + 1`,
+        );
+        assert.ok(n > 0, `no row scored for ${station} ${from}..${to}`);
+        assert.equal(n, Number(r!.n), `${station} ${from}..${to}: rows scored vs rows in test`);
+        assert.ok(Number.isFinite(first), `first prediction ${first}`);
+        assert.deepEqual(problems, []);
+      });
     } finally {
       await browser.close();
       await server.close();
