@@ -3,7 +3,8 @@
  * as a vector, calendar fields, station code. The pipeline evaluates the same definitions
  * in SQL (generated here from the same tables), so both paths agree.
  */
-import { FEATURE_NAMES, type FeatureSchema } from "./schema.ts";
+import { FEATURE_NAMES, type FeatureSchema, LAGS } from "./schema.ts";
+import { CANONICAL_TO_FEATURE } from "../data/ingest/canonical.ts";
 
 /** The 16-point compass, clockwise from north. */
 export const COMPASS = [
@@ -99,6 +100,13 @@ export interface RawObservation {
   pm25_lag24?: number | null;
   pm25_roll24?: number | null;
 }
+
+/** The numeric fields of a raw observation, in a fixed order. */
+export const OBSERVATION_NUMBERS = [
+  ...Object.values(CANONICAL_TO_FEATURE),
+  ...LAGS.map((k) => `pm25_lag${k}`),
+  "pm25_roll24",
+] as const;
 
 /** The model's feature vector (schema order, float32, NaN = missing) for one raw observation. */
 export function deriveRow(

@@ -5,7 +5,12 @@
  * values outside the training range and missing values are accepted and flagged.
  */
 import { FEATURES, type FeatureSchema } from "../features/schema.ts";
-import { COMPASS, deriveRow, type RawObservation } from "../features/derive.ts";
+import {
+  COMPASS,
+  deriveRow,
+  OBSERVATION_NUMBERS,
+  type RawObservation,
+} from "../features/derive.ts";
 
 /** A client error: answered as `{error, field, expected}` with `status`. */
 export class InputError extends Error {
@@ -36,24 +41,7 @@ export interface CheckedRow {
   flags: InputFlag[];
 }
 
-const RAW_NUMBERS = [
-  "PM2.5",
-  "PM10",
-  "SO2",
-  "NO2",
-  "CO",
-  "O3",
-  "TEMP",
-  "PRES",
-  "DEWP",
-  "RAIN",
-  "WSPM",
-  "pm25_lag1",
-  "pm25_lag2",
-  "pm25_lag3",
-  "pm25_lag24",
-  "pm25_roll24",
-] as const;
+const RAW_NUMBERS = OBSERVATION_NUMBERS;
 const RAW_KEYS = new Set<string>([...RAW_NUMBERS, "station", "time", "wd"]);
 const FLOAT32_MAX = 3.4028234663852886e38;
 const INTEGER_FEATURES = new Set(["hour", "dow", "month", "station_code"]);

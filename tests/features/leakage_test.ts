@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { all, ident, openDuck } from "../../src/data/duck.ts";
 import { featureQuery } from "../../src/features/build.ts";
+import { CANONICAL_NUMERIC } from "../../src/data/ingest/canonical.ts";
 import { FEATURE_NAMES, TARGET } from "../../src/features/schema.ts";
 import { calendar, deriveRow, windVector } from "../../src/features/derive.ts";
 
@@ -25,20 +26,7 @@ function table(cut: number | null, seed: number): string {
       );
     }
   }
-  const cols = [
-    "pm25",
-    "pm10",
-    "so2",
-    "no2",
-    "co",
-    "o3",
-    "temp",
-    "pres",
-    "dewp",
-    "rain",
-    "wspm",
-    "wd_deg",
-  ];
+  const cols = CANONICAL_NUMERIC;
   return `(SELECT station, time, ${
     cols.map((k) => `${k}::DOUBLE AS ${k}`).join(", ")
   } FROM (VALUES ${rows.join(", ")}) t(station, time, ${cols.join(", ")}))`;
