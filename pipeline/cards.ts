@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num, strings } from "../src/pipeline/params.ts";
 import { all, lit, openDuck } from "../src/data/duck.ts";
@@ -25,7 +24,8 @@ import { INGEST_REPORT } from "./ingest.ts";
 import { CLEAN, QUALITY_REPORT } from "./clean.ts";
 import { SCHEMA_PATH } from "./features.ts";
 import { SPLIT_REPORT } from "./split.ts";
-import { candidateDir, type CandidateName, IMPORTANCE_PATH } from "./train.ts";
+import { candidateDir, type CandidateName } from "./train.ts";
+import { EXPLAIN } from "./explain.ts";
 import { EVALUATION } from "./evaluate.ts";
 import { REGISTER_LAST } from "./register.ts";
 import { DRIFT_LATEST } from "./drift.ts";
@@ -65,7 +65,7 @@ function sources(g: { model_path: string }, candidate: string) {
       summary: EVALUATION.summary,
       predictions: EVALUATION.predictions,
       candidate,
-      importance: IMPORTANCE_PATH,
+      importance: EXPLAIN.importance,
       drift: DRIFT_LATEST,
     };
 }
@@ -74,7 +74,7 @@ export default defineStage({
   name: "cards",
   description:
     "model card and data card from the artifacts, subgroup analysis, audit checklist results, risk matrix",
-  after: ["evaluate", "register", "drift", "score"],
+  after: ["evaluate", "explain", "register", "drift", "score"],
   params: {
     gap_threshold_pct: num(
       25,
@@ -138,18 +138,8 @@ export default defineStage({
     const p = ctx.params, g = ctx.globals;
     const generated = new Date().toISOString();
     const s = sources(g, String(ctx.all.register?.candidate ?? "gbdt"));
-    // A file inside an output folder staged in this run (reports/drift/latest.json) lives
-    // in the staging copy of that folder: resolve through the closest staged parent.
-    const root = ctx.path(".");
-    const resolve = (rel: string): string => {
-      const parts = rel.split("/");
-      for (let k = parts.length; k > 0; k--) {
-        const head = parts.slice(0, k).join("/");
-        const at = ctx.path(head);
-        if (at !== join(root, head)) return join(at, ...parts.slice(k));
-      }
-      return ctx.path(rel);
-    };
+    // ctx.path finds this run's staged copy, also of a file inside a staged folder.
+    const resolve = ctx.path;
     const readJson = async <T>(path: string): Promise<Sourced<T>> => ({
       path,
       value: JSON.parse(await Deno.readTextFile(resolve(path))) as T,
@@ -242,14 +232,14 @@ export default defineStage({
         precision: { type: "double", values: sg.rows.map((r) => num(r.precision)) },
       });
 
-      // Importance: gain (trained GBDT) or the score stage's SHAP / permutation table.
+      // Importance: mean |SHAP| of the explain stage, or the score stage's SHAP / permutation table.
       let importance: Sourced<{ feature: string; value: number }[]> | null = null;
       try {
         const imp = await all<{ feature: string; value: number }>(
           c,
-          `SELECT feature, ${g.model_path ? "importance" : "gain"} AS value FROM read_parquet(${
-            lit(resolve(s.importance))
-          }) ORDER BY value DESC`,
+          `SELECT feature, ${
+            g.model_path ? "importance" : "mean_abs_shap"
+          } AS value FROM read_parquet(${lit(resolve(s.importance))}) ORDER BY value DESC`,
         );
         importance = {
           path: s.importance,
