@@ -3,5 +3,5 @@ import { emitArrow } from "./_artifacts.ts";
 
 await emitArrow(
   "data/processed/test.parquet",
-  "SELECT * REPLACE (epoch_ms(time) AS time) FROM t ORDER BY station, time",
+  "SELECT * EXCLUDE (time), (epoch_ms(time) // 3600000)::INTEGER AS time_h FROM t ORDER BY station, time",
 );

@@ -15,7 +15,8 @@ export async function openDuck(
     wasmUrl: string;
     /**
      * Table name -> URL of a gzipped Arrow IPC stream written by the site's `emitArrow`
-     * loaders (its `time` column, epoch milliseconds, becomes a TIMESTAMP).
+     * loaders (its `time` column, epoch milliseconds, or `time_h`, whole hours since the
+     * epoch as float32: half the bytes, becomes a TIMESTAMP named `time`).
      */
     tables?: Record<string, string>;
   },
@@ -33,6 +34,7 @@ export async function openDuck(
     const select = cols.map((r) => {
       const c = `"${String(r.column_name)}"`, t = String(r.column_type);
       if (r.column_name === "time") return `epoch_ms(${c}::BIGINT) AS time`;
+      if (r.column_name === "time_h") return `epoch_ms(${c}::BIGINT * 3600000) AS time`;
       return t === "FLOAT" || t === "DOUBLE"
         ? `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END AS ${c}`
         : c;

@@ -20,11 +20,14 @@ export interface StaticServer {
   url: string;
   /** Bytes sent per request path, for the benchmark's transfer sizes. */
   sent: Map<string, number>;
+  /** Files sent so far (every request that found its file). */
+  readonly requests: number;
   close(): Promise<void>;
 }
 
 export function serveDist(root: string, { isolate = false } = {}): StaticServer {
   const sent = new Map<string, number>();
+  let requests = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     let path = decodeURIComponent(url.pathname);
@@ -35,6 +38,7 @@ export function serveDist(root: string, { isolate = false } = {}): StaticServer 
       try {
         const body = await Deno.readFile(`${root}${p}`);
         sent.set(p, (sent.get(p) ?? 0) + body.length);
+        requests++;
         const ext = p.slice(p.lastIndexOf("."));
         const headers = new Headers({ "content-type": TYPES[ext] ?? "application/octet-stream" });
         if (isolate) {
@@ -52,6 +56,9 @@ export function serveDist(root: string, { isolate = false } = {}): StaticServer 
   return {
     url: `http://127.0.0.1:${addr.port}`,
     sent,
+    get requests() {
+      return requests;
+    },
     close: () => server.shutdown(),
   };
 }
