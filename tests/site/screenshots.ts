@@ -2,7 +2,8 @@
  * Screenshots of every page of the built site at desktop width, phone width (390 px) and in
  * the dark theme, under tests/output/screenshots/{desktop,phone,dark}/, with a list of
  * problems: page errors, and anything wider than a phone screen. Run by hand after
- * `deno task site:build`: `deno run -A tests/site/screenshots.ts [page...]`.
+ * `deno task site:build`: `deno run -A tests/site/screenshots.ts [page...]`; with
+ * `--readme`, writes the README's docs/screenshot.png instead.
  */
 import { DIST, PAGES, ROOT } from "./build.ts";
 import { launch } from "./browser.ts";
@@ -57,8 +58,31 @@ export async function screenshots(pages: readonly string[] = PAGES): Promise<str
   return found;
 }
 
+/** The README's picture: the Overview's first screen at desktop width (docs/screenshot.png). */
+export async function readmeScreenshot(): Promise<string> {
+  const server = serveDist(DIST);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.goto(`${server.url}/`, { waitUntil: "networkidle" });
+    await pageProblems(page);
+    const path = `${ROOT}docs/screenshot.png`;
+    await Deno.mkdir(`${ROOT}docs`, { recursive: true });
+    await page.screenshot({ path });
+    return path;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 if (import.meta.main) {
-  const pages = Deno.args.length ? Deno.args : PAGES;
-  const problems = await screenshots(pages);
-  console.log(problems.length ? problems.join("\n") : "no problems");
+  if (Deno.args[0] === "--readme") {
+    const path = await readmeScreenshot();
+    console.log(`${path}: ${(await Deno.stat(path)).size} bytes`);
+  } else {
+    const pages = Deno.args.length ? Deno.args : PAGES;
+    const problems = await screenshots(pages);
+    console.log(problems.length ? problems.join("\n") : "no problems");
+  }
 }
