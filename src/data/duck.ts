@@ -6,7 +6,13 @@ export async function openDuck(): Promise<DuckDBConnection> {
   const db = await DuckDBInstance.create(":memory:", {
     threads: String(navigator.hardwareConcurrency || 2),
   });
-  return await db.connect();
+  const c = await db.connect();
+  // A memory cap with a spill folder keeps the 453-station data set (16M rows) within 8 GB
+  // (set by SQL: the instance options leave the default of 80% of RAM).
+  const spill = `${Deno.env.get("TMPDIR") ?? "/tmp"}/aqlab-duckdb-spill`;
+  await c.run(`SET memory_limit = ${lit(Deno.env.get("AQLAB_DUCKDB_MEMORY") ?? "3GB")};
+    SET temp_directory = ${lit(spill)}; SET preserve_insertion_order = true`);
+  return c;
 }
 
 /** A SQL string literal. */

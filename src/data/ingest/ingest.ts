@@ -91,7 +91,6 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
   );
 
   const readable = sniffs.filter((s) => s.bytes > 0 && !s.problem?.startsWith("not a CSV"));
-  await c.run(`CREATE OR REPLACE TEMP TABLE lines (filename VARCHAR, line VARCHAR, ord BIGINT)`);
   if (readable.length) {
     // Each physical line as one text field, in file order: exact line numbers and raw text for rejects.
     await c.run(
@@ -101,11 +100,12 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
       }], columns = {'line': 'VARCHAR'}, delim = '\x01',
       quote = '', escape = '', header = false, filename = true, auto_detect = false, strict_mode = false)`,
     );
-    await c.run(
-      `INSERT INTO lines SELECT filename, line, rowid - min(rowid) OVER (PARTITION BY filename) + 1 FROM raw_lines;
-      DROP TABLE raw_lines`,
-    );
+  } else {
+    await c.run(`CREATE OR REPLACE TEMP TABLE raw_lines (filename VARCHAR, line VARCHAR)`);
   }
+  // A table's rowid follows insertion order, which read_csv keeps: line number within the file.
+  await c.run(`CREATE OR REPLACE TEMP VIEW lines AS
+    SELECT filename, line, rowid - min(rowid) OVER (PARTITION BY filename) + 1 AS ord FROM raw_lines`);
   const raw = (col: string) =>
     columns.includes(col)
       ? `nullif(nullif(trim(trim(f[${colIdx(col)}]), '"'), 'NA'), '')`
@@ -199,12 +199,16 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     checks.map((k) => `WHEN (${k.sql}) IS NOT NULL THEN '${k.rule}'`).join(" ")
   } END`;
   const reasons = `concat_ws('; ', ${checks.map((k) => k.sql).join(", ")})`;
-  await c.run(`CREATE OR REPLACE TEMP TABLE checked AS
-    SELECT fi.filename AS file, l.ord AS line, l.line AS raw, ${ruleOf} AS rule, ${reasons} AS reason, ${
-    select.join(", ")
-  }
+  // The raw text is kept for rejected lines only: the kept ones are in raw.parquet.
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE checked AS SELECT * REPLACE (CASE WHEN rule IS NOT NULL THEN raw END AS raw)
+    FROM (SELECT fi.filename AS file, l.ord AS line, l.line AS raw, ${ruleOf} AS rule, ${reasons} AS reason, ${
+      select.join(", ")
+    }
     FROM (SELECT *, string_split(line, ',') AS f FROM lines WHERE ord > 1 AND line <> '') l
-    JOIN files fi ON fi.filename = l.filename`);
+    JOIN files fi ON fi.filename = l.filename)`,
+  );
+  await c.run(`DROP VIEW lines; DROP TABLE raw_lines`);
 
   const binary = sniffs.filter((s) => s.problem?.startsWith("not a CSV"));
   await writeParquet(
