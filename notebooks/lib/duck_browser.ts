@@ -20,12 +20,16 @@ export async function openDuck(
      */
     tables?: Record<string, string>;
   },
-): Promise<{ db: AsyncDuckDB; conn: AsyncDuckDBConnection }> {
+): Promise<{ db: AsyncDuckDB; conn: AsyncDuckDBConnection; timings: Record<string, number> }> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
   const worker = new Worker(new URL(workerUrl, location.href).href);
   const db = new AsyncDuckDB(new VoidLogger(), worker);
   await db.instantiate(new URL(wasmUrl, location.href).href);
   const conn = await db.connect();
+  timings.start_ms = performance.now() - t0;
   for (const [name, url] of Object.entries(tables)) {
+    const t1 = performance.now();
     const body = (await fetchOk(url)).body!.pipeThrough(new DecompressionStream("gzip"));
     const bytes = new Uint8Array(await new Response(body).arrayBuffer());
     await conn.insertArrowFromIPCStream(bytes, { name: `${name}_raw`, create: true });
@@ -40,8 +44,9 @@ export async function openDuck(
         : c;
     });
     await conn.query(`CREATE VIEW "${name}" AS SELECT ${select.join(", ")} FROM "${name}_raw"`);
+    timings[`${name}_ms`] = performance.now() - t1;
   }
-  return { db, conn };
+  return { db, conn, timings };
 }
 
 async function fetchOk(url: string): Promise<Response> {

@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import { DIST } from "./build.ts";
 
 /** What counts as a rendered card: a chart, a table, a figure, or a missing-data note. */
-export const CONTENT = "svg, canvas, table, pre, .big, [data-missing]";
+export const CONTENT = "svg, canvas, table, pre, form, .big, [data-missing]";
 
 /** Starts collecting a page's problems (call before `goto`). */
 export function watchPage(page: Page, origin: string): string[] {

@@ -41,6 +41,14 @@ export function serveDist(root: string, { isolate = false } = {}): StaticServer 
         requests++;
         const ext = p.slice(p.lastIndexOf("."));
         const headers = new Headers({ "content-type": TYPES[ext] ?? "application/octet-stream" });
+        // Framework names built files by content hash: cacheable for good, as a host sets
+        // them (and what lets Chromium keep compiled wasm between visits). Pages: revalidate.
+        headers.set(
+          "cache-control",
+          /^\/_(file|node|npm|observablehq|import)\//.test(p)
+            ? "public, max-age=31536000, immutable"
+            : "no-cache",
+        );
         if (isolate) {
           headers.set("cross-origin-opener-policy", "same-origin");
           headers.set("cross-origin-embedder-policy", "require-corp");
