@@ -1,6 +1,7 @@
 /**
- * `deno task bench [name ...]`: runs the benchmarks (all by default) and writes their
- * figures to `reports/bench/<name>.json`. Each `bench/<name>.ts` runs alone too.
+ * `deno task bench [name ...]`: runs the benchmarks (all by default) with their default
+ * sizes and writes their figures to `reports/bench/<name>.json`. Each `bench/<name>.ts` runs
+ * alone too, with its own flags (e.g. `deno run -A bench/data.ts --big` for 453 stations).
  */
 const ALL = ["data", "gbdt", "onnx", "explain", "drift", "serve", "site", "synth"];
 const names = Deno.args.filter((a) => !a.startsWith("-"));
@@ -18,7 +19,8 @@ for (const name of chosen) {
   console.log(`\n== ${name}`);
   try {
     const mod = await import(url.href);
-    const figures = await mod.run(Deno.args.filter((a) => a.startsWith("-")));
+    // Defaults only: each bench/<name>.ts takes its own flags when run alone.
+    const figures = await mod.run();
     await Deno.writeTextFile(
       `reports/bench/${name}.json`,
       JSON.stringify({ date: new Date().toISOString(), figures }, null, 2),
