@@ -21,42 +21,40 @@ export async function loadMatrix(
   target: string,
   where = "true",
 ): Promise<LabelledMatrix> {
-  const cols = [...names.map(ident), ident(target), "station", "epoch_ms(time) AS t"];
-  const result = await c.run(
-    `SELECT ${cols.join(", ")} FROM read_parquet(${lit(path)}) WHERE ${where}`,
-  );
+  const from = `FROM read_parquet(${lit(path)}) WHERE ${where}`;
+  // Counting first lets every column go straight into a typed array of the final size: a
+  // 16M-row split then costs its float32 bytes, not a JS number per value.
+  const counted = await c.runAndReadAll(`SELECT count(*) AS n ${from}`);
+  const nRows = Number(counted.getRowObjectsJS()[0]!.n);
   const nCols = names.length;
-  const data: number[] = [];
-  const y: number[] = [];
-  const station: string[] = [];
-  const time: number[] = [];
+  const data = new Float32Array(nRows * nCols);
+  const y = new Float32Array(nRows);
+  const station: string[] = new Array(nRows);
+  const time = new Float64Array(nRows);
+  const cols = [...names.map(ident), ident(target), "station", "epoch_ms(time) AS t"];
+  const result = await c.run(`SELECT ${cols.join(", ")} ${from}`);
+  let base = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const n = chunk.rowCount;
-    const vecs = Array.from({ length: nCols + 3 }, (_, j) => chunk.getColumnVector(j));
-    const base = data.length;
-    data.length = base + n * nCols;
+    if (base + n > nRows) throw new Error(`Cannot load ${path}: it changed while being read`);
     for (let j = 0; j < nCols; j++) {
-      const v = vecs[j]!;
-      for (let i = 0; i < n; i++) {
+      const v = chunk.getColumnVector(j);
+      for (let i = 0, k = base * nCols + j; i < n; i++, k += nCols) {
         const x = v.getItem(i);
-        data[base + i * nCols + j] = x === null ? NaN : Number(x);
+        data[k] = x === null ? NaN : Number(x);
       }
     }
-    const vy = vecs[nCols]!, vs = vecs[nCols + 1]!, vt = vecs[nCols + 2]!;
+    const vy = chunk.getColumnVector(nCols), vs = chunk.getColumnVector(nCols + 1);
+    const vt = chunk.getColumnVector(nCols + 2);
     for (let i = 0; i < n; i++) {
       const t = vy.getItem(i);
-      y.push(t === null ? NaN : Number(t));
-      station.push(String(vs.getItem(i)));
-      time.push(Number(vt.getItem(i)));
+      y[base + i] = t === null ? NaN : Number(t);
+      station[base + i] = String(vs.getItem(i));
+      time[base + i] = Number(vt.getItem(i));
     }
+    base += n;
   }
-  const nRows = y.length;
-  return {
-    X: { data: Float32Array.from(data), nRows, nCols, names: [...names] },
-    y: Float32Array.from(y),
-    station,
-    time: Float64Array.from(time),
-  };
+  return { X: { data, nRows, nCols, names: [...names] }, y, station, time };
 }
