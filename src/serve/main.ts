@@ -15,7 +15,9 @@
 import { createHandler, type ServeApp } from "./handler.ts";
 import { type LoadedModel, loadModel, REPO_ROOT, resolveModelDir } from "./model.ts";
 import { InputError } from "./validate.ts";
-import { REGISTRY_INDEX, type RegistryIndex, registryPath } from "../registry/package.ts";
+import { registryPath } from "../registry/package.ts";
+import { promoteVersion } from "../registry/commands.ts";
+import { UnknownVersionError } from "../registry/history.ts";
 
 const env = (k: string): string | undefined => Deno.env.get(k) || undefined;
 
@@ -32,54 +34,23 @@ async function load(): Promise<LoadedModel> {
   return await loadModel(await resolveModelDir({ env: env("AQLAB_MODEL_DIR") }));
 }
 
-/** Moves the production alias of the served model's registry entry (local registry only). */
+/** Moves the production alias (the registry's own promote, local registry only) and loads it. */
 async function promote(version: number, reason: string): Promise<LoadedModel> {
-  const file = new URL(REGISTRY_INDEX, REPO_ROOT);
-  let index: RegistryIndex;
+  const root = REPO_ROOT.pathname;
+  let change;
   try {
-    index = JSON.parse(await Deno.readTextFile(file));
-  } catch {
-    throw new InputError(
-      "Cannot promote: no readable models/registry.json",
-      null,
-      "a registry",
-      409,
-    );
-  }
-  const name = "pm25";
-  const entry = index.models[name];
-  if (!entry?.versions.some((v) => v.version === version)) {
-    throw new InputError(
-      `Cannot promote: model "${name}" has no version ${version}`,
-      "version",
-      `one of ${entry?.versions.map((v) => v.version).join(", ") ?? "(none)"}`,
-      404,
-    );
-  }
-  const previous = entry.aliases.production ?? null;
-  const model = await loadModel(new URL(registryPath(name, version) + "/", REPO_ROOT));
-  entry.aliases.production = version;
-  entry.history.push({
-    time: new Date().toISOString(),
-    action: previous !== null && previous > version ? "rollback" : "promote",
-    version,
-    alias: "production",
-    previous,
-    reason,
-  });
-  const tmp = file.pathname + `.tmp-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeTextFile(tmp, JSON.stringify(index, null, 2) + "\n");
-    await Deno.rename(tmp, file);
+    change = await promoteVersion(root, "pm25", String(version), reason);
   } catch (e) {
+    const message = (e as Error).message;
+    const unknown = e instanceof UnknownVersionError;
     throw new InputError(
-      `Cannot promote: cannot write models/registry.json (${(e as Error).message})`,
-      null,
-      "a writable registry (not on Deno Deploy)",
-      409,
+      `Cannot promote: ${message}`,
+      unknown ? "version" : null,
+      unknown ? "a registered version" : "a writable local registry (not on Deno Deploy)",
+      unknown ? 404 : 409,
     );
   }
-  return model;
+  return await loadModel(new URL(registryPath("pm25", change.version) + "/", REPO_ROOT));
 }
 
 async function start(): Promise<ServeApp> {
