@@ -80,9 +80,14 @@ export async function train(
   const cuts = findCuts(X, p.maxBins);
   const bins = alloc(Uint8Array, nRows * nCols, shared);
   binMatrix(X, cuts, bins);
+  const rowBins = alloc(Uint8Array, nRows * nCols, shared);
+  for (let j = 0; j < nCols; j++) {
+    for (let i = 0, k = j, s = j * nRows; i < nRows; i++, k += nCols) rowBins[k] = bins[s + i]!;
+  }
   const nSlots = slotsNeeded(p);
   const arrays: NodeArrays = {
     bins,
+    rowBins,
     nRows,
     nCols,
     rows: alloc(Uint32Array, nRows, shared),

@@ -10,8 +10,9 @@
  * (microseconds), not postMessage (far more per node).
  */
 import {
-  buildFeatureHistogram,
+  buildGroupHistograms,
   FEATURE_STRIDE,
+  GROUP_SIZE,
   type HistogramSource,
   subtractFeature,
 } from "./histogram.ts";
@@ -110,9 +111,9 @@ export function runShare(a: NodeArrays): void {
       c[C_NLEFT + k] = partitionChunk(a, s, Math.min(end, s + size));
     }
   } else {
-    const nActive = c[C_NACTIVE]!;
-    for (let k = Atomics.add(c, C_NEXT, 1); k < nActive; k = Atomics.add(c, C_NEXT, 1)) {
-      nodeFeature(a, c[C_ACTIVE + k]!);
+    const nActive = c[C_NACTIVE]!, nGroups = Math.ceil(nActive / GROUP_SIZE);
+    for (let k = Atomics.add(c, C_NEXT, 1); k < nGroups; k = Atomics.add(c, C_NEXT, 1)) {
+      nodeGroup(a, k * GROUP_SIZE, Math.min(GROUP_SIZE, nActive - k * GROUP_SIZE));
     }
   }
 }
@@ -160,22 +161,26 @@ function partitionChunk(a: NodeArrays, s: number, e: number): number {
   return l - s;
 }
 
-/** Build, subtract and split search for feature f. */
-function nodeFeature(a: NodeArrays, f: number): void {
+/** Build, then subtraction and split search per feature, for active features k0..k0+count. */
+function nodeGroup(a: NodeArrays, k0: number, count: number): void {
   const c = a.control, P = a.params;
-  const size = a.nCols * FEATURE_STRIDE, fo = f * FEATURE_STRIDE;
-  const built = c[C_BUILD_SLOT]! * size + fo, subSlot = c[C_SUB_SLOT]!, ev = c[C_EVAL]!;
-  const sub = subSlot * size + fo;
+  const size = a.nCols * FEATURE_STRIDE;
+  const builtBase = c[C_BUILD_SLOT]! * size, subSlot = c[C_SUB_SLOT]!, ev = c[C_EVAL]!;
+  const feats = c.subarray(C_ACTIVE);
+  buildGroupHistograms(a, feats, k0, count, a.nBins, c[C_START]!, c[C_END]!, builtBase);
   const rules: SplitRules = { lambda: P[F_LAMBDA]!, minChildWeight: P[F_MCW]!, gamma: P[F_GAMMA]! };
-  const nb = a.nBins[f]!, record = f * SPLIT_RECORD;
-  buildFeatureHistogram(a, f, c[C_START]!, c[C_END]!, built);
-  if (subSlot >= 0) subtractFeature(a.hist, sub, built);
-  if (ev & 1) {
-    featureSplit(a.hist, built, nb, P[F_G_BUILT]!, P[F_H_BUILT]!, rules, a.splits, record);
-  }
-  if (ev & 2) {
-    const r2 = a.nCols * SPLIT_RECORD + record;
-    featureSplit(a.hist, sub, nb, P[F_G_SUB]!, P[F_H_SUB]!, rules, a.splits, r2);
+  for (let k = k0; k < k0 + count; k++) {
+    const f = feats[k]!, fo = f * FEATURE_STRIDE;
+    const built = builtBase + fo, sub = subSlot * size + fo;
+    const nb = a.nBins[f]!, record = f * SPLIT_RECORD;
+    if (subSlot >= 0) subtractFeature(a.hist, sub, built, nb);
+    if (ev & 1) {
+      featureSplit(a.hist, built, nb, P[F_G_BUILT]!, P[F_H_BUILT]!, rules, a.splits, record);
+    }
+    if (ev & 2) {
+      const r2 = a.nCols * SPLIT_RECORD + record;
+      featureSplit(a.hist, sub, nb, P[F_G_SUB]!, P[F_H_SUB]!, rules, a.splits, r2);
+    }
   }
 }
 
