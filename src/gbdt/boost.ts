@@ -138,22 +138,23 @@ export async function train(
       trees.push(t);
 
       // Update predictions: sampled rows by their leaf segment, the others by walking bins.
-      for (let node = 0; node < t.feature.length; node++) {
-        if (t.feature[node]! >= 0) continue;
-        const v = t.value[node]!;
-        for (let i = grown.leafStart[node]!, e = grown.leafEnd[node]!; i < e; i++) {
-          pred[rows[i]!]! += v;
-        }
+      const { feature, value, left, right, defaultLeft } = t;
+      const { splitBin, leafStart, leafEnd } = grown;
+      for (let node = 0; node < feature.length; node++) {
+        if (feature[node]! >= 0) continue;
+        const v = value[node]!;
+        for (let i = leafStart[node]!, e = leafEnd[node]!; i < e; i++) pred[rows[i]!]! += v;
       }
+      // Row-major bins: a row's walk reads one cache line, not one column per level.
       for (let i = n; i < nRows; i++) {
-        const r = rows[i]!;
+        const r = rows[i]!, o = r * nCols;
         let node = 0;
-        while (t.feature[node]! >= 0) {
-          const b = bins[t.feature[node]! * nRows + r]!;
-          const goLeft = b === MISSING_BIN ? t.defaultLeft[node] === 1 : b <= grown.splitBin[node]!;
-          node = goLeft ? t.left[node]! : t.right[node]!;
+        for (let f = feature[0]!; f >= 0; f = feature[node]!) {
+          const b = rowBins[o + f]!;
+          const goLeft = b === MISSING_BIN ? defaultLeft[node] === 1 : b <= splitBin[node]!;
+          node = goLeft ? left[node]! : right[node]!;
         }
-        pred[r]! += t.value[node]!;
+        pred[r]! += value[node]!;
       }
       const trainLoss = rmse(pred, y);
       let validLoss: number | null = null;

@@ -87,13 +87,17 @@ export function controlLength(nCols: number): number {
  * Below this many row-feature updates a job is run by the calling thread alone: waking a
  * worker costs more than it saves.
  */
-export const PARALLEL_MIN_UPDATES = 40_000;
+export const PARALLEL_MIN_UPDATES = 8_000;
 
 /** Rows per partition chunk (at least); a segment of two chunks or more goes parallel. */
 export const PARTITION_CHUNK = 16_384;
 
-/** Spin this many polls before blocking: a job round trip is often shorter than a wake-up. */
-export const SPIN_POLLS = 4000;
+/**
+ * Spin this many polls before blocking: a job round trip is often shorter than a wake-up,
+ * and jobs come every few tens of microseconds while a tree grows (a late worker costs
+ * nothing: the calling thread closes the job to it).
+ */
+export const SPIN_POLLS = 40_000;
 
 /**
  * Work on the job in the control block until no work item is left: items (features, or
