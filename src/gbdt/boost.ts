@@ -10,7 +10,6 @@ import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
 import { FEATURE_STRIDE } from "./histogram.ts";
 import {
   C_ACTIVE,
-  C_CONST_HESS,
   C_NACTIVE,
   controlLength,
   F_GAMMA,
@@ -99,11 +98,7 @@ export async function train(
     splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
     nBins: alloc(Int32Array, nCols, shared),
     tmpRows: alloc(Uint32Array, nRows, shared),
-    tmpGrad: alloc(Float32Array, nRows, shared),
-    tmpHess: alloc(Float32Array, nRows, shared),
   };
-  // Squared error: every hessian is 1, so partitions need not move them.
-  arrays.control[C_CONST_HESS] = p.objective === "squared_error" ? 1 : 0;
   arrays.nBins.set(cuts.cuts.map((c) => c.length + 1));
   arrays.params[F_LAMBDA] = p.lambda;
   arrays.params[F_MCW] = p.minChildWeight;
@@ -130,7 +125,7 @@ export async function train(
     for (let it = 0; it < p.nEstimators; it++) {
       const n = sampleRows(arrays.rows, nRows, p.subsample, rng);
       const { rows } = arrays;
-      // Gradients of the drawn rows only, in row order, beside them.
+      // Gradients of the drawn rows only, at their row index.
       const [G, H] = gradients(p, y, pred, rows, n, arrays.grad, arrays.hess);
       sampleFeatures(arrays.control, featurePerm, nColsTree, rng);
       const grown = growTree(ws, n, G, H, p);

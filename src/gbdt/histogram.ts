@@ -1,7 +1,8 @@
 /**
  * Gradient/hessian histograms per node. A node's rows are a segment [start, end) of the
- * `rows` array, with their gradients stored in the same order beside them ("ordered
- * gradients", as LightGBM does): building reads the gradients sequentially.
+ * `rows` array (ascending); gradients stay at their row index, so a partition moves only
+ * the row indices (ordered gradients, as LightGBM keeps, would double what it moves, and
+ * building reads them from a cache-resident array in ascending row order anyway).
  *
  * Layout: one histogram slot holds, for each feature, `BIN_SLOTS` bins of interleaved
  * (grad, hess) float64 sums; the missing bin is bin `MISSING_BIN` (255).
@@ -27,7 +28,7 @@ export interface HistogramSource {
   nCols: number;
   /** Row indices; a node owns a segment of it. */
   rows: Uint32Array;
-  /** Gradients and hessians in the order of `rows`. */
+  /** Gradients and hessians by row index (only the drawn rows' are current). */
   grad: Float32Array;
   hess: Float32Array;
   /** Histogram slots, each nCols * FEATURE_STRIDE float64. */
@@ -60,9 +61,9 @@ export function buildGroupHistograms(
   clearFeature(hist, o0, nBins[f0]!);
   if (count === 1) {
     for (let i = start; i < end; i++) {
-      const k = o0 + 2 * rowBins[rows[i]! * nCols + f0]!;
-      hist[k]! += grad[i]!;
-      hist[k + 1]! += hess[i]!;
+      const r = rows[i]!, k = o0 + 2 * rowBins[r * nCols + f0]!;
+      hist[k]! += grad[r]!;
+      hist[k + 1]! += hess[r]!;
     }
     return;
   }
@@ -70,7 +71,7 @@ export function buildGroupHistograms(
   clearFeature(hist, o1, nBins[f1]!);
   if (count === 2) {
     for (let i = start; i < end; i++) {
-      const p = rows[i]! * nCols, g = grad[i]!, h = hess[i]!;
+      const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
       const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
       hist[k0]! += g;
       hist[k0 + 1]! += h;
@@ -82,7 +83,7 @@ export function buildGroupHistograms(
   const f2 = feats[k0 + 2]!, o2 = slotBase + f2 * FEATURE_STRIDE;
   clearFeature(hist, o2, nBins[f2]!);
   for (let i = start; i < end; i++) {
-    const p = rows[i]! * nCols, g = grad[i]!, h = hess[i]!;
+    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
     const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
     const k2 = o2 + 2 * rowBins[p + f2]!;
     hist[k0]! += g;

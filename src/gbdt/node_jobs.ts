@@ -31,14 +31,12 @@ export interface NodeArrays extends HistogramSource {
   splits: Float64Array;
   /** Partition scratch: the right-hand rows of a chunk, at the chunk's own indices. */
   tmpRows: Uint32Array;
-  tmpGrad: Float32Array;
-  tmpHess: Float32Array;
 }
 
 // Control block (Int32 indices).
 export const C_SEQ = 0; // job sequence number, bumped by the calling thread
 export const C_CMD = 2; // CMD_RUN, CMD_PARTITION or CMD_QUIT
-export const C_CONST_HESS = 1; // 1: every hessian is 1, partitions leave `hess` alone
+// Index 1 is unused.
 export const C_START = 3; // rows [start, end) of the node to build
 export const C_END = 4;
 export const C_BUILD_SLOT = 5; // slot to build into
@@ -123,44 +121,26 @@ export function runShare(a: NodeArrays): void {
 }
 
 /**
- * Stable partition of rows [s, e) with their gradients, by the split in the control block:
- * the left rows move to the front of the chunk, the right rows go to the scratch arrays at
- * [s, s + count). Returns the left count.
+ * Stable partition of rows [s, e) by the split in the control block: the left rows move to
+ * the front of the chunk, the right rows go to the scratch array at [s, s + count). Returns
+ * the left count. Gradients stay at their row index: only row indices move.
  */
 function partitionChunk(a: NodeArrays, s: number, e: number): number {
   const c = a.control;
-  const { bins, rows, grad, hess, tmpRows, tmpGrad, tmpHess } = a;
+  const { bins, rows, tmpRows } = a;
   const col = c[C_PART_FEATURE]! * a.nRows, bin = c[C_PART_BIN]!;
   const missingLeft = c[C_PART_MISSING_LEFT]!;
   let l = s, r = s;
   // Branch-free: every row is written to both sides and only one cursor moves, which beats
-  // a mispredicted branch per row. A constant hessian (all ones) need not move at all.
-  if (c[C_CONST_HESS] === 1) {
-    for (let i = s; i < e; i++) {
-      const row = rows[i]!, g = grad[i]!;
-      const b = bins[col + row]!;
-      const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
-      rows[l] = row;
-      grad[l] = g;
-      tmpRows[r] = row;
-      tmpGrad[r] = g;
-      l += goLeft;
-      r += 1 - goLeft;
-    }
-  } else {
-    for (let i = s; i < e; i++) {
-      const row = rows[i]!, g = grad[i]!, h = hess[i]!;
-      const b = bins[col + row]!;
-      const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
-      rows[l] = row;
-      grad[l] = g;
-      hess[l] = h;
-      tmpRows[r] = row;
-      tmpGrad[r] = g;
-      tmpHess[r] = h;
-      l += goLeft;
-      r += 1 - goLeft;
-    }
+  // a mispredicted branch per row.
+  for (let i = s; i < e; i++) {
+    const row = rows[i]!;
+    const b = bins[col + row]!;
+    const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
+    rows[l] = row;
+    tmpRows[r] = row;
+    l += goLeft;
+    r += 1 - goLeft;
   }
   return l - s;
 }
@@ -269,7 +249,7 @@ export class NodeJobs {
   }
 
   /**
-   * Stable in-place partition of rows [start, end) and their gradients: rows whose bin of
+   * Stable in-place partition of rows [start, end): rows whose bin of
    * `feature` is <= `bin` (missing: `missingLeft`) first. Returns the first right index.
    * The result is the same whether the chunks run in parallel or not.
    */
@@ -293,16 +273,11 @@ export class NodeJobs {
     c[C_PART_NCHUNKS] = nChunks;
     this.#dispatch(nChunks > 1);
     // Gather: left parts in chunk order (each moves down, never over unread data), then
-    // the right parts from the scratch arrays.
-    const constHess = c[C_CONST_HESS] === 1;
+    // the right parts from the scratch array.
     let dst = start + c[C_NLEFT]!;
     for (let k = 1; k < nChunks; k++) {
       const s = start + k * size, nl = c[C_NLEFT + k]!;
-      if (dst !== s) {
-        a.rows.copyWithin(dst, s, s + nl);
-        a.grad.copyWithin(dst, s, s + nl);
-        if (!constHess) a.hess.copyWithin(dst, s, s + nl);
-      }
+      if (dst !== s) a.rows.copyWithin(dst, s, s + nl);
       dst += nl;
     }
     const mid = dst;
@@ -310,8 +285,6 @@ export class NodeJobs {
       const s = start + k * size, e = Math.min(end, s + size);
       const nr = e - s - c[C_NLEFT + k]!;
       a.rows.set(a.tmpRows.subarray(s, s + nr), dst);
-      a.grad.set(a.tmpGrad.subarray(s, s + nr), dst);
-      if (!constHess) a.hess.set(a.tmpHess.subarray(s, s + nr), dst);
       dst += nr;
     }
     return mid;

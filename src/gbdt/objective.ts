@@ -2,8 +2,8 @@
 import type { GbdtParams } from "./params.ts";
 
 /**
- * Gradients and hessians of the loss at `pred` for rows `rows[0..n)`, into `g[0..n)` and
- * `h[0..n)` (the order of `rows`); returns their sums [G, H], added in that order.
+ * Gradients and hessians of the loss at `pred` for rows `rows[0..n)`, into `g` and `h` at
+ * the row index; returns their sums [G, H], added in the order of `rows`.
  * Squared error ½(p−y)²: g = p−y, h = 1 (then `h` is only filled, never changed).
  * Pseudo-Huber δ²(√(1+(r/δ)²)−1), r = p−y: g = r/√(1+(r/δ)²), h = (1+(r/δ)²)^(−3/2)
  * (XGBoost's reg:pseudohubererror).
@@ -22,7 +22,7 @@ export function gradients(
     for (let i = 0; i < n; i++) {
       const r = rows[i]!;
       const gi = Math.fround(pred[r]! - y[r]!);
-      g[i] = gi;
+      g[r] = gi;
       G += gi;
     }
     if (h[0] !== 1 || h[h.length - 1] !== 1) h.fill(1);
@@ -35,8 +35,8 @@ export function gradients(
     const s = 1 + r * r * inv;
     const q = Math.sqrt(s);
     const gi = Math.fround(r / q), hi = Math.fround(1 / (s * q));
-    g[i] = gi;
-    h[i] = hi;
+    g[row] = gi;
+    h[row] = hi;
     G += gi;
     H += hi;
   }
