@@ -133,21 +133,48 @@ export async function train(
       trees.push(t);
 
       // Update predictions: sampled rows by their leaf segment, the others by walking bins.
-      const { feature, value, left, right, defaultLeft } = t;
+      const { feature, value, left, defaultLeft } = t;
       const { splitBin, leafStart, leafEnd } = grown;
       for (let node = 0; node < feature.length; node++) {
         if (feature[node]! >= 0) continue;
         const v = value[node]!;
         for (let i = leafStart[node]!, e = leafEnd[node]!; i < e; i++) pred[rows[i]!]! += v;
       }
-      // Row-major bins: a row's walk reads one cache line, not one column per level.
-      for (let i = n; i < nRows; i++) {
+      // Row-major bins: a row's walk reads one cache line, not one column per level. The
+      // step is branch-free (a branch per level is a coin flip for the predictor): growTree
+      // adds each right child right after its left one, so right = left + 1, and as the
+      // missing bin is the highest, "b > splitBin" is right except missing with defaultLeft.
+      let i = n;
+      // Four rows in lockstep, so their walks (each a chain of dependent loads) overlap; a row
+      // at a leaf (feature −1) stays there (masks, not branches) until all four are.
+      for (; i + 3 < nRows; i += 4) {
+        const r0 = rows[i]!, r1 = rows[i + 1]!, r2 = rows[i + 2]!, r3 = rows[i + 3]!;
+        const o0 = r0 * nCols, o1 = r1 * nCols, o2 = r2 * nCols, o3 = r3 * nCols;
+        let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+        let f0 = feature[0]!, f1 = f0, f2 = f0, f3 = f0;
+        while ((f0 & f1 & f2 & f3) >= 0) {
+          n0 = walkStep(rowBins, o0, f0, n0, left, splitBin, defaultLeft);
+          n1 = walkStep(rowBins, o1, f1, n1, left, splitBin, defaultLeft);
+          n2 = walkStep(rowBins, o2, f2, n2, left, splitBin, defaultLeft);
+          n3 = walkStep(rowBins, o3, f3, n3, left, splitBin, defaultLeft);
+          f0 = feature[n0]!;
+          f1 = feature[n1]!;
+          f2 = feature[n2]!;
+          f3 = feature[n3]!;
+        }
+        pred[r0]! += value[n0]!;
+        pred[r1]! += value[n1]!;
+        pred[r2]! += value[n2]!;
+        pred[r3]! += value[n3]!;
+      }
+      for (; i < nRows; i++) {
         const r = rows[i]!, o = r * nCols;
         let node = 0;
         for (let f = feature[0]!; f >= 0; f = feature[node]!) {
           const b = rowBins[o + f]!;
-          const goLeft = b === MISSING_BIN ? defaultLeft[node] === 1 : b <= splitBin[node]!;
-          node = goLeft ? left[node]! : right[node]!;
+          const goRight = ((splitBin[node]! - b) >>> 31) -
+            (((MISSING_BIN - 1 - b) >>> 31) & defaultLeft[node]!);
+          node = left[node]! + goRight;
         }
         pred[r]! += value[node]!;
       }
@@ -179,6 +206,26 @@ export async function train(
   const kept = valid && p.earlyStoppingRounds > 0 ? trees.slice(0, bestIteration + 1) : trees;
   const model: TreeEnsemble = { baseScore: base, trees: kept, featureNames: [...X.names] };
   return { model, curve, bestIteration, importance: featureImportance(model) };
+}
+
+/**
+ * One level of a walk on binned data (see the prediction update in `train`): the child of
+ * `node` (feature `f`) for the row whose bins start at `o`, or `node` itself at a leaf (f < 0).
+ */
+function walkStep(
+  rowBins: Uint8Array,
+  o: number,
+  f: number,
+  node: number,
+  left: Int32Array,
+  splitBin: Int32Array,
+  defaultLeft: Uint8Array,
+): number {
+  const leaf = f >> 31; // −1 at a leaf, else 0
+  const b = rowBins[o + (f & ~leaf)]!;
+  const goRight = ((splitBin[node]! - b) >>> 31) -
+    (((MISSING_BIN - 1 - b) >>> 31) & defaultLeft[node]!);
+  return ((left[node]! + goRight) & ~leaf) | (node & leaf);
 }
 
 /** Default: min(2, hardwareConcurrency), and 1 where workers or shared memory are missing. */
@@ -220,13 +267,21 @@ function sampleRows(rows: Uint32Array, nRows: number, rate: number, rng: Pcg32):
   let n = 0, m = nRows;
   const cut = Math.round(rate * 65536);
   // Unchosen rows are written from the end backwards, then reversed to stay ascending.
+  // Branch-free: each row is written at both cursors and only one moves (a chosen row
+  // written at m - 1 is overwritten later, as every slot in [n, m) is).
   for (let i = 0; i < nRows; i += 2) {
     const u = rng.nextU32();
-    if ((u & 0xffff) < cut) rows[n++] = i;
-    else rows[--m] = i;
+    let take = ((u & 0xffff) - cut) >>> 31;
+    rows[n] = i;
+    rows[m - 1] = i;
+    n += take;
+    m -= 1 - take;
     if (i + 1 === nRows) break;
-    if (u >>> 16 < cut) rows[n++] = i + 1;
-    else rows[--m] = i + 1;
+    take = ((u >>> 16) - cut) >>> 31;
+    rows[n] = i + 1;
+    rows[m - 1] = i + 1;
+    n += take;
+    m -= 1 - take;
   }
   rows.subarray(n).reverse();
   return n;
