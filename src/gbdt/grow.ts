@@ -6,8 +6,8 @@
  * lowest node id) until maxLeaves leaves.
  *
  * For each split the smaller child's histogram is built and the larger one is the parent's
- * minus it (in the parent's slot). Rows are partitioned in place, stably, with their
- * gradients, so each node's rows stay in ascending order.
+ * minus it (in the parent's slot). Row indices are partitioned in place, stably (gradients
+ * stay at their row index), so each node's rows stay in ascending order.
  */
 import type { Tree } from "./tree.ts";
 import type { BinCuts } from "./binning.ts";
@@ -58,7 +58,7 @@ interface OpenNode {
 
 /**
  * Grows a tree on the rows in segment [0, n) of the workspace arrays, whose gradients are
- * in order beside them and whose active features are in the control block.
+ * current at their row index and whose active features are in the control block.
  */
 export function growTree(
   ws: GrowWorkspace,
