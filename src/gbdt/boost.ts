@@ -136,9 +136,23 @@ export async function train(
       const { feature, value, left, defaultLeft } = t;
       const { splitBin, leafStart, leafEnd } = grown;
       for (let node = 0; node < feature.length; node++) {
-        if (feature[node]! >= 0) continue;
-        const v = value[node]!;
-        for (let i = leafStart[node]!, e = leafEnd[node]!; i < e; i++) pred[rows[i]!]! += v;
+        const start = leafStart[node]!, end = leafEnd[node]!;
+        if (start < 0) continue;
+        const f = feature[node]!;
+        if (f < 0) {
+          const v = value[node]!;
+          for (let i = start; i < end; i++) pred[rows[i]!]! += v;
+          continue;
+        }
+        // A split whose rows were not partitioned (its children are leaves at the depth
+        // limit, right = left + 1): one step per row, from the feature's column.
+        const col = f * nRows, sb = splitBin[node]!, dl = defaultLeft[node]!;
+        const vl = value[left[node]!]!, vr = value[left[node]! + 1]!;
+        for (let i = start; i < end; i++) {
+          const r = rows[i]!, b = bins[col + r]!;
+          const goRight = ((sb - b) >>> 31) - (((MISSING_BIN - 1 - b) >>> 31) & dl);
+          pred[r]! += goRight === 1 ? vr : vl;
+        }
       }
       // Row-major bins: a row's walk reads one cache line, not one column per level. The
       // step is branch-free (a branch per level is a coin flip for the predictor): growTree

@@ -36,7 +36,11 @@ export interface GrownTree {
   tree: Tree;
   /** Split bin per node (bins <= it go left); -1 at leaves. */
   splitBin: Int32Array;
-  /** Per leaf node: its row segment [leafStart, leafEnd) of `rows`; -1 elsewhere. */
+  /**
+   * Row segment [leafStart, leafEnd) of `rows` per leaf node, and per split node whose rows
+   * were not partitioned (its children are leaves at the depth limit, right = left + 1, with
+   * segments -1: its rows go to them by `splitBin`); -1 elsewhere.
+   */
   leafStart: Int32Array;
   leafEnd: Int32Array;
 }
@@ -131,7 +135,13 @@ export function growTree(
     const node = open[pick]!;
     open.splice(pick, 1);
     const s = node.split;
-    const mid = ws.jobs.partition(node.start, node.end, s.feature, s.bin, s.defaultLeft);
+    const depth = node.depth + 1;
+    // Children at the depth limit are leaves whatever their rows: the booster sends the
+    // node's rows to them itself, so the partition (a pass over the rows) is not needed.
+    const lastLevel = depth >= maxDepth;
+    const mid = lastLevel
+      ? -1
+      : ws.jobs.partition(node.start, node.end, s.feature, s.bin, s.defaultLeft);
     const id = node.id;
     feature[id] = s.feature;
     threshold[id] = thresholdOf(ws.cuts, s.feature, s.bin);
@@ -139,15 +149,18 @@ export function growTree(
     value[id] = 0;
     gain[id] = s.gain;
     splitBin[id] = s.bin;
-    leafStart[id] = -1;
-    leafEnd[id] = -1;
-    const l = addNode(s.gradLeft, s.hessLeft, node.start, mid);
-    const r = addNode(s.gradRight, s.hessRight, mid, node.end);
+    leafStart[id] = lastLevel ? node.start : -1;
+    leafEnd[id] = lastLevel ? node.end : -1;
+    const l = addNode(s.gradLeft, s.hessLeft, lastLevel ? -1 : node.start, mid);
+    const r = addNode(s.gradRight, s.hessRight, mid, lastLevel ? -1 : node.end);
     left[id] = l;
     right[id] = r;
     leaves++;
+    if (lastLevel) {
+      freeSlots.push(node.slot);
+      continue;
+    }
 
-    const depth = node.depth + 1;
     const nl = mid - node.start, nr = node.end - mid;
     const splitL = canSplit(depth, s.hessLeft, nl), splitR = canSplit(depth, s.hessRight, nr);
     if (!splitL && !splitR) {
