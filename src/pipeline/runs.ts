@@ -25,6 +25,7 @@ export interface RunRecord {
   records: Record<string, unknown>;
 }
 
+/** HEAD, with "-dirty" when tracked files differ (the lock file, which every run rewrites, aside). */
 export async function gitCommit(root: string): Promise<string | null> {
   try {
     const out = await new Deno.Command("git", {
@@ -35,7 +36,7 @@ export async function gitCommit(root: string): Promise<string | null> {
       .output();
     if (!out.success) return null;
     const dirty = await new Deno.Command("git", {
-      args: ["status", "--porcelain", "--untracked-files=no"],
+      args: ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!aqlab.lock"],
       cwd: root,
     })
       .output();
