@@ -14,6 +14,7 @@ import {
   buildDataCard,
   type CleanComposition,
   DATA_CARD_SECTIONS,
+  type IngestReportFile,
 } from "../src/governance/data_card.ts";
 import { cardMarkdown, cardProblems } from "../src/governance/card.ts";
 import { parseRisks, riskMatrixMarkdown } from "../src/governance/risks.ts";
@@ -173,15 +174,7 @@ export default defineStage({
         })`,
       );
     }
-    const ingest = await readJson<{
-      lines: number;
-      kept: number;
-      rejected: number;
-      rows: number;
-      rejectsByRule: Record<string, number>;
-      files: unknown[];
-      stations: { station: string; type: string }[] | null;
-    }>(INGEST_REPORT);
+    const ingest = await readJson<IngestReportFile>(INGEST_REPORT);
     const stationTypes = new Map<string, string>(
       (ingest.value.stations ?? PRSA_STATIONS).map((r) => [r.station, r.type]),
     );

@@ -1,20 +1,8 @@
 /** The Data page's whole-dataset tables: missing share per column and station, correlations. */
 import { Out } from "./_artifacts.ts";
+import { CANONICAL_NUMERIC } from "../../src/data/ingest/canonical.ts";
 
-const COLUMNS = [
-  "pm25",
-  "pm10",
-  "so2",
-  "no2",
-  "co",
-  "o3",
-  "temp",
-  "pres",
-  "dewp",
-  "rain",
-  "wspm",
-  "wd_deg",
-];
+const COLUMNS = [...CANONICAL_NUMERIC];
 const out = new Out();
 const src = "data/processed/clean.parquet";
 out.data.columns = COLUMNS;

@@ -5,6 +5,8 @@
  */
 import { type Card, type CardTable, type Fact, fact, makeCard, section } from "./card.ts";
 import type { Sourced } from "./model_card.ts";
+import type { IngestReport } from "../data/ingest/ingest.ts";
+import type { QualityReport } from "../data/clean.ts";
 
 export const DATA_CARD_SECTIONS = [
   "motivation",
@@ -28,27 +30,16 @@ export interface CleanComposition {
   flags: Record<string, number>;
 }
 
+/** reports/data/ingest.json: the ingest report plus the stations file it checked against. */
+export type IngestReportFile = IngestReport & {
+  stations: { station: string; type: string }[] | null;
+};
+
 export interface DataCardInput {
   source: string;
   rawDir: string;
-  ingest: Sourced<{
-    lines: number;
-    kept: number;
-    rejected: number;
-    rows: number;
-    rejectsByRule: Record<string, number>;
-    files: unknown[];
-    stations: { station: string; type: string }[] | null;
-  }>;
-  quality: Sourced<{
-    rows: number;
-    stations: number;
-    gridRowsAdded: number;
-    duplicates: { groups: number; rowsDropped: number; rule: string };
-    outOfRange: Record<string, number>;
-    stuckRows: number;
-    interpolated: Record<string, number>;
-  }>;
+  ingest: Sourced<IngestReportFile>;
+  quality: Sourced<QualityReport>;
   split: Sourced<
     Record<string, unknown> & {
       gapHours?: number;
