@@ -1,6 +1,7 @@
 import { isAbsolute, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { defineStage } from "../src/pipeline/stage.ts";
+import { type LogEntry, recentEntries } from "../src/serve/prediction_log.ts";
 import { int, num, str } from "../src/pipeline/params.ts";
 import { all, lit, openDuck, writeParquet } from "../src/data/duck.ts";
 import { type LabelledMatrix, loadMatrix } from "../src/data/load_matrix.ts";
@@ -110,6 +111,11 @@ export default defineStage({
       "retrain when the production version is this many days old",
       { min: 1 },
     ),
+    log_rows: int(
+      100_000,
+      "with --current FILE.kv (the endpoint's prediction log): newest logged rows checked",
+      { min: 1 },
+    ),
   },
   uses: [
     "pipeline.current_dir",
@@ -138,6 +144,7 @@ export default defineStage({
     "src/data/clean.ts",
     "src/features/build.ts",
     "src/onnx/session.ts",
+    "src/serve/prediction_log.ts",
   ],
   async run(ctx) {
     const t0 = performance.now();
@@ -155,7 +162,14 @@ export default defineStage({
       const ref = await loadMatrix(c, ctx.path(SPLITS.train), FEATURE_NAMES, TARGET);
       let cur: LabelledMatrix;
       let batch: BatchInfo | null = null;
-      if (g.current_dir) {
+      if (g.current_dir.endsWith(".kv")) {
+        // The endpoint's prediction log: the inputs it was asked about, without labels.
+        const path = isAbsolute(g.current_dir) ? g.current_dir : ctx.path(g.current_dir);
+        const r = await loadLoggedInputs(path, schema, p.log_rows);
+        cur = r.matrix;
+        batch = r.info;
+        if (batch.error) notes.push(`Bad batch: ${batch.error}`);
+      } else if (g.current_dir) {
         const dir = isAbsolute(g.current_dir) ? g.current_dir : ctx.path(g.current_dir);
         const r = await loadBatch(c, dir, tmp, {
           source: g.source,
@@ -311,7 +325,13 @@ export default defineStage({
         timings,
         reference: { path: SPLITS.train, ...span(ref) },
         current: g.current_dir
-          ? { kind: "batch", path: g.current_dir, ...span(cur), labelled_rows: labelled, batch }
+          ? {
+            kind: g.current_dir.endsWith(".kv") ? "prediction_log" : "batch",
+            path: g.current_dir,
+            ...span(cur),
+            labelled_rows: labelled,
+            batch,
+          }
           : { kind: "test_split", path: SPLITS.test, ...span(cur), labelled_rows: labelled },
         model: model
           ? {
@@ -393,6 +413,75 @@ export interface BatchInfo {
   warnings: string[];
   /** Why the batch could not be used, or null. */
   error: string | null;
+}
+
+/**
+ * The endpoint's logged inputs (Deno KV prediction log, `src/serve/prediction_log.ts`) as
+ * a current sample: features as served, no labels, request times. Never throws: a log that
+ * cannot be read comes back empty with `error` saying why.
+ */
+export async function loadLoggedInputs(
+  path: string,
+  schema: FeatureSchema,
+  limit: number,
+): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
+  const info: BatchInfo = {
+    dir: path,
+    files: [path],
+    lines: 0,
+    kept: 0,
+    rejected: 0,
+    rows: 0,
+    stations: [],
+    unseen_stations: [],
+    warnings: [],
+    error: null,
+  };
+  let entries: LogEntry[] = [];
+  try {
+    await Deno.stat(path);
+    const kv = await Deno.openKv(path);
+    try {
+      entries = await recentEntries(kv, limit);
+    } finally {
+      kv.close();
+    }
+  } catch (e) {
+    info.error = `cannot read the prediction log ${path}: ${(e as Error).message}`;
+    return { matrix: emptyMatrix(), info };
+  }
+  const nCols = FEATURE_NAMES.length;
+  const good = entries.filter((e) => Array.isArray(e.x) && e.x.length === nCols);
+  info.lines = entries.length;
+  info.kept = info.rows = good.length;
+  info.rejected = entries.length - good.length;
+  if (info.rejected) {
+    info.warnings.push(
+      `${info.rejected} logged rows have another feature count than the schema's ${nCols}`,
+    );
+  }
+  if (good.length === 0 && !info.error) {
+    info.error = `the prediction log ${path} holds no usable rows`;
+  }
+  const data = new Float32Array(good.length * nCols);
+  const time = new Float64Array(good.length);
+  const station: string[] = [];
+  const code = FEATURE_NAMES.indexOf("station_code");
+  good.forEach((e, i) => {
+    e.x.forEach((v, j) => (data[i * nCols + j] = v === null ? NaN : v));
+    time[i] = Date.parse(e.time);
+    station.push(schema.stations[Number(e.x[code])] ?? "unknown");
+  });
+  info.stations = [...new Set(station)].sort();
+  return {
+    matrix: {
+      X: { data, nRows: good.length, nCols, names: [...FEATURE_NAMES] },
+      y: new Float32Array(good.length).fill(NaN),
+      station,
+      time,
+    },
+    info,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ const HELP = `usage: deno task pipeline [flags]
   --source NAME       raw data layout: synth (default), prsa, cpcb, long
   --data DIR          folder of raw CSV files
   --model FILE.onnx   inference-only pipeline with a pretrained model
-  --current DIR       raw files to check for drift against the training data
+  --current DIR|F.kv  raw files, or the endpoint's prediction log, to check for drift
   --params FILE       parameters file (default params.yaml)
   --wait              wait for a running pipeline instead of refusing
   --list              list the stages and their parameters

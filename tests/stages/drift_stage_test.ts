@@ -274,3 +274,49 @@ Deno.test("drift stage: bad batches give a clear report, never a crash", async (
     }
   }
 });
+
+Deno.test("drift stage: the endpoint's prediction log as the current sample", async () => {
+  const { PredictionLog } = await import("../../src/serve/prediction_log.ts");
+  const { loadMatrix } = await import("../../src/data/load_matrix.ts");
+  const { FEATURE_NAMES, TARGET } = await import("../../src/features/schema.ts");
+  const c = await openDuck();
+  const test = await loadMatrix(
+    c,
+    join(root, "data/processed/test.parquet"),
+    FEATURE_NAMES,
+    TARGET,
+  );
+  c.closeSync();
+  const path = join(root, "log.kv");
+  const kv = await Deno.openKv(path);
+  const log = new PredictionLog(kv);
+  const n = Math.min(400, test.X.nRows);
+  for (let i = 0; i < n; i++) {
+    const x = Array.from(
+      test.X.data.subarray(i * test.X.nCols, (i + 1) * test.X.nCols),
+      (v) => (Number.isNaN(v) ? null : v),
+    );
+    log.push([{
+      time: new Date(test.time[i]!).toISOString(),
+      version: "pm25:v1",
+      x,
+      prediction: 50,
+      interval: [40, 60],
+      route: "/v1/predict",
+    }]);
+  }
+  await log.flush();
+  kv.close();
+  const { report } = await runDrift(root, ["pipeline.current_dir=log.kv"], true);
+  assert.equal(report.current.kind, "prediction_log");
+  assert.equal(report.current.rows, n, "every logged row is read");
+  assert.equal(report.current.batch.error, null);
+  assert.equal(report.current.labelled_rows, 0, "the log has no labels");
+  // The log's months lie outside this small training period: the whole-year verdict tests them.
+  // deno-lint-ignore no-explicit-any
+  const pm = report.drift.wholeYear.features.find((x: any) => x.feature === "PM2.5");
+  assert.equal(pm.status, "tested");
+  assert.equal(pm.nCurrent, n);
+  const missing = await runDrift(root, ["pipeline.current_dir=nothing_here.kv"], true);
+  assert.match(missing.report.current.batch.error, /cannot read the prediction log/);
+});
