@@ -11,34 +11,15 @@
  */
 import { resolveModelDir } from "../src/serve/model.ts";
 import { FEATURE_NAMES } from "../src/features/schema.ts";
-import { featuresObject, writeTestPackage } from "../tests/serve/_package.ts";
+import { featuresObject, SAMPLE_OBSERVATION, writeTestPackage } from "../tests/serve/_package.ts";
+import { deriveRow } from "../src/features/derive.ts";
 
 const ANCHORS = new URL("../../shared/anchors/", import.meta.url).pathname;
 const PRSA = new URL("../../shared/data/prsa", import.meta.url).pathname;
-const ROW = {
-  "PM2.5": 85,
-  PM10: 110,
-  SO2: 12,
-  NO2: 60,
-  CO: 1200,
-  O3: 30,
-  TEMP: 5.2,
-  PRES: 1021,
-  DEWP: -6.5,
-  RAIN: 0,
-  WSPM: 1.4,
-  wd_sin: 0.38,
-  wd_cos: 0.92,
-  hour: 20,
-  dow: 4,
-  month: 12,
-  station_code: 2,
-  pm25_lag1: 80,
-  pm25_lag2: 76,
-  pm25_lag3: 70,
-  pm25_lag24: 40,
-  pm25_roll24: 62,
-};
+// The features of the tests' sample observation; station code 0 exists in every model.
+const ROW = featuresObject(
+  deriveRow(SAMPLE_OBSERVATION, { stations: [SAMPLE_OBSERVATION.station] }),
+);
 
 export interface WrkResult {
   requestsPerSec: number;

@@ -425,18 +425,7 @@ export async function loadLoggedInputs(
   schema: FeatureSchema,
   limit: number,
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
-  const info: BatchInfo = {
-    dir: path,
-    files: [path],
-    lines: 0,
-    kept: 0,
-    rejected: 0,
-    rows: 0,
-    stations: [],
-    unseen_stations: [],
-    warnings: [],
-    error: null,
-  };
+  const info = emptyBatchInfo(path, [path]);
   let entries: LogEntry[] = [];
   try {
     await Deno.stat(path);
@@ -501,18 +490,7 @@ export async function loadBatch(
     horizonHours: number;
   },
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
-  const info: BatchInfo = {
-    dir,
-    files: [],
-    lines: 0,
-    kept: 0,
-    rejected: 0,
-    rows: 0,
-    stations: [],
-    unseen_stations: [],
-    warnings: [],
-    error: null,
-  };
+  const info = emptyBatchInfo(dir, []);
   const empty = emptyMatrix();
   try {
     try {
@@ -576,6 +554,21 @@ export async function loadBatch(
     info.error = e instanceof Error ? e.message : String(e);
     return { matrix: empty, info };
   }
+}
+
+function emptyBatchInfo(dir: string, files: string[]): BatchInfo {
+  return {
+    dir,
+    files,
+    lines: 0,
+    kept: 0,
+    rejected: 0,
+    rows: 0,
+    stations: [],
+    unseen_stations: [],
+    warnings: [],
+    error: null,
+  };
 }
 
 function emptyMatrix(): LabelledMatrix {

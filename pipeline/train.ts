@@ -255,8 +255,7 @@ export default defineStage({
         meta("ridge"),
         { standardize: { mean: ridge.means, scale: ridge.scales } },
       );
-      // onnxruntime-web replaces globalThis.Worker when its first session starts, which
-      // breaks the learner's histogram workers: every ONNX session comes after training.
+      // The persistence predictions on the validation split: the skill reference.
       persistenceValid = await score(persistenceOnnx, va.X);
       await candidate("gbdt", "gbdt", gbdtOnnx, modelToJSON(finalModel, { params: gbdtParams }), {
         ...gbdtParams,

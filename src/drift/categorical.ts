@@ -146,39 +146,30 @@ export function countCategories(
   const index = new Map<string, number>();
   const refCounts: number[] = [];
   const curCounts: number[] = [];
-  let refMissing = 0;
-  let curMissing = 0;
-  for (let i = 0; i < reference.length; i++) {
-    const v = reference[i];
-    if (v === null || v === undefined || v === "") {
-      refMissing++;
-      continue;
+  // Categories are numbered in order of first appearance, reference first; a category
+  // new in the current sample gets a zero reference count.
+  const tally = (values: ArrayLike<string | null | undefined>, counts: number[]): number => {
+    let missing = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || v === undefined || v === "") {
+        missing++;
+        continue;
+      }
+      let k = index.get(v);
+      if (k === undefined) {
+        k = refCounts.length;
+        index.set(v, k);
+        refCounts.push(0);
+        curCounts.push(0);
+      }
+      counts[k]!++;
     }
-    let k = index.get(v);
-    if (k === undefined) {
-      k = refCounts.length;
-      index.set(v, k);
-      refCounts.push(0);
-      curCounts.push(0);
-    }
-    refCounts[k]!++;
-  }
+    return missing;
+  };
+  const refMissing = tally(reference, refCounts);
   const nSeen = refCounts.length;
-  for (let i = 0; i < current.length; i++) {
-    const v = current[i];
-    if (v === null || v === undefined || v === "") {
-      curMissing++;
-      continue;
-    }
-    let k = index.get(v);
-    if (k === undefined) {
-      k = refCounts.length;
-      index.set(v, k);
-      refCounts.push(0);
-      curCounts.push(0);
-    }
-    curCounts[k]!++;
-  }
+  const curMissing = tally(current, curCounts);
   const categories = [...index.keys()];
   return {
     categories,

@@ -18,6 +18,29 @@ const NEVER_MISSING = new Set(["PM2.5", "hour", "dow", "month", "station_code"])
 
 export const STATIONS = ["Aotizhongxin", "Changping", "Dingling"];
 
+/** One plausible raw observation (a winter evening at Changping), for tests and the load bench. */
+export const SAMPLE_OBSERVATION = {
+  station: "Changping",
+  time: "2016-03-05T20:00",
+  "PM2.5": 85,
+  PM10: 110,
+  SO2: 12,
+  NO2: 60,
+  CO: 1200,
+  O3: 30,
+  TEMP: 5.2,
+  PRES: 1021,
+  DEWP: -6.5,
+  RAIN: 0,
+  WSPM: 1.4,
+  wd: "NNE",
+  pm25_lag1: 80,
+  pm25_lag2: 76,
+  pm25_lag3: 70,
+  pm25_lag24: 40,
+  pm25_roll24: 62,
+};
+
 /** One plausible row of the 22 features (model order), with some values missing. */
 export function syntheticRow(prng: Prng, missingShare = 0.03): number[] {
   const u = () => prng.next();

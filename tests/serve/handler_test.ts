@@ -6,7 +6,7 @@ import { predict } from "../../src/gbdt/predict.ts";
 import { predictionInterval } from "../../src/metrics/conformal.ts";
 import { deriveRow } from "../../src/features/derive.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
-import { featuresObject, STATIONS, writeTestPackage } from "./_package.ts";
+import { featuresObject, SAMPLE_OBSERVATION, STATIONS, writeTestPackage } from "./_package.ts";
 
 const pkg = await writeTestPackage();
 const model = await loadModel(pkg.dir);
@@ -62,27 +62,7 @@ Deno.test("one row by name: ONNX prediction exactly, predict() within 1e-4, inte
 });
 
 Deno.test("a raw observation goes through deriveRow; compass and degrees agree", async () => {
-  const obs = {
-    station: "Changping",
-    time: "2016-03-05T20:00",
-    "PM2.5": 85,
-    PM10: 110,
-    SO2: 12,
-    NO2: 60,
-    CO: 1200,
-    O3: 30,
-    TEMP: 5.2,
-    PRES: 1021,
-    DEWP: -6.5,
-    RAIN: 0,
-    WSPM: 1.4,
-    wd: "NNE",
-    pm25_lag1: 80,
-    pm25_lag2: 76,
-    pm25_lag3: 70,
-    pm25_lag24: 40,
-    pm25_roll24: 62,
-  };
+  const obs = SAMPLE_OBSERVATION;
   const x = deriveRow(obs, { stations: STATIONS });
   const expected = await ort.run({ data: x, nRows: 1, nCols: F, names: [...FEATURE_NAMES] });
   const a = await (await post("/v1/predict", { observation: obs })).json();
