@@ -20,32 +20,24 @@ import { cardMarkdown, cardProblems } from "../src/governance/card.ts";
 import { parseRisks, riskMatrixMarkdown } from "../src/governance/risks.ts";
 import { parseChecklist } from "../src/governance/checklist.ts";
 import { type AuditInputs, runAudit } from "../src/governance/audit.ts";
-import { rawDataDir } from "./paths.ts";
-import { INGEST_REPORT } from "./ingest.ts";
-import { CLEAN, QUALITY_REPORT } from "./clean.ts";
-import { SCHEMA_PATH } from "./features.ts";
-import { SPLIT_REPORT } from "./split.ts";
-import { candidateDir, type CandidateName } from "./train.ts";
-import { EXPLAIN } from "./explain.ts";
-import { EVALUATION } from "./evaluate.ts";
-import { REGISTER_LAST } from "./register.ts";
-import { DRIFT_LATEST } from "./drift.ts";
-import { PRETRAINED_DIR, SCORE } from "./score.ts";
-
-const DIR = "reports/cards";
-export const CARDS = {
-  modelCardMd: `${DIR}/model_card.md`,
-  modelCardJson: `${DIR}/model_card.json`,
-  dataCardMd: `${DIR}/data_card.md`,
-  dataCardJson: `${DIR}/data_card.json`,
-  subgroups: `${DIR}/subgroups.parquet`,
-  audit: `${DIR}/audit.json`,
-  riskMatrix: `${DIR}/risk_matrix.md`,
-} as const;
-export const GOVERNANCE = {
-  risks: "governance/risks.json",
-  checklist: "governance/AUDIT_CHECKLIST.md",
-} as const;
+import {
+  candidateDir,
+  type CandidateName,
+  CARDS,
+  CLEAN,
+  DRIFT_LATEST,
+  EVALUATION,
+  EXPLAIN,
+  GOVERNANCE,
+  INGEST_REPORT,
+  PRETRAINED_DIR,
+  QUALITY_REPORT,
+  rawDataDir,
+  REGISTER_LAST,
+  SCHEMA_PATH,
+  SCORE,
+  SPLIT_REPORT,
+} from "../src/pipeline/catalog.ts";
 
 /** Stages whose code and parameters a trained model's lineage must hash. */
 const LINEAGE_STAGES = ["ingest", "clean", "features", "split", "train"];
@@ -134,7 +126,7 @@ export default defineStage({
     ];
   },
   outputs: () => Object.values(CARDS),
-  code: ["pipeline/cards.ts", "src/governance", "src/metrics"],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params, g = ctx.globals;
     const generated = new Date().toISOString();

@@ -17,42 +17,19 @@ import { groupedMetrics } from "../src/metrics/grouped_metrics.ts";
 import { groupRows, PM25_BANDS, pm25Band, season } from "../src/metrics/groups.ts";
 import { histogram, quantile } from "../src/metrics/histogram.ts";
 import { type Column, writeColumns } from "../src/metrics/write_columns.ts";
-import { readPackage } from "../src/registry/write_package.ts";
+import { readPackage } from "../src/registry/read_package.ts";
 import { loadSplit } from "../src/tuning/load_split.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { SPLITS } from "./split.ts";
-import { FEATURES_PATH } from "./features.ts";
-import { candidateDir, type CandidateName, CANDIDATES, CANDIDATES_DIR } from "./train.ts";
-
-const DIR = "reports/evaluation";
-export const EVALUATION = {
-  summary: `${DIR}/summary.json`,
-  predictions: `${DIR}/predictions.parquet`,
-  worst: `${DIR}/worst.parquet`,
-  byStation: `${DIR}/by_station.parquet`,
-  byHour: `${DIR}/by_hour.parquet`,
-  byMonth: `${DIR}/by_month.parquet`,
-  bySeason: `${DIR}/by_season.parquet`,
-  byBand: `${DIR}/by_band.parquet`,
-  residualHist: `${DIR}/residual_hist.parquet`,
-  intervals: `${DIR}/intervals.parquet`,
-} as const;
-
-/** summary.json: the headline figures of the test period. */
-export interface EvaluationSummary {
-  rows: number;
-  test_split: string;
-  candidates: Record<string, {
-    test: RegressionMetrics;
-    interval: (IntervalCoverage & { nominal: number; half_width: number }) | null;
-  }>;
-  /** Lowest test RMSE. */
-  best: string;
-  /** GBDT scored by onnxruntime (reported figures) against our float64 predict(). */
-  onnx_parity: { max_abs_diff: number; max_rel_diff: number; tolerance: number };
-  /** Residuals are prediction - truth (positive = over-forecast). */
-  residual: "prediction - truth";
-}
+import {
+  candidateDir,
+  type CandidateName,
+  CANDIDATES,
+  CANDIDATES_DIR,
+  EVALUATION,
+  FEATURES_PATH,
+  SPLITS,
+} from "../src/pipeline/catalog.ts";
+import type { EvaluationSummary } from "../src/metrics/evaluation_summary.ts";
 
 export default defineStage({
   name: "evaluate",
@@ -72,7 +49,7 @@ export default defineStage({
   },
   inputs: () => [SPLITS.test, FEATURES_PATH, ...CANDIDATES.map(candidateDir)],
   outputs: () => Object.values(EVALUATION),
-  code: ["pipeline/evaluate.ts", "src/metrics", "src/onnx", "src/gbdt/predict.ts"],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const c = await openDuck();

@@ -20,46 +20,11 @@ import {
 } from "../src/explain/report_tables.ts";
 import { writeColumns } from "../src/metrics/write_columns.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { SPLITS } from "./split.ts";
-import { candidateDir } from "./train.ts";
+import { candidateDir, EXPLAIN, SPLITS } from "../src/pipeline/catalog.ts";
+import type { ExplainSummary } from "../src/explain/summary.ts";
 
 /** The candidate explained: TreeSHAP needs the trees, so the GBDT's own JSON. */
 export const EXPLAINED_MODEL = `${candidateDir("gbdt")}/${PACKAGE_FILES.json}`;
-
-const DIR = "reports/explain";
-export const EXPLAIN = {
-  shap: `${DIR}/shap.parquet`,
-  importance: `${DIR}/importance.parquet`,
-  dependence: `${DIR}/dependence.parquet`,
-  interactions: `${DIR}/interactions.parquet`,
-  summary: `${DIR}/summary.json`,
-} as const;
-
-/** summary.json: the headline figures of the explanation run. */
-export interface ExplainSummary {
-  model: string;
-  trees: number;
-  test_split: string;
-  test_rows: number;
-  rows_explained: number;
-  interaction_rows: number;
-  base_value: number;
-  additivity: {
-    max_abs_error: number;
-    max_rel_error: number;
-    worst_row_id: number;
-    tolerance: number;
-    /** Interaction blocks: max |Σ_j Φ_ij - φ_i| over rows and features. */
-    interaction_max_abs_error: number;
-  };
-  threads: number;
-  /** Wall time of the SHAP and interaction values (model compile included). */
-  seconds: number;
-  rows_per_s: number;
-  /** Wall time of the whole stage (loading, checks and writing included). */
-  stage_seconds: number;
-  top_features: { feature: string; mean_abs_shap: number; interacts_most_with: string | null }[];
-}
 
 export default defineStage({
   name: "explain",
@@ -84,13 +49,7 @@ export default defineStage({
   uses: ["pipeline.seed"],
   inputs: () => [SPLITS.test, candidateDir("gbdt")],
   outputs: () => Object.values(EXPLAIN),
-  code: [
-    "pipeline/explain.ts",
-    "src/explain",
-    "src/gbdt/predict.ts",
-    "src/gbdt/serialize.ts",
-    "src/gbdt/importance.ts",
-  ],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const t0 = performance.now();

@@ -7,9 +7,15 @@ import { gitCommit } from "../src/pipeline/runs.ts";
 import type { RegressionMetrics } from "../src/metrics/regression.ts";
 import { type ModelMetadata, PACKAGE_FILES, REGISTRY_INDEX } from "../src/registry/package.ts";
 import { registerVersion } from "../src/registry/register.ts";
-import { stageLineage } from "../src/registry/write_package.ts";
-import { candidateDir, type CandidateName, CANDIDATES } from "./train.ts";
-import { EVALUATION, type EvaluationSummary } from "./evaluate.ts";
+import {
+  candidateDir,
+  type CandidateName,
+  CANDIDATES,
+  DEFAULT_MODEL_NAME,
+  EVALUATION,
+  REGISTER_LAST,
+} from "../src/pipeline/catalog.ts";
+import type { EvaluationSummary } from "../src/metrics/evaluation_summary.ts";
 
 /**
  * The stage's own output: what this run registered. The registry itself
@@ -17,7 +23,6 @@ import { EVALUATION, type EvaluationSummary } from "./evaluate.ts";
  * `deno task registry`, so the stage writes it directly under the registry lock (version
  * folder via temp name + rename, index via temp + rename) instead of staging it.
  */
-export const REGISTER_LAST = "reports/registry/last.json";
 
 export default defineStage({
   name: "register",
@@ -26,7 +31,7 @@ export default defineStage({
   after: ["evaluate"],
   enabled: (g) => !g.model_path,
   params: {
-    model_name: str("pm25", "registered model name: models/registry/<name>/v<N>/"),
+    model_name: str(DEFAULT_MODEL_NAME, "registered model name: models/registry/<name>/v<N>/"),
     candidate: str("gbdt", "candidate package to register", CANDIDATES),
     min_improvement_pct: num(
       1.0,
@@ -45,7 +50,7 @@ export default defineStage({
     EVALUATION.byStation,
   ],
   outputs: () => [REGISTER_LAST],
-  code: ["pipeline/register.ts", "src/registry"],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const root = ctx.path(".");
@@ -68,13 +73,7 @@ export default defineStage({
       );
     }
     const byStation = await stationMetrics(ctx.path(EVALUATION.byStation), name);
-
-    const { STAGES } = await import("./stages.ts");
-    const lineage = await stageLineage(STAGES, "evaluate", {
-      all: ctx.all,
-      path: ctx.path,
-      runId: ctx.runId,
-    });
+    const lineage = await ctx.lineage("evaluate");
     const metadata: ModelMetadata = {
       ...candidate,
       git_commit: await gitCommit(root),

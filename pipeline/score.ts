@@ -17,7 +17,7 @@ import {
 import { writeColumns } from "../src/metrics/write_columns.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import type { ModelMetadata } from "../src/registry/package.ts";
-import { sampleReference, stageLineage, writePackage } from "../src/registry/write_package.ts";
+import { sampleReference, writePackage } from "../src/registry/write_package.ts";
 import { sampleRowIndices, takeRows } from "../src/tuning/row_sample.ts";
 import { loadSplit } from "../src/tuning/load_split.ts";
 import { type LabelledMatrix } from "../src/data/load_matrix.ts";
@@ -32,26 +32,8 @@ import {
   seasonalDriftReport,
 } from "../src/drift/mod.ts";
 import { gitCommit } from "../src/pipeline/runs.ts";
-import { SPLITS } from "./split.ts";
-import { SCHEMA_PATH } from "./features.ts";
-import { CANDIDATES_DIR } from "./train.ts";
-import { loadBatch } from "./drift.ts";
-
-/** The pretrained model as a model package: evaluate-like consumers read it like a candidate. */
-export const PRETRAINED_DIR = `${CANDIDATES_DIR}/pretrained`;
-const DIR = "reports/score";
-export const SCORE = {
-  summary: `${DIR}/summary.json`,
-  predictions: `${DIR}/predictions.parquet`,
-  production: `${DIR}/production.parquet`,
-  importance: `${DIR}/importance.parquet`,
-  drift: `${DIR}/drift.json`,
-} as const;
-
-/** The candidate the downstream stages should read in this configuration. */
-export function activeCandidate(g: { model_path: string }, trained = "gbdt"): string {
-  return g.model_path ? "pretrained" : trained;
-}
+import { PRETRAINED_DIR, SCHEMA_PATH, SCORE, SPLITS } from "../src/pipeline/catalog.ts";
+import { loadBatch } from "../src/data/batch.ts";
 
 /** The stage runs only in pretrained mode (`--model PATH.onnx`). */
 export const isPretrained = (g: { model_path: string }) => g.model_path !== "";
@@ -97,14 +79,7 @@ export default defineStage({
     ...(exists(p.production_dir) ? [p.production_dir] : []),
   ],
   outputs: () => [PRETRAINED_DIR, ...Object.values(SCORE)],
-  code: [
-    "pipeline/score.ts",
-    "src/pretrained",
-    "src/onnx",
-    "src/explain",
-    "src/drift",
-    "src/metrics",
-  ],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params, g = ctx.globals, seed = g.seed;
     const modelFile = isAbsolute(g.model_path) ? g.model_path : ctx.path(g.model_path);
@@ -145,12 +120,7 @@ export default defineStage({
         const testPred = await score(te.X);
         const test = regressionMetrics(te.y, testPred);
         const cov = intervalCoverage(te.y, testPred, interval);
-        const { STAGES } = await import("./stages.ts");
-        const lineage = await stageLineage(STAGES, "split", {
-          all: ctx.all,
-          path: ctx.path,
-          runId: ctx.runId,
-        });
+        const lineage = await ctx.lineage("split");
         const metadata: ModelMetadata = {
           name: "pretrained",
           version: null,

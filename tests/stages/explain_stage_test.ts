@@ -22,9 +22,8 @@ import { predict } from "../../src/gbdt/predict.ts";
 import { resolveParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
-import explainStage, { EXPLAIN, EXPLAINED_MODEL } from "../../pipeline/explain.ts";
-import { SPLITS } from "../../pipeline/split.ts";
-import { candidateDir } from "../../pipeline/train.ts";
+import explainStage, { EXPLAINED_MODEL } from "../../pipeline/explain.ts";
+import { candidateDir, EXPLAIN, SPLITS } from "../../src/pipeline/catalog.ts";
 import { defineStage } from "../../src/pipeline/stage.ts";
 import { mulberry32 } from "../explain/random_trees.ts";
 
@@ -233,7 +232,6 @@ Deno.test("explain stage: reads a package trained in the same run (staged, not y
     params: {},
     inputs: () => [],
     outputs: () => [candidateDir("gbdt")],
-    code: [],
     async run(ctx) {
       const dir = ctx.out(candidateDir("gbdt"));
       await Deno.mkdir(dir, { recursive: true });
