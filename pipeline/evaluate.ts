@@ -22,9 +22,7 @@ import { loadSplit } from "../src/tuning/load_split.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import {
   candidateDir,
-  type CandidateName,
-  CANDIDATES,
-  CANDIDATES_DIR,
+  candidatesOf,
   EVALUATION,
   FEATURES_PATH,
   SPLITS,
@@ -35,8 +33,7 @@ export default defineStage({
   name: "evaluate",
   description:
     "test-period metrics of every candidate, overall and by station / hour / month / season / PM2.5 band; residuals, worst rows, interval coverage",
-  after: ["train"],
-  enabled: (g) => !g.model_path,
+  after: ["train", "pretrained"],
   params: {
     worst_rows: int(50, "largest GBDT errors kept with their inputs and PM2.5 context", {
       min: 1,
@@ -47,7 +44,7 @@ export default defineStage({
       min: 0,
     }),
   },
-  inputs: () => [SPLITS.test, FEATURES_PATH, ...CANDIDATES.map(candidateDir)],
+  inputs: (p) => [SPLITS.test, FEATURES_PATH, ...candidatesOf(p).map(candidateDir)],
   outputs: () => Object.values(EVALUATION),
   module: import.meta.url,
   async run(ctx) {
@@ -64,24 +61,28 @@ export default defineStage({
       const y = te.y;
 
       // Score every candidate with onnxruntime: the figures are those of the deployed files.
-      const preds = new Map<CandidateName, Float64Array>();
-      const intervals = new Map<CandidateName, ConformalInterval | null>();
+      // The trained candidates or the pretrained one; the primary one (first) is the model.
+      const candidates = candidatesOf(ctx.globals), primary = candidates[0]!;
+      const preds = new Map<string, Float64Array>();
+      const intervals = new Map<string, ConformalInterval | null>();
       let parity = { max_abs_diff: 0, max_rel_diff: 0, tolerance: p.parity_tolerance };
-      for (const name of CANDIDATES) {
+      for (const name of candidates) {
         const pkg = await readPackage(ctx.path(candidateDir(name)));
         const s = await createSession(pkg.onnx);
         const out = Float64Array.from(await s.run(te.X));
         await s.release();
         preds.set(name, out);
         intervals.set(name, pkg.metadata.interval);
-        if (name === "gbdt") {
+        if (name === primary && pkg.model !== null) {
           parity = {
             ...compare(out, predict(modelFromJSON(pkg.model), te.X)),
             tolerance: parity.tolerance,
           };
           if (!(parity.max_rel_diff <= p.parity_tolerance)) {
             throw new Error(
-              `Cannot trust ${CANDIDATES_DIR}/gbdt/model.onnx: onnxruntime and predict() differ by ${parity.max_rel_diff} (relative), expected <= ${p.parity_tolerance}`,
+              `Cannot trust ${
+                candidateDir(name)
+              }/model.onnx: onnxruntime and predict() differ by ${parity.max_rel_diff} (relative), expected <= ${p.parity_tolerance}`,
             );
           }
         }
@@ -166,8 +167,8 @@ export default defineStage({
       summary.best = [...Object.entries(summary.candidates)]
         .sort(([, a], [, b]) => a.test.rmse - b.test.rmse)[0]![0];
       ctx.metric("onnx_max_rel_diff", parity.max_rel_diff);
-      const gbdtCov = summary.candidates["gbdt"]?.interval;
-      if (gbdtCov) ctx.metric("gbdt_coverage", gbdtCov.coverage);
+      const primaryCov = summary.candidates[primary]?.interval;
+      if (primaryCov) ctx.metric(`${primary}_coverage`, primaryCov.coverage);
       await writeColumns(c, ctx.out(EVALUATION.intervals), {
         candidate: { type: "string", values: cov.map((r) => r.candidate) },
         group: { type: "string", values: cov.map((r) => r.group) },
@@ -227,8 +228,8 @@ export default defineStage({
         share: { type: "double", values: hist.map((h) => h.share) },
       });
 
-      // The worst GBDT predictions, with inputs and the PM2.5 around them.
-      const gbdt = preds.get("gbdt")!;
+      // The worst predictions of the primary candidate, with inputs and the PM2.5 around them.
+      const gbdt = preds.get(primary)!;
       const order = Array.from({ length: n }, (_, i) => i)
         .filter((i) => Number.isFinite(gbdt[i]! - y[i]!))
         .sort((a, b) => Math.abs(gbdt[b]! - y[b]!) - Math.abs(gbdt[a]! - y[a]!) || a - b)
@@ -239,7 +240,7 @@ export default defineStage({
         order.map((i) => ({ station: te.station[i]!, time: te.time[i]! })),
         p.context_hours,
       );
-      const giv = intervals.get("gbdt") ?? null;
+      const giv = intervals.get(primary) ?? null;
       const worst: Record<string, Column> = {
         rank: { type: "int", values: order.map((_, k) => k + 1) },
         station: { type: "string", values: order.map((i) => te.station[i]!) },
