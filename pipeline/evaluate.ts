@@ -17,6 +17,7 @@ import { groupedMetrics } from "../src/metrics/grouped_metrics.ts";
 import { groupRows, PM25_BANDS, pm25Band, season } from "../src/metrics/groups.ts";
 import { histogram, quantile } from "../src/metrics/histogram.ts";
 import { type Column, writeColumns } from "../src/metrics/write_columns.ts";
+import { predictionsTable } from "../src/metrics/predictions_table.ts";
 import { readPackage } from "../src/registry/read_package.ts";
 import { loadSplit } from "../src/tuning/load_split.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
@@ -180,36 +181,16 @@ export default defineStage({
 
       // Per-row predictions (long: one row per candidate and test row) and residual histogram.
       const names = [...preds.keys()];
-      const total = names.length * n;
-      const cand: string[] = new Array(total), station: string[] = new Array(total);
-      const time = new Float64Array(total), yt = new Float64Array(total);
-      const yp = new Float64Array(total), lo = new Float64Array(total);
-      const hi = new Float64Array(total), res = new Float64Array(total);
-      names.forEach((name, k) => {
-        const pred = preds.get(name)!, iv = intervals.get(name) ?? null;
-        for (let i = 0; i < n; i++) {
-          const o = k * n + i;
-          cand[o] = name;
-          station[o] = te.station[i]!;
-          time[o] = te.time[i]!;
-          yt[o] = y[i]!;
-          yp[o] = pred[i]!;
-          res[o] = pred[i]! - y[i]!;
-          const [l, h] = iv ? predictionInterval(pred[i]!, iv) : [NaN, NaN];
-          lo[o] = l;
-          hi[o] = h;
-        }
-      });
-      await writeColumns(c, ctx.out(EVALUATION.predictions), {
-        candidate: { type: "string", values: cand },
-        station: { type: "string", values: station },
-        time: { type: "timestamp", values: time },
-        y_true: { type: "double", values: yt },
-        y_pred: { type: "double", values: yp },
-        lower: { type: "double", values: lo },
-        upper: { type: "double", values: hi },
-        residual: { type: "double", values: res },
-      });
+      const table = predictionsTable(
+        te,
+        names.map((name) => ({
+          name,
+          pred: preds.get(name)!,
+          interval: intervals.get(name) ?? null,
+        })),
+      );
+      await writeColumns(c, ctx.out(EVALUATION.predictions), table);
+      const res = table.residual.values;
       // Shared bins (central 99% of all residuals, the tails in the edge bins) so the
       // candidates' histograms overlay.
       const hLo = quantile(res, 0.005), hHi = quantile(res, 0.995);

@@ -20,10 +20,15 @@ export interface CandidatePredictions {
   interval: ConformalInterval | null;
 }
 
+/** The table's columns; `residual` (prediction - truth) is typed for callers that bin it. */
+export type PredictionsTable =
+  & Record<"candidate" | "station" | "time" | "y_true" | "y_pred" | "lower" | "upper", Column>
+  & { residual: { type: "double"; values: Float64Array } };
+
 export function predictionsTable(
   rows: ScoredRows,
   candidates: readonly CandidatePredictions[],
-): Record<string, Column> {
+): PredictionsTable {
   const n = rows.y.length, total = candidates.length * n;
   const cand: string[] = new Array(total), station: string[] = new Array(total);
   const time = new Float64Array(total), yt = new Float64Array(total);
