@@ -130,6 +130,9 @@ Deno.test("pretrained mode: our own exported GBDT runs end to end and gets TreeS
   const audit = await readJson("reports/cards/audit.json");
   assert.equal(audit.model.candidate, "pretrained");
   assert.ok(audit.items.length > 0);
+  // Its lineage is complete: the data stages, then the stage that packaged it.
+  const lineage = audit.items.find((i: { check: string }) => i.check === "lineage_complete");
+  assert.equal(lineage.status, "pass", JSON.stringify(lineage.evidence));
   // Registered like a trained candidate; the package's lineage names its own stage.
   const last = await readJson("reports/registry/last.json");
   assert.equal(last.candidate, "pretrained");
