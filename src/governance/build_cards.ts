@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, lit } from "../data/duck.ts";
 import { PRSA_STATIONS } from "../data/stations.ts";
+import { hashFile } from "../pipeline/hash.ts";
 import type { EvaluationSummary } from "../metrics/evaluation_summary.ts";
 import { type ModelMetadata, PACKAGE_FILES } from "../registry/package.ts";
 import {
@@ -23,7 +24,7 @@ import {
   SCHEMA_PATH,
   SPLIT_REPORT,
 } from "../pipeline/catalog.ts";
-import { type AuditResult, runAudit } from "./audit.ts";
+import { type AuditInputs, type AuditResult, runAudit } from "./audit.ts";
 import { bootstrapErrors, type BootstrapResult } from "./bootstrap.ts";
 import { type Card, cardProblems } from "./card.ts";
 import { parseChecklist } from "./checklist.ts";
@@ -84,6 +85,24 @@ export interface Cards {
   bootstrap: BootstrapResult;
   /** Test predictions of the candidate read. */
   rows: number;
+}
+
+/**
+ * A03's evidence: onnxruntime against predict() of the package's trees (evaluate), or, for
+ * a model without trees, served from the file it came in, that the bytes are that file's.
+ */
+async function parityEvidence(
+  metadata: Sourced<ModelMetadata>,
+  summary: Sourced<EvaluationSummary>,
+  read: (path: string) => string,
+): Promise<AuditInputs["parity"]> {
+  if (metadata.value.kind === "pretrained_other") {
+    const onnx = metadata.path.replace(PACKAGE_FILES.metadata, PACKAGE_FILES.onnx);
+    const sha256 = await hashFile(read(onnx));
+    return { path: onnx, identical: sha256 === metadata.value.params.source_sha256, sha256 };
+  }
+  const parity = summary.value.onnx_parity;
+  return parity ? { path: summary.path, ...parity } : null;
 }
 
 /** The artifacts the cards read, besides the candidate packages. */
@@ -245,9 +264,7 @@ export async function buildCards(c: DuckDBConnection, o: CardsOptions): Promise<
   }
   const results = runAudit(items, {
     test: { path: EVALUATION.summary, metrics: entry.test, interval: entry.interval },
-    parity: summary.value.onnx_parity
-      ? { path: EVALUATION.summary, ...summary.value.onnx_parity }
-      : null,
+    parity: await parityEvidence(metadata, summary, o.read),
     drift: driftFacts ? { path: driftFacts.path, ...driftFacts.value } : null,
     subgroups: { path: CARDS.subgroups, largestGap: sg.largestGap, lowestRecall: sg.lowestRecall },
     lineage: {

@@ -241,6 +241,11 @@ Deno.test("pretrained mode: a linear ONNX model gets permutation importance", as
     "SELECT feature FROM t ORDER BY importance DESC LIMIT 1",
   );
   assert.equal(top[0]!.feature, "PM2.5");
+  // Served from the very file it came in: the audit checks the bytes, not a parity figure.
+  const audit = await readJson("reports/cards/audit.json");
+  const parity = audit.items.find((i: { check: string }) => i.check === "onnx_parity");
+  assert.equal(parity.status, "pass");
+  assert.equal(parity.evidence.values.sha256, meta.params.source_sha256);
   // No trees: no model.json, and the SHAP tables keep their columns with no rows.
   await assert.rejects(Deno.stat(join(root, "models/candidates/pretrained/model.json")));
   const shap = await query("reports/explain/shap.parquet", "SELECT count(*)::INT AS n FROM t");
