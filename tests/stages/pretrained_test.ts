@@ -44,6 +44,7 @@ const TINY = [
 
 /** A temp workspace whose data stages already ran (shared by the tests below). */
 const root = await Deno.makeTempDir({ prefix: "aqlab-pretrained-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
 // A workspace carries its governance documents; the cards stage reads them.
 await Deno.mkdir(join(root, "governance"));
 for (const f of ["risks.json", "AUDIT_CHECKLIST.md"]) {
