@@ -12,7 +12,7 @@ import { loadSplit } from "../src/tuning/load_split.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import {
   candidateDir,
-  CANDIDATES,
+  candidatesOf,
   EVALUATION,
   FEATURES_PATH,
   SPLITS,
@@ -22,15 +22,14 @@ export default defineStage({
   name: "evaluate",
   description:
     "test-period metrics of every candidate, overall and by station / hour / month / season / PM2.5 band; residuals, worst rows, interval coverage by station and band",
-  after: ["train"],
-  enabled: (g) => !g.model_path,
+  after: ["train", "pretrained"],
   params: {
     worst_rows: int(50, "largest GBDT errors kept with their inputs and PM2.5 context", { min: 1 }),
     context_hours: int(6, "hours of PM2.5 before and after each worst row", { min: 0, max: 48 }),
     histogram_bins: int(60, "bins of the residual histogram", { min: 5, max: 1000 }),
     parity_tolerance: num(1e-3, "fail when ONNX and predict() differ more (relative)", { min: 0 }),
   },
-  inputs: () => [SPLITS.test, FEATURES_PATH, ...CANDIDATES.map(candidateDir)],
+  inputs: (p) => [SPLITS.test, FEATURES_PATH, ...candidatesOf(p).map(candidateDir)],
   outputs: () => Object.values(EVALUATION),
   module: import.meta.url,
   async run(ctx) {
@@ -43,11 +42,12 @@ export default defineStage({
         label: "test",
       });
       ctx.rows("test", te.X.nRows);
-      // Score every candidate with onnxruntime: the figures are those of the deployed files;
-      // the primary one (first) is checked against our own predict().
+      // Score every candidate with onnxruntime: the figures are those of the deployed files.
+      // The trained candidates or the pretrained one; the primary one (first) is the model,
+      // checked against our own predict().
       const candidates: ScoredCandidate[] = [];
       let parity = { max_abs_diff: 0, max_rel_diff: 0, tolerance: p.parity_tolerance };
-      for (const name of CANDIDATES) {
+      for (const name of candidatesOf(ctx.globals)) {
         const pkg = await readPackage(ctx.path(candidateDir(name)));
         const s = await createSession(pkg.onnx);
         const pred = Float64Array.from(await s.run(te.X));

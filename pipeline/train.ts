@@ -61,9 +61,9 @@ export default defineStage({
         label: "training",
       });
       ctx.rows("train", tr.X.nRows);
-      const oof = await all<{ t: number; y: number; p: number }>(
+      const oof = await all<{ t: number; p: number }>(
         c,
-        `SELECT epoch_ms(time)::DOUBLE AS t, y_true AS y, y_pred AS p FROM read_parquet(${
+        `SELECT epoch_ms(time)::DOUBLE AS t, y_pred AS p FROM read_parquet(${
           lit(ctx.path(A.OOF_PATH))
         })`,
       );
@@ -72,7 +72,7 @@ export default defineStage({
         train: tr,
         folds: (await read<SplitReport>(A.SPLIT_REPORT)).folds,
         best,
-        gbdtOof: { time: oof.map((o) => o.t), y: oof.map((o) => o.y), pred: oof.map((o) => o.p) },
+        gbdtOof: { time: oof.map((o) => o.t), pred: oof.map((o) => o.p) },
         base: gbdtParamsFrom(p, ctx.globals.seed),
         schema: await read<FeatureSchema>(A.SCHEMA_PATH),
         target: TARGET,

@@ -14,18 +14,14 @@ import type { GbdtParams } from "../gbdt/params.ts";
 import { modelToJSON } from "../gbdt/serialize.ts";
 import { fitPersistence } from "../baselines/persistence.ts";
 import { fitRidge } from "../baselines/ridge.ts";
-import { mondrianConformal } from "../metrics/conformal.ts";
-import { regressionMetrics } from "../metrics/regression.ts";
 import { exportTreeEnsemble } from "../onnx/export.ts";
 import { exportLinear } from "../onnx/linear.ts";
-import { createSession } from "../onnx/session.ts";
 import type { Lineage } from "../pipeline/stage.ts";
-import type { ModelKind, ModelMetadata } from "../registry/package.ts";
+import type { ModelMetadata } from "../registry/package.ts";
 import type { PackageContents } from "../registry/read_package.ts";
-import { sampleReference } from "../registry/write_package.ts";
+import { candidatePackage, type CandidateSetting, referenceRows } from "../registry/candidate.ts";
 import type { TuneBest } from "../tuning/best.ts";
 import { type Fold, foldRows } from "../tuning/folds.ts";
-import { sampleRowIndices, takeRows } from "../tuning/row_sample.ts";
 import { foldPredictions, persistenceFitter, ridgeFitter } from "./baseline_oof.ts";
 import { type FinalGbdt, fitFinalGbdt } from "./final_gbdt.ts";
 
@@ -34,7 +30,7 @@ export interface TrainInput {
   folds: readonly Fold[];
   best: TuneBest;
   /** The GBDT's out-of-fold predictions (tune's oof.parquet), rows in training order. */
-  gbdtOof: { time: ArrayLike<number>; y: ArrayLike<number>; pred: ArrayLike<number> };
+  gbdtOof: { time: ArrayLike<number>; pred: ArrayLike<number> };
   base: Partial<GbdtParams>;
   schema: FeatureSchema;
   target: string;
@@ -76,46 +72,33 @@ export async function trainCandidates(i: TrainInput): Promise<TrainedCandidates>
   const oofY = pick(tr.y), persistenceValid = pick(persistOof);
   const ridgeValid = pick(foldPredictions(tr, i.folds, ridgeFitter(i.ridgeAlpha)));
 
-  const refIdx = sampleRowIndices(tr.X.nRows, i.referenceRows, i.seed);
-  const ref = {
-    ...takeRows(tr.X, tr.y, refIdx),
-    time: Float64Array.from(refIdx, (r) => tr.time[r]!),
+  const setting: CandidateSetting = {
+    schema: i.schema,
+    valid: { y: oofY },
+    reference: referenceRows(tr, i.referenceRows, i.seed),
+    alpha: i.alpha,
+    seed: i.seed,
+    target: i.target,
+    lineage: i.lineage,
+    gitCommit: i.gitCommit,
+    created: new Date().toISOString(),
+    skillReference: persistenceValid,
   };
-  const created = new Date().toISOString();
   const pack = async (
     name: "gbdt" | "ridge" | "persistence",
-    kind: ModelKind,
     onnx: Uint8Array,
     model: unknown,
     params: Record<string, unknown>,
     seconds: number,
-    oof: ArrayLike<number>,
+    validPredictions: ArrayLike<number>,
     extra: Partial<NonNullable<ModelMetadata["training"]>> = {},
   ) => {
-    const metadata: ModelMetadata = {
-      name,
-      version: null,
-      kind,
-      created,
-      git_commit: i.gitCommit,
-      parent_version: null,
-      params,
-      schema: i.schema,
-      metrics: { valid: regressionMetrics(oofY, oof, persistenceValid) },
-      interval: mondrianConformal(oofY, oof, i.alpha),
-      lineage: i.lineage,
-      training: { rows: tr.X.nRows, valid_rows: oofY.length, seconds, ...extra },
-    };
-    const reference = sampleReference(ref, await score(onnx, ref.X), {
-      rows: ref.X.nRows,
-      seed: i.seed,
-      target: i.target,
-    });
-    return { name, contents: { onnx, model, metadata, reference } };
+    const training = { rows: tr.X.nRows, valid_rows: oofY.length, seconds, ...extra };
+    const m = { name, kind: name, onnx, model, params, training, validPredictions };
+    return { name, contents: await candidatePackage(m, setting) };
   };
   const packages = [
     await pack(
-      "gbdt",
       "gbdt",
       exportTreeEnsemble(gbdt.model, meta("gbdt")),
       modelToJSON(gbdt.model, { params: gbdt.params }),
@@ -132,7 +115,6 @@ export async function trainCandidates(i: TrainInput): Promise<TrainedCandidates>
       { best_iteration: gbdt.model.trees.length - 1 },
     ),
     await pack(
-      "ridge",
       "ridge",
       exportLinear(ridge.weights, ridge.intercept, ridge.featureNames, meta("ridge"), {
         standardize: { mean: ridge.means, scale: ridge.scales },
@@ -152,7 +134,6 @@ export async function trainCandidates(i: TrainInput): Promise<TrainedCandidates>
     // A LinearRegressor with weight 1 on "PM2.5" whose Imputer fills a missing PM2.5 with
     // the training mean of the target, as predictPersistence does.
     await pack(
-      "persistence",
       "persistence",
       exportLinear(names.map((_, j) => (j === pCol ? 1 : 0)), 0, names, meta("persistence"), {
         impute: names.map((_, j) => (j === pCol ? persistence.fallback : 0)),
@@ -197,14 +178,5 @@ function checkAligned(idx: number[], time: ArrayLike<number>, oofTime: ArrayLike
     throw new RangeError(
       `Cannot use the out-of-fold predictions of tune: they hold ${oofTime.length} rows, the folds of the training split ${idx.length}; re-run tune`,
     );
-  }
-}
-
-async function score(onnx: Uint8Array, X: LabelledMatrix["X"]): Promise<Float32Array> {
-  const s = await createSession(onnx);
-  try {
-    return await s.run(X);
-  } finally {
-    await s.release();
   }
 }
