@@ -190,7 +190,26 @@ Deno.test("tune, train and evaluate on a tiny split write every artifact", async
     assert.ok(s.onnx_parity.max_rel_diff <= 1e-3);
     // The target depends on the hour, which persistence ignores: the GBDT must beat it.
     assert.ok(s.candidates.gbdt!.test.rmse < s.candidates.persistence!.test.rmse);
-    assert.ok(s.candidates.gbdt!.interval!.coverage > 0.7);
+    const iv = s.candidates.gbdt!.interval!;
+    assert.ok(iv.coverage > 0.7);
+    // Coverage by PM2.5 band of the truth partitions the test rows.
+    const byTrue = Object.values(iv.by_true_band!);
+    assert.equal(byTrue.reduce((n, b) => n + b.n, 0), iv.n);
+    assert.equal(Object.values(iv.by_predicted_band!).reduce((n, b) => n + b.n, 0), iv.n);
+    const c2 = await openDuck();
+    try {
+      const by = await all<{ by: string; n: bigint; rows: bigint }>(
+        c2,
+        `SELECT "by", count(*) AS n, sum(n) AS rows FROM read_parquet(${
+          lit(join(root, EVALUATION.intervals))
+        }) WHERE candidate = 'gbdt' GROUP BY "by" ORDER BY "by"`,
+      );
+      assert.deepEqual(by.map((r) => r.by), ["all", "predicted_band", "station", "true_band"]);
+      for (const r of by) assert.equal(Number(r.rows), iv.n, r.by);
+      assert.equal(Number(by.find((r) => r.by === "station")!.n), 2);
+    } finally {
+      c2.closeSync();
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }
