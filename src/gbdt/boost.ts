@@ -7,19 +7,7 @@ import type { FeatureMatrix } from "../data/matrix.ts";
 import type { Tree, TreeEnsemble } from "./tree.ts";
 import { leafIndex } from "./predict.ts";
 import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
-import { FEATURE_STRIDE } from "./histogram.ts";
-import {
-  C_ACTIVE,
-  C_NACTIVE,
-  controlLength,
-  F_GAMMA,
-  F_LAMBDA,
-  F_MCW,
-  type NodeArrays,
-  NodeJobs,
-  PARAMS_LENGTH,
-} from "./node_jobs.ts";
-import { SPLIT_RECORD } from "./split.ts";
+import { allocNodeArrays, C_ACTIVE, C_NACTIVE, F_GAMMA, F_LAMBDA, F_MCW, NodeJobs } from "./node_jobs.ts";
 import { growTree, type GrowWorkspace, slotsNeeded } from "./grow.ts";
 import { baseScore, gradients } from "./objective.ts";
 import { type GbdtParams, resolveParams } from "./params.ts";
@@ -77,28 +65,13 @@ export async function train(
 
   // Bin once; the binned matrix and the per-node arrays are shared with the workers.
   const cuts = findCuts(X, p.maxBins);
-  const bins = alloc(Uint8Array, nRows * nCols, shared);
+  const nSlots = slotsNeeded(p);
+  const arrays = allocNodeArrays(nRows, nCols, nSlots, shared);
+  const { bins, rowBins } = arrays;
   binMatrix(X, cuts, bins);
-  const rowBins = alloc(Uint8Array, nRows * nCols, shared);
   for (let j = 0; j < nCols; j++) {
     for (let i = 0, k = j, s = j * nRows; i < nRows; i++, k += nCols) rowBins[k] = bins[s + i]!;
   }
-  const nSlots = slotsNeeded(p);
-  const arrays: NodeArrays = {
-    bins,
-    rowBins,
-    nRows,
-    nCols,
-    rows: alloc(Uint32Array, nRows, shared),
-    grad: alloc(Float32Array, nRows, shared),
-    hess: alloc(Float32Array, nRows, shared),
-    hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
-    control: alloc(Int32Array, controlLength(nCols), shared),
-    params: alloc(Float64Array, PARAMS_LENGTH, shared),
-    splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
-    nBins: alloc(Int32Array, nCols, shared),
-    tmpRows: alloc(Uint32Array, nRows, shared),
-  };
   arrays.nBins.set(cuts.cuts.map((c) => c.length + 1));
   arrays.params[F_LAMBDA] = p.lambda;
   arrays.params[F_MCW] = p.minChildWeight;
@@ -258,13 +231,6 @@ function resolveThreads(t: number | undefined): number {
     );
   }
   return t;
-}
-
-type TypedCtor<T> = { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
-
-function alloc<T>(ctor: TypedCtor<T>, n: number, shared: boolean): T {
-  const bytes = Math.max(1, n) * ctor.BYTES_PER_ELEMENT;
-  return new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   subtractFeature,
 } from "./histogram.ts";
 import { featureSplit, SPLIT_RECORD, type SplitRules } from "./split.ts";
-import { MISSING_BIN } from "./binning.ts";
+import { partitionChunk } from "./partition.ts";
 
 /** Everything a job reads and writes; SharedArrayBuffer views when T > 1. */
 export interface NodeArrays extends HistogramSource {
@@ -81,6 +81,40 @@ export function controlLength(nCols: number): number {
   return C_ACTIVE + nCols;
 }
 
+type TypedCtor<T> = { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+
+function alloc<T>(ctor: TypedCtor<T>, n: number, shared: boolean): T {
+  const bytes = Math.max(1, n) * ctor.BYTES_PER_ELEMENT;
+  return new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/**
+ * The arrays of a training run with `nSlots` histogram slots, zeroed; on SharedArrayBuffers
+ * when `shared` (workers read and write them).
+ */
+export function allocNodeArrays(
+  nRows: number,
+  nCols: number,
+  nSlots: number,
+  shared: boolean,
+): NodeArrays {
+  return {
+    bins: alloc(Uint8Array, nRows * nCols, shared),
+    rowBins: alloc(Uint8Array, nRows * nCols, shared),
+    nRows,
+    nCols,
+    rows: alloc(Uint32Array, nRows, shared),
+    grad: alloc(Float32Array, nRows, shared),
+    hess: alloc(Float32Array, nRows, shared),
+    hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
+    control: alloc(Int32Array, controlLength(nCols), shared),
+    params: alloc(Float64Array, PARAMS_LENGTH, shared),
+    splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
+    nBins: alloc(Int32Array, nCols, shared),
+    tmpRows: alloc(Uint32Array, nRows, shared),
+  };
+}
+
 /**
  * Below this many row-feature updates a job is run by the calling thread alone: waking a
  * worker costs more than it saves.
@@ -110,7 +144,7 @@ export function runShare(a: NodeArrays): void {
     const nChunks = c[C_PART_NCHUNKS]!;
     for (let k = Atomics.add(c, C_NEXT, 1); k < nChunks; k = Atomics.add(c, C_NEXT, 1)) {
       const s = start + k * size;
-      c[C_NLEFT + k] = partitionChunk(a, s, Math.min(end, s + size));
+      c[C_NLEFT + k] = partitionJobChunk(a, s, Math.min(end, s + size));
     }
   } else {
     const nActive = c[C_NACTIVE]!, nGroups = Math.ceil(nActive / GROUP_SIZE);
@@ -120,29 +154,20 @@ export function runShare(a: NodeArrays): void {
   }
 }
 
-/**
- * Stable partition of rows [s, e) by the split in the control block: the left rows move to
- * the front of the chunk, the right rows go to the scratch array at [s, s + count). Returns
- * the left count. Gradients stay at their row index: only row indices move.
- */
-function partitionChunk(a: NodeArrays, s: number, e: number): number {
+/** One chunk of the partition job in the control block (see partitionChunk). */
+function partitionJobChunk(a: NodeArrays, s: number, e: number): number {
   const c = a.control;
-  const { bins, rows, tmpRows } = a;
-  const col = c[C_PART_FEATURE]! * a.nRows, bin = c[C_PART_BIN]!;
-  const missingLeft = c[C_PART_MISSING_LEFT]!;
-  let l = s, r = s;
-  // Branch-free: every row is written to both sides and only one cursor moves, which beats
-  // a mispredicted branch per row.
-  for (let i = s; i < e; i++) {
-    const row = rows[i]!;
-    const b = bins[col + row]!;
-    const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
-    rows[l] = row;
-    tmpRows[r] = row;
-    l += goLeft;
-    r += 1 - goLeft;
-  }
-  return l - s;
+  const col = c[C_PART_FEATURE]! * a.nRows;
+  return partitionChunk(
+    a.rows,
+    a.tmpRows,
+    a.bins,
+    col,
+    c[C_PART_BIN]!,
+    c[C_PART_MISSING_LEFT]!,
+    s,
+    e,
+  );
 }
 
 /** Build, then subtraction and split search per feature, for active features k0..k0+count. */
