@@ -7,7 +7,15 @@ import type { FeatureMatrix } from "../data/matrix.ts";
 import type { Tree, TreeEnsemble } from "./tree.ts";
 import { leafIndex } from "./predict.ts";
 import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
-import { allocNodeArrays, C_ACTIVE, C_NACTIVE, F_GAMMA, F_LAMBDA, F_MCW, NodeJobs } from "./node_jobs.ts";
+import {
+  allocNodeArrays,
+  C_ACTIVE,
+  C_NACTIVE,
+  F_GAMMA,
+  F_LAMBDA,
+  F_MCW,
+  NodeJobs,
+} from "./node_jobs.ts";
 import { growTree, type GrowWorkspace, slotsNeeded } from "./grow.ts";
 import { baseScore, gradients } from "./objective.ts";
 import { type GbdtParams, resolveParams } from "./params.ts";
@@ -65,7 +73,7 @@ export async function train(
 
   // Bin once; the binned matrix and the per-node arrays are shared with the workers.
   const cuts = findCuts(X, p.maxBins);
-  const nSlots = slotsNeeded(p);
+  const nSlots = slotsNeeded(p, nCols);
   const arrays = allocNodeArrays(nRows, nCols, nSlots, shared);
   const { bins, rowBins } = arrays;
   binMatrix(X, cuts, bins);

@@ -1,13 +1,20 @@
 /**
- * The per-node work shared between the calling thread and Web Workers. One job, after a
- * split: build the smaller child's histograms, subtract them from the parent's (which
- * becomes the larger child's) and find each feature's best split for both children. All of
- * it is per feature; threads claim features one at a time, and a feature is always done
- * whole by one thread, in row order, with the same code: the model does not depend on T
- * or on which thread took which feature. Large partitions run the same way, by chunks.
+ * The work shared between the calling thread and Web Workers while a tree grows, in jobs
+ * over a batch of nodes (a whole tree level at a time when the histogram slots allow it):
+ *
+ * - a build job: for each entry (a node just split), build the smaller child's histograms,
+ *   subtract them from the parent's (which become the larger child's) and find each
+ *   feature's best split for both children. Work items are (entry, group of features);
+ * - a partition job: stable partition of each entry's rows by its split. Work items are
+ *   chunks of rows; the thread that finishes a node's last chunk gathers that node's parts.
+ *
+ * Threads claim work items one at a time, so a faster (or not descheduled) thread takes
+ * more of them, and each item is always done whole by one thread with the same code, in row
+ * order: the model does not depend on the number of threads or on who did what. Batching a
+ * level into one job means one hand-over per level instead of one per node.
  *
  * Jobs are handed over through a SharedArrayBuffer control block with Atomics wait/notify
- * (microseconds), not postMessage (far more per node).
+ * (microseconds), not postMessage (far more per job).
  */
 import {
   buildGroupHistograms,
@@ -25,60 +32,84 @@ export interface NodeArrays extends HistogramSource {
   nBins: Int32Array;
   /** Integer job fields (indices C_*), then the active features from C_ACTIVE. */
   control: Int32Array;
-  /** Float job fields (indices F_*). */
+  /** Float fields of the run (indices F_*). */
   params: Float64Array;
-  /** Per-feature split records: child 0 (built) at 0, child 1 (subtracted) at nCols * SPLIT_RECORD. */
+  /** Per batch entry e, NODE_INTS integer fields (N_*) from e * NODE_INTS. */
+  nodeInt: Int32Array;
+  /** Per batch entry e, NODE_SUMS totals (S_*) from e * NODE_SUMS. */
+  nodeSums: Float64Array;
+  /**
+   * Per-feature split records of build entry e: its built child's from
+   * e * splitStride(nCols), its subtracted child's nCols * SPLIT_RECORD further.
+   */
   splits: Float64Array;
+  /** Left count of each partition chunk of a job. */
+  chunkLeft: Int32Array;
   /** Partition scratch: the right-hand rows of a chunk, at the chunk's own indices. */
   tmpRows: Uint32Array;
 }
 
 // Control block (Int32 indices).
 export const C_SEQ = 0; // job sequence number, bumped by the calling thread
-export const C_CMD = 2; // CMD_RUN, CMD_PARTITION or CMD_QUIT
-// Index 1 is unused.
-export const C_START = 3; // rows [start, end) of the node to build
-export const C_END = 4;
-export const C_BUILD_SLOT = 5; // slot to build into
-export const C_SUB_SLOT = 6; // slot to subtract the built one from; -1: none
-export const C_EVAL = 7; // bit 1: evaluate the built node, bit 2: the subtracted one
-export const C_NACTIVE = 8;
-export const C_NEXT = 9; // next work item (feature or chunk) to claim in this job
+export const C_CMD = 1; // CMD_BUILD, CMD_PARTITION or CMD_QUIT
+export const C_NENTRIES = 2; // entries in the job's batch
+export const C_NITEMS = 3; // work items of the job
+export const C_NEXT = 4; // next work item to claim
+export const C_NACTIVE = 5; // active features of the tree
 /** Most threads. */
 export const MAX_THREADS = 64;
 // Worker t joins job s by compare-exchange s-1 -> s at C_JOIN + t. Once the calling thread
 // has run out of work items it does the same exchange itself: a worker that was late (say,
 // descheduled on a busy machine) then cannot join any more, and only joined workers are
 // waited for.
-export const C_JOIN = 10;
+export const C_JOIN = 8;
 // Worker t stores s at C_DONE + t when it has finished its part of job s.
 export const C_DONE = C_JOIN + MAX_THREADS;
-// Partition jobs: the split, the chunk size and count, and the left count of each chunk.
-export const C_PART_FEATURE = C_DONE + MAX_THREADS;
-export const C_PART_BIN = C_PART_FEATURE + 1;
-export const C_PART_MISSING_LEFT = C_PART_FEATURE + 2;
-export const C_PART_CHUNK = C_PART_FEATURE + 3;
-export const C_PART_NCHUNKS = C_PART_FEATURE + 4;
-/** Most chunks of one partition. */
-export const MAX_CHUNKS = 64;
-export const C_NLEFT = C_PART_FEATURE + 5;
-export const C_ACTIVE = C_NLEFT + MAX_CHUNKS; // active feature list starts here
-export const CMD_RUN = 1;
+export const C_ACTIVE = C_DONE + MAX_THREADS; // active feature list starts here
+export const CMD_BUILD = 1;
 export const CMD_QUIT = 2;
 export const CMD_PARTITION = 3;
+
+// Per-entry integer fields.
+export const N_START = 0; // rows [start, end): the child to build, or the node to partition
+export const N_END = 1;
+export const N_BUILD_SLOT = 2; // build: slot to build into
+export const N_SUB_SLOT = 3; // build: slot to subtract the built one from; -1: none
+export const N_EVAL = 4; // build: bit 1 evaluate the built child, bit 2 the subtracted one
+export const N_FEATURE = 5; // partition: the split
+export const N_BIN = 6;
+export const N_MISSING_LEFT = 7;
+export const N_FIRST_CHUNK = 8; // partition: the entry's first work item (chunk)
+export const N_NCHUNKS = 9;
+export const N_PENDING = 10; // partition: chunks not yet done
+export const N_MID = 11; // partition result: first right index
+export const NODE_INTS = 12;
+// Per-entry float fields: totals of the built and the subtracted child.
+export const S_G_BUILT = 0;
+export const S_H_BUILT = 1;
+export const S_G_SUB = 2;
+export const S_H_SUB = 3;
+export const NODE_SUMS = 4;
 // Float params.
-export const F_G_BUILT = 0;
-export const F_H_BUILT = 1;
-export const F_G_SUB = 2;
-export const F_H_SUB = 3;
-export const F_LAMBDA = 4;
-export const F_MCW = 5;
-export const F_GAMMA = 6;
-export const PARAMS_LENGTH = 8;
+export const F_LAMBDA = 0;
+export const F_MCW = 1;
+export const F_GAMMA = 2;
+export const PARAMS_LENGTH = 4;
+
+/** Most entries in one job (a wider tree level runs as several jobs). */
+export const MAX_BATCH = 256;
+
+/** Rows per partition chunk (the last chunk of a node may be shorter). */
+export const PARTITION_CHUNK = 8_192;
 
 /** Int32 entries of the control block for `nCols` features. */
 export function controlLength(nCols: number): number {
   return C_ACTIVE + nCols;
+}
+
+/** Float64 entries of one build entry's split records. */
+export function splitStride(nCols: number): number {
+  return 2 * nCols * SPLIT_RECORD;
 }
 
 type TypedCtor<T> = { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
@@ -109,20 +140,21 @@ export function allocNodeArrays(
     hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
     control: alloc(Int32Array, controlLength(nCols), shared),
     params: alloc(Float64Array, PARAMS_LENGTH, shared),
-    splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
+    nodeInt: alloc(Int32Array, MAX_BATCH * NODE_INTS, shared),
+    nodeSums: alloc(Float64Array, MAX_BATCH * NODE_SUMS, shared),
+    splits: alloc(Float64Array, MAX_BATCH * splitStride(nCols), shared),
+    chunkLeft: alloc(Int32Array, Math.ceil(nRows / PARTITION_CHUNK) + MAX_BATCH, shared),
     nBins: alloc(Int32Array, nCols, shared),
     tmpRows: alloc(Uint32Array, nRows, shared),
   };
 }
 
 /**
- * Below this many row-feature updates a job is run by the calling thread alone: waking a
- * worker costs more than it saves.
+ * Below this many row-feature updates (build) or rows (partition) a job is run by the
+ * calling thread alone: waking a worker costs more than it saves.
  */
 export const PARALLEL_MIN_UPDATES = 8_000;
-
-/** Rows per partition chunk (at least); a segment of two chunks or more goes parallel. */
-export const PARTITION_CHUNK = 16_384;
+export const PARALLEL_MIN_ROWS = 2 * PARTITION_CHUNK;
 
 /**
  * Spin this many polls before blocking: a job round trip is often shorter than a wake-up,
@@ -131,64 +163,97 @@ export const PARTITION_CHUNK = 16_384;
  */
 export const SPIN_POLLS = 40_000;
 
-/**
- * Work on the job in the control block until no work item is left: items (features, or
- * partition chunks) are claimed one at a time, so a faster thread takes more of them. An
- * item is always done whole by one thread with the same code: the result does not depend
- * on who does what.
- */
+/** Work on the job in the control block until no work item is left. */
 export function runShare(a: NodeArrays): void {
-  const c = a.control;
-  if (c[C_CMD] === CMD_PARTITION) {
-    const start = c[C_START]!, end = c[C_END]!, size = c[C_PART_CHUNK]!;
-    const nChunks = c[C_PART_NCHUNKS]!;
-    for (let k = Atomics.add(c, C_NEXT, 1); k < nChunks; k = Atomics.add(c, C_NEXT, 1)) {
-      const s = start + k * size;
-      c[C_NLEFT + k] = partitionJobChunk(a, s, Math.min(end, s + size));
-    }
-  } else {
-    const nActive = c[C_NACTIVE]!, nGroups = Math.ceil(nActive / GROUP_SIZE);
-    for (let k = Atomics.add(c, C_NEXT, 1); k < nGroups; k = Atomics.add(c, C_NEXT, 1)) {
-      nodeGroup(a, k * GROUP_SIZE, Math.min(GROUP_SIZE, nActive - k * GROUP_SIZE));
-    }
+  const c = a.control, nItems = c[C_NITEMS]!;
+  const partition = c[C_CMD] === CMD_PARTITION;
+  const nGroups = Math.ceil(c[C_NACTIVE]! / GROUP_SIZE);
+  for (let k = Atomics.add(c, C_NEXT, 1); k < nItems; k = Atomics.add(c, C_NEXT, 1)) {
+    if (partition) partitionItem(a, k);
+    else buildItem(a, (k / nGroups) | 0, k % nGroups);
   }
 }
 
-/** One chunk of the partition job in the control block (see partitionChunk). */
-function partitionJobChunk(a: NodeArrays, s: number, e: number): number {
-  const c = a.control;
-  const col = c[C_PART_FEATURE]! * a.nRows;
-  return partitionChunk(
+/** Partition chunk `k` of the job; the thread that finishes a node's last chunk gathers it. */
+function partitionItem(a: NodeArrays, k: number): void {
+  const N = a.nodeInt;
+  // The entry that owns chunk k: the last one whose first chunk is <= k.
+  let lo = 0, hi = a.control[C_NENTRIES]! - 1;
+  while (lo < hi) {
+    const m = (lo + hi + 1) >> 1;
+    if (N[m * NODE_INTS + N_FIRST_CHUNK]! <= k) lo = m;
+    else hi = m - 1;
+  }
+  const e = lo * NODE_INTS;
+  const start = N[e + N_START]!, end = N[e + N_END]!;
+  const s = start + (k - N[e + N_FIRST_CHUNK]!) * PARTITION_CHUNK;
+  a.chunkLeft[k] = partitionChunk(
     a.rows,
     a.tmpRows,
     a.bins,
-    col,
-    c[C_PART_BIN]!,
-    c[C_PART_MISSING_LEFT]!,
+    N[e + N_FEATURE]! * a.nRows,
+    N[e + N_BIN]!,
+    N[e + N_MISSING_LEFT]!,
     s,
-    e,
+    Math.min(end, s + PARTITION_CHUNK),
   );
+  if (Atomics.sub(N, e + N_PENDING, 1) === 1) gather(a, e);
 }
 
-/** Build, then subtraction and split search per feature, for active features k0..k0+count. */
-function nodeGroup(a: NodeArrays, k0: number, count: number): void {
-  const c = a.control, P = a.params;
+/**
+ * After all chunks of the entry at `e` are partitioned: left parts in chunk order (each
+ * moves down, never over unread data), then the right parts from the scratch array.
+ */
+function gather(a: NodeArrays, e: number): void {
+  const N = a.nodeInt, { rows, tmpRows, chunkLeft } = a;
+  const start = N[e + N_START]!, end = N[e + N_END]!;
+  const first = N[e + N_FIRST_CHUNK]!, n = N[e + N_NCHUNKS]!;
+  let dst = start + chunkLeft[first]!;
+  for (let k = 1; k < n; k++) {
+    const s = start + k * PARTITION_CHUNK, nl = chunkLeft[first + k]!;
+    if (dst !== s) rows.copyWithin(dst, s, s + nl);
+    dst += nl;
+  }
+  N[e + N_MID] = dst;
+  for (let k = 0; k < n; k++) {
+    const s = start + k * PARTITION_CHUNK, e2 = Math.min(end, s + PARTITION_CHUNK);
+    const nr = e2 - s - chunkLeft[first + k]!;
+    rows.set(tmpRows.subarray(s, s + nr), dst);
+    dst += nr;
+  }
+}
+
+/** Build, then subtraction and split search per feature, for feature group g of entry j. */
+function buildItem(a: NodeArrays, j: number, g: number): void {
+  const c = a.control, P = a.params, N = a.nodeInt, S = a.nodeSums;
+  const e = j * NODE_INTS, es = j * NODE_SUMS;
+  const nActive = c[C_NACTIVE]!, k0 = g * GROUP_SIZE, count = Math.min(GROUP_SIZE, nActive - k0);
   const size = a.nCols * FEATURE_STRIDE;
-  const builtBase = c[C_BUILD_SLOT]! * size, subSlot = c[C_SUB_SLOT]!, ev = c[C_EVAL]!;
+  const builtBase = N[e + N_BUILD_SLOT]! * size, subSlot = N[e + N_SUB_SLOT]!, ev = N[e + N_EVAL]!;
   const feats = c.subarray(C_ACTIVE);
-  buildGroupHistograms(a, feats, k0, count, a.nBins, c[C_START]!, c[C_END]!, builtBase);
+  buildGroupHistograms(a, feats, k0, count, a.nBins, N[e + N_START]!, N[e + N_END]!, builtBase);
   const rules: SplitRules = { lambda: P[F_LAMBDA]!, minChildWeight: P[F_MCW]!, gamma: P[F_GAMMA]! };
+  const recBase = j * splitStride(a.nCols);
   for (let k = k0; k < k0 + count; k++) {
     const f = feats[k]!, fo = f * FEATURE_STRIDE;
     const built = builtBase + fo, sub = subSlot * size + fo;
-    const nb = a.nBins[f]!, record = f * SPLIT_RECORD;
+    const nb = a.nBins[f]!, record = recBase + f * SPLIT_RECORD;
     if (subSlot >= 0) subtractFeature(a.hist, sub, built, nb);
     if (ev & 1) {
-      featureSplit(a.hist, built, nb, P[F_G_BUILT]!, P[F_H_BUILT]!, rules, a.splits, record);
+      featureSplit(
+        a.hist,
+        built,
+        nb,
+        S[es + S_G_BUILT]!,
+        S[es + S_H_BUILT]!,
+        rules,
+        a.splits,
+        record,
+      );
     }
     if (ev & 2) {
-      const r2 = a.nCols * SPLIT_RECORD + record;
-      featureSplit(a.hist, sub, nb, P[F_G_SUB]!, P[F_H_SUB]!, rules, a.splits, r2);
+      const r2 = record + a.nCols * SPLIT_RECORD;
+      featureSplit(a.hist, sub, nb, S[es + S_G_SUB]!, S[es + S_H_SUB]!, rules, a.splits, r2);
     }
   }
 }
@@ -244,11 +309,12 @@ export class NodeJobs {
   }
 
   /**
-   * Builds rows [start, end) into `buildSlot`, subtracts it from `subSlot` (-1: none) and
-   * evaluates splits (`evalMask` bit 1: built node with totals gB, hB; bit 2: subtracted
-   * node with gS, hS) into `arrays.splits`.
+   * Build entry `j` of the next build job: rows [start, end) into `buildSlot`, subtracted
+   * from `subSlot` (-1: none); splits evaluated per `evalMask` (bit 1: the built child with
+   * totals gB, hB; bit 2: the subtracted one with gS, hS) into the entry's split records.
    */
-  run(
+  setBuild(
+    j: number,
     start: number,
     end: number,
     buildSlot: number,
@@ -259,60 +325,81 @@ export class NodeJobs {
     gS: number,
     hS: number,
   ): void {
-    const a = this.arrays, c = a.control, P = a.params;
-    c[C_START] = start;
-    c[C_END] = end;
-    c[C_BUILD_SLOT] = buildSlot;
-    c[C_SUB_SLOT] = subSlot;
-    c[C_EVAL] = evalMask;
-    P[F_G_BUILT] = gB;
-    P[F_H_BUILT] = hB;
-    P[F_G_SUB] = gS;
-    P[F_H_SUB] = hS;
-    c[C_CMD] = CMD_RUN;
-    this.#dispatch((end - start) * c[C_NACTIVE]! >= PARALLEL_MIN_UPDATES);
+    const N = this.arrays.nodeInt, S = this.arrays.nodeSums;
+    const e = j * NODE_INTS, es = j * NODE_SUMS;
+    N[e + N_START] = start;
+    N[e + N_END] = end;
+    N[e + N_BUILD_SLOT] = buildSlot;
+    N[e + N_SUB_SLOT] = subSlot;
+    N[e + N_EVAL] = evalMask;
+    S[es + S_G_BUILT] = gB;
+    S[es + S_H_BUILT] = hB;
+    S[es + S_G_SUB] = gS;
+    S[es + S_H_SUB] = hS;
+  }
+
+  /** Runs the build job of entries [0, n) (set by setBuild). */
+  build(n: number): void {
+    const a = this.arrays, c = a.control, N = a.nodeInt;
+    const nGroups = Math.ceil(c[C_NACTIVE]! / GROUP_SIZE);
+    let rows = 0;
+    for (let j = 0; j < n; j++) rows += N[j * NODE_INTS + N_END]! - N[j * NODE_INTS + N_START]!;
+    c[C_CMD] = CMD_BUILD;
+    c[C_NENTRIES] = n;
+    c[C_NITEMS] = n * nGroups;
+    this.#dispatch(rows * c[C_NACTIVE]! >= PARALLEL_MIN_UPDATES);
+  }
+
+  /** Offset of build entry `j`'s split records in `arrays.splits` (its built child's). */
+  splitBase(j: number): number {
+    return j * splitStride(this.arrays.nCols);
   }
 
   /**
-   * Stable in-place partition of rows [start, end): rows whose bin of
-   * `feature` is <= `bin` (missing: `missingLeft`) first. Returns the first right index.
-   * The result is the same whether the chunks run in parallel or not.
+   * Partition entry `j` of the next partition job: rows [start, end), rows whose bin of
+   * `feature` is <= `bin` (missing: `missingLeft`) first, stably.
    */
-  partition(
+  setPartition(
+    j: number,
     start: number,
     end: number,
     feature: number,
     bin: number,
     missingLeft: boolean,
-  ): number {
-    const a = this.arrays, c = a.control;
+  ): void {
+    const N = this.arrays.nodeInt, e = j * NODE_INTS;
+    N[e + N_START] = start;
+    N[e + N_END] = end;
+    N[e + N_FEATURE] = feature;
+    N[e + N_BIN] = bin;
+    N[e + N_MISSING_LEFT] = missingLeft ? 1 : 0;
+  }
+
+  /**
+   * Runs the partition job of entries [0, n) (set by setPartition); then `mid(j)` is entry
+   * j's first right index. The result is the same whether chunks run in parallel or not.
+   */
+  partition(n: number): void {
+    const a = this.arrays, c = a.control, N = a.nodeInt;
+    let chunks = 0, rows = 0;
+    for (let j = 0; j < n; j++) {
+      const e = j * NODE_INTS, len = N[e + N_END]! - N[e + N_START]!;
+      const nc = Math.max(1, Math.ceil(len / PARTITION_CHUNK));
+      N[e + N_FIRST_CHUNK] = chunks;
+      N[e + N_NCHUNKS] = nc;
+      N[e + N_PENDING] = nc;
+      chunks += nc;
+      rows += len;
+    }
     c[C_CMD] = CMD_PARTITION;
-    c[C_START] = start;
-    c[C_END] = end;
-    c[C_PART_FEATURE] = feature;
-    c[C_PART_BIN] = bin;
-    c[C_PART_MISSING_LEFT] = missingLeft ? 1 : 0;
-    const size = Math.max(PARTITION_CHUNK, Math.ceil((end - start) / MAX_CHUNKS));
-    const nChunks = Math.max(1, Math.ceil((end - start) / size));
-    c[C_PART_CHUNK] = size;
-    c[C_PART_NCHUNKS] = nChunks;
-    this.#dispatch(nChunks > 1);
-    // Gather: left parts in chunk order (each moves down, never over unread data), then
-    // the right parts from the scratch array.
-    let dst = start + c[C_NLEFT]!;
-    for (let k = 1; k < nChunks; k++) {
-      const s = start + k * size, nl = c[C_NLEFT + k]!;
-      if (dst !== s) a.rows.copyWithin(dst, s, s + nl);
-      dst += nl;
-    }
-    const mid = dst;
-    for (let k = 0; k < nChunks; k++) {
-      const s = start + k * size, e = Math.min(end, s + size);
-      const nr = e - s - c[C_NLEFT + k]!;
-      a.rows.set(a.tmpRows.subarray(s, s + nr), dst);
-      dst += nr;
-    }
-    return mid;
+    c[C_NENTRIES] = n;
+    c[C_NITEMS] = chunks;
+    this.#dispatch(rows >= PARALLEL_MIN_ROWS);
+  }
+
+  /** First right index of partition entry `j` after `partition`. */
+  mid(j: number): number {
+    return this.arrays.nodeInt[j * NODE_INTS + N_MID]!;
   }
 
   /** Runs the job in the control block, with the workers if `parallel`. */

@@ -19,7 +19,7 @@ import {
   F_MCW,
   NodeJobs,
 } from "../../src/gbdt/node_jobs.ts";
-import { type GrownTree, growTree } from "../../src/gbdt/grow.ts";
+import { type GrownTree, growTree, slotsNeeded } from "../../src/gbdt/grow.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
 import {
   type FeatureHistogram,
@@ -483,9 +483,16 @@ function dropRows(n: ReferenceNode): ReferenceNode {
   return n.leaf ? { ...n, rows: [] } : { ...n, left: dropRows(n.left), right: dropRows(n.right) };
 }
 
-async function fastTree(c: Case, rules: Parameters<typeof growTree>[4], threads: number) {
+async function fastTree(
+  c: Case,
+  rules: Parameters<typeof growTree>[4],
+  threads: number,
+  byLevel = true,
+) {
   const n = c.end - c.start;
-  const a = allocNodeArrays(c.nRows, c.nCols, rules.maxDepth + 2, threads > 1);
+  // Few slots: depth-first, one node at a time.
+  const nSlots = byLevel ? slotsNeeded(rules, c.nCols) : rules.maxDepth + 2;
+  const a = allocNodeArrays(c.nRows, c.nCols, nSlots, threads > 1);
   a.bins.set(c.bins);
   a.rowBins.set(rowMajor(c.bins, c.nRows, c.nCols));
   a.grad.set(c.grad);
@@ -506,7 +513,7 @@ async function fastTree(c: Case, rules: Parameters<typeof growTree>[4], threads:
       cuts: [...c.nBins].map((nb) => Float32Array.from({ length: nb - 1 }, (_, k) => k)),
     };
     return growTree(
-      { jobs, cuts, nBins: a.nBins, nSlots: rules.maxDepth + 2 },
+      { jobs, cuts, nBins: a.nBins, nSlots },
       n,
       G,
       H,
@@ -517,7 +524,7 @@ async function fastTree(c: Case, rules: Parameters<typeof growTree>[4], threads:
   }
 }
 
-Deno.test("random data: grown trees equal the reference grower's, with 1 and 2 threads", async () => {
+Deno.test("random data: grown trees equal the reference grower's, by level and depth-first, 1 and 2 threads", async () => {
   let splits = 0;
   for (const seed of SEEDS.slice(0, 60)) {
     const c = randomCase(seed, seed % 10 === 0 ? 100_000 : 3000);
@@ -531,11 +538,11 @@ Deno.test("random data: grown trees equal the reference grower's, with 1 and 2 t
     };
     const want = dropRows(naiveGrowTree(c, c.nBins, c.features, rules));
     if (!want.leaf) splits++;
-    for (const threads of [1, 2]) {
+    for (const [threads, byLevel] of [[1, true], [2, true], [1, false], [2, false]] as const) {
       assert.deepEqual(
-        nested(await fastTree(c, rules, threads)),
+        nested(await fastTree(c, rules, threads, byLevel)),
         want,
-        `seed ${seed}, ${threads} threads`,
+        `seed ${seed}, ${threads} threads, ${byLevel ? "by level" : "depth-first"}`,
       );
     }
   }
