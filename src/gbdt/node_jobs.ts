@@ -25,9 +25,20 @@ import {
 } from "./histogram.ts";
 import { featureSplit, SPLIT_RECORD, type SplitRules } from "./split.ts";
 import { partitionChunk } from "./partition.ts";
+import { gradientRange } from "./objective.ts";
+import {
+  allocRoundTree,
+  loadRoundTree,
+  ROUND_CHUNK,
+  type RoundSource,
+  type RoundTree,
+  updateItem,
+  updateItems,
+} from "./round_jobs.ts";
+import type { GrownTree } from "./grow.ts";
 
 /** Everything a job reads and writes; SharedArrayBuffer views when T > 1. */
-export interface NodeArrays extends HistogramSource {
+export interface NodeArrays extends HistogramSource, RoundSource {
   /** Value bins per feature. */
   nBins: Int32Array;
   /** Integer job fields (indices C_*), then the active features from C_ACTIVE. */
@@ -47,6 +58,10 @@ export interface NodeArrays extends HistogramSource {
   chunkLeft: Int32Array;
   /** Partition scratch: the right-hand rows of a chunk, at the chunk's own indices. */
   tmpRows: Uint32Array;
+  /** The tree of the prediction update (when it fits). */
+  roundTree: RoundTree;
+  /** Per round item: its sums (gradient G, H at 2k; loss at k). */
+  roundSums: Float64Array;
 }
 
 // Control block (Int32 indices).
@@ -56,19 +71,24 @@ export const C_NENTRIES = 2; // entries in the job's batch
 export const C_NITEMS = 3; // work items of the job
 export const C_NEXT = 4; // next work item to claim
 export const C_NACTIVE = 5; // active features of the tree
+export const C_ROUND_N = 6; // round jobs: drawn rows (rows[0, n))
+export const C_NSEGMENTS = 7; // update job: segments of the tree
+export const C_OBJECTIVE = 8; // gradient job: OBJECTIVE_SQUARED or OBJECTIVE_HUBER
 /** Most threads. */
 export const MAX_THREADS = 64;
 // Worker t joins job s by compare-exchange s-1 -> s at C_JOIN + t. Once the calling thread
 // has run out of work items it does the same exchange itself: a worker that was late (say,
 // descheduled on a busy machine) then cannot join any more, and only joined workers are
 // waited for.
-export const C_JOIN = 8;
+export const C_JOIN = 10;
 // Worker t stores s at C_DONE + t when it has finished its part of job s.
 export const C_DONE = C_JOIN + MAX_THREADS;
 export const C_ACTIVE = C_DONE + MAX_THREADS; // active feature list starts here
 export const CMD_BUILD = 1;
 export const CMD_QUIT = 2;
 export const CMD_PARTITION = 3;
+export const CMD_GRADIENTS = 4;
+export const CMD_UPDATE = 5;
 
 // Per-entry integer fields.
 export const N_START = 0; // rows [start, end): the child to build, or the node to partition
@@ -94,6 +114,7 @@ export const NODE_SUMS = 4;
 export const F_LAMBDA = 0;
 export const F_MCW = 1;
 export const F_GAMMA = 2;
+export const F_HUBER_INV = 3; // 1/δ² of pseudo-Huber
 export const PARAMS_LENGTH = 4;
 
 /** Most entries in one job (a wider tree level runs as several jobs). */
@@ -119,17 +140,25 @@ function alloc<T>(ctor: TypedCtor<T>, n: number, shared: boolean): T {
   return new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
+/** Most nodes of a tree the workers help update predictions with (larger: the caller alone). */
+export const ROUND_TREE_CAPACITY = 16_384;
+
 /**
- * The arrays of a training run with `nSlots` histogram slots, zeroed; on SharedArrayBuffers
- * when `shared` (workers read and write them).
+ * The arrays of a training run with `nSlots` histogram slots and trees of up to `maxNodes`
+ * nodes, zeroed; on SharedArrayBuffers when `shared` (workers read and write them).
  */
 export function allocNodeArrays(
   nRows: number,
   nCols: number,
   nSlots: number,
   shared: boolean,
+  maxNodes = 1,
 ): NodeArrays {
   return {
+    y: alloc(Float32Array, nRows, shared),
+    pred: alloc(Float64Array, nRows, shared),
+    roundTree: allocRoundTree(Math.min(maxNodes, ROUND_TREE_CAPACITY), shared),
+    roundSums: alloc(Float64Array, 2 * (Math.ceil(nRows / ROUND_CHUNK) + 1), shared),
     bins: alloc(Uint8Array, nRows * nCols, shared),
     rowBins: alloc(Uint8Array, nRows * nCols, shared),
     nRows,
@@ -164,13 +193,31 @@ export const PARALLEL_MIN_ROWS = 2 * PARTITION_CHUNK;
 export const SPIN_POLLS = 40_000;
 
 /** Work on the job in the control block until no work item is left. */
-export function runShare(a: NodeArrays): void {
-  const c = a.control, nItems = c[C_NITEMS]!;
-  const partition = c[C_CMD] === CMD_PARTITION;
+export function runShare(a: NodeArrays, tree: RoundTree = a.roundTree): void {
+  const c = a.control, nItems = c[C_NITEMS]!, cmd = c[C_CMD]!;
   const nGroups = Math.ceil(c[C_NACTIVE]! / GROUP_SIZE);
+  const n = c[C_ROUND_N]!, nSegments = c[C_NSEGMENTS]!, objective = c[C_OBJECTIVE]!;
+  const inv = a.params[F_HUBER_INV]!;
   for (let k = Atomics.add(c, C_NEXT, 1); k < nItems; k = Atomics.add(c, C_NEXT, 1)) {
-    if (partition) partitionItem(a, k);
-    else buildItem(a, (k / nGroups) | 0, k % nGroups);
+    if (cmd === CMD_BUILD) buildItem(a, (k / nGroups) | 0, k % nGroups);
+    else if (cmd === CMD_PARTITION) partitionItem(a, k);
+    else if (cmd === CMD_UPDATE) updateItem(a, tree, nSegments, n, k, a.roundSums);
+    else {
+      const from = k * ROUND_CHUNK, to = Math.min(n, from + ROUND_CHUNK);
+      gradientRange(
+        objective,
+        inv,
+        a.y,
+        a.pred,
+        a.rows,
+        from,
+        to,
+        a.grad,
+        a.hess,
+        a.roundSums,
+        2 * k,
+      );
+    }
   }
 }
 
@@ -402,12 +449,52 @@ export class NodeJobs {
     return this.arrays.nodeInt[j * NODE_INTS + N_MID]!;
   }
 
+  /**
+   * Gradients and hessians of the drawn rows rows[0, n) at their row index (objective code
+   * and 1/δ² in the control block and params); returns their sums [G, H].
+   */
+  gradients(n: number): [number, number] {
+    const a = this.arrays, c = a.control;
+    const nItems = Math.ceil(n / ROUND_CHUNK);
+    c[C_CMD] = CMD_GRADIENTS;
+    c[C_ROUND_N] = n;
+    c[C_NITEMS] = nItems;
+    this.#dispatch(n >= 2 * ROUND_CHUNK);
+    let G = 0, H = 0;
+    for (let k = 0; k < nItems; k++) {
+      G += a.roundSums[2 * k]!;
+      H += a.roundSums[2 * k + 1]!;
+    }
+    return [G, H];
+  }
+
+  /**
+   * Adds tree `g` (grown on the drawn rows rows[0, n)) to every training row's prediction;
+   * returns the sum of squared errors after it.
+   */
+  update(g: GrownTree, n: number): number {
+    const a = this.arrays, c = a.control;
+    const nodes = g.tree.feature.length;
+    // A tree too large for the shared buffer is updated by the calling thread alone.
+    const fits = 4 * nodes <= a.roundTree.nodes.length;
+    const tree = fits ? a.roundTree : allocRoundTree(nodes, false);
+    c[C_NSEGMENTS] = loadRoundTree(g, tree);
+    const nItems = updateItems(n, a.nRows);
+    c[C_CMD] = CMD_UPDATE;
+    c[C_ROUND_N] = n;
+    c[C_NITEMS] = nItems;
+    this.#dispatch(fits && a.nRows >= 2 * ROUND_CHUNK, tree);
+    let loss = 0;
+    for (let k = 0; k < nItems; k++) loss += a.roundSums[k]!;
+    return loss;
+  }
+
   /** Runs the job in the control block, with the workers if `parallel`. */
-  #dispatch(parallel: boolean): void {
+  #dispatch(parallel: boolean, tree?: RoundTree): void {
     const a = this.arrays, c = a.control;
     Atomics.store(c, C_NEXT, 0);
     if (this.threads === 1 || !parallel) {
-      runShare(a);
+      runShare(a, tree);
       return;
     }
     const seq = ++this.#seq;

@@ -25,7 +25,9 @@ Deno.test("training predictions equal predict() on the raw matrix (binning agree
   const tr = synthetic(3000, 5, known, 3);
   for (let i = 0; i < 3000; i += 11) tr.X.data[i * 5 + 1] = NaN;
   const r = await train(tr.X, tr.y, params, { threads: 1 });
-  assert.equal(r.curve.at(-1)!.train, rmse(predict(r.model, tr.X), tr.y));
+  // The same predictions; the loss is summed chunk by chunk in training, so the last bits may differ.
+  const e = rmse(predict(r.model, tr.X), tr.y);
+  assert.ok(Math.abs(r.curve.at(-1)!.train - e) <= 1e-12 * e, `${r.curve.at(-1)!.train} vs ${e}`);
   for (const t of r.model.trees) {
     for (let n = 0; n < t.feature.length; n++) {
       assert.equal(t.threshold[n], Math.fround(t.threshold[n]!));
