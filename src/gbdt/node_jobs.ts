@@ -64,6 +64,9 @@ export interface NodeArrays extends HistogramSource, RoundSource {
   roundSums: Float64Array;
 }
 
+/** Most entries in one job (a wider tree level runs as several jobs). */
+export const MAX_BATCH = 256;
+
 // Control block (Int32 indices).
 export const C_SEQ = 0; // job sequence number, bumped by the calling thread
 export const C_CMD = 1; // CMD_BUILD, CMD_PARTITION or CMD_QUIT
@@ -74,6 +77,7 @@ export const C_NACTIVE = 5; // active features of the tree
 export const C_ROUND_N = 6; // round jobs: drawn rows (rows[0, n))
 export const C_NSEGMENTS = 7; // update job: segments of the tree
 export const C_OBJECTIVE = 8; // gradient job: OBJECTIVE_SQUARED or OBJECTIVE_HUBER
+export const C_GROUP = 9; // build job: features per work item
 /** Most threads. */
 export const MAX_THREADS = 64;
 // Worker t joins job s by compare-exchange s-1 -> s at C_JOIN + t. Once the calling thread
@@ -83,7 +87,9 @@ export const MAX_THREADS = 64;
 export const C_JOIN = 10;
 // Worker t stores s at C_DONE + t when it has finished its part of job s.
 export const C_DONE = C_JOIN + MAX_THREADS;
-export const C_ACTIVE = C_DONE + MAX_THREADS; // active feature list starts here
+// Build job: its entries in the order their work items are claimed (largest first).
+export const C_ORDER = C_DONE + MAX_THREADS;
+export const C_ACTIVE = C_ORDER + MAX_BATCH; // active feature list starts here
 export const CMD_BUILD = 1;
 export const CMD_QUIT = 2;
 export const CMD_PARTITION = 3;
@@ -116,9 +122,6 @@ export const F_MCW = 1;
 export const F_GAMMA = 2;
 export const F_HUBER_INV = 3; // 1/δ² of pseudo-Huber
 export const PARAMS_LENGTH = 4;
-
-/** Most entries in one job (a wider tree level runs as several jobs). */
-export const MAX_BATCH = 256;
 
 /** Rows per partition chunk (the last chunk of a node may be shorter). */
 export const PARTITION_CHUNK = 8_192;
@@ -195,11 +198,11 @@ export const SPIN_POLLS = 40_000;
 /** Work on the job in the control block until no work item is left. */
 export function runShare(a: NodeArrays, tree: RoundTree = a.roundTree): void {
   const c = a.control, nItems = c[C_NITEMS]!, cmd = c[C_CMD]!;
-  const nGroups = Math.ceil(c[C_NACTIVE]! / GROUP_SIZE);
+  const group = c[C_GROUP]!, nGroups = Math.ceil(c[C_NACTIVE]! / group);
   const n = c[C_ROUND_N]!, nSegments = c[C_NSEGMENTS]!, objective = c[C_OBJECTIVE]!;
   const inv = a.params[F_HUBER_INV]!;
   for (let k = Atomics.add(c, C_NEXT, 1); k < nItems; k = Atomics.add(c, C_NEXT, 1)) {
-    if (cmd === CMD_BUILD) buildItem(a, (k / nGroups) | 0, k % nGroups);
+    if (cmd === CMD_BUILD) buildItem(a, c[C_ORDER + ((k / nGroups) | 0)]!, k % nGroups, group);
     else if (cmd === CMD_PARTITION) partitionItem(a, k);
     else if (cmd === CMD_UPDATE) updateItem(a, tree, nSegments, n, k, a.roundSums);
     else {
@@ -271,10 +274,10 @@ function gather(a: NodeArrays, e: number): void {
 }
 
 /** Build, then subtraction and split search per feature, for feature group g of entry j. */
-function buildItem(a: NodeArrays, j: number, g: number): void {
+function buildItem(a: NodeArrays, j: number, g: number, group: number): void {
   const c = a.control, P = a.params, N = a.nodeInt, S = a.nodeSums;
   const e = j * NODE_INTS, es = j * NODE_SUMS;
-  const nActive = c[C_NACTIVE]!, k0 = g * GROUP_SIZE, count = Math.min(GROUP_SIZE, nActive - k0);
+  const nActive = c[C_NACTIVE]!, k0 = g * group, count = Math.min(group, nActive - k0);
   const size = a.nCols * FEATURE_STRIDE;
   const builtBase = N[e + N_BUILD_SLOT]! * size, subSlot = N[e + N_SUB_SLOT]!, ev = N[e + N_EVAL]!;
   const feats = c.subarray(C_ACTIVE);
@@ -388,9 +391,17 @@ export class NodeJobs {
   /** Runs the build job of entries [0, n) (set by setBuild). */
   build(n: number): void {
     const a = this.arrays, c = a.control, N = a.nodeInt;
-    const nGroups = Math.ceil(c[C_NACTIVE]! / GROUP_SIZE);
+    // Wide passes (six features) read each row's cache line fewest times; with few entries,
+    // narrower ones make enough work items to share.
+    const group = n >= 4 ? GROUP_SIZE : GROUP_SIZE / 2;
+    const nGroups = Math.ceil(c[C_NACTIVE]! / group);
+    const size = (j: number) => N[j * NODE_INTS + N_END]! - N[j * NODE_INTS + N_START]!;
     let rows = 0;
-    for (let j = 0; j < n; j++) rows += N[j * NODE_INTS + N_END]! - N[j * NODE_INTS + N_START]!;
+    for (let j = 0; j < n; j++) rows += size(j);
+    // Largest entries first, so the last items claimed are small ones (stable for ties).
+    const order = Array.from({ length: n }, (_, j) => j).sort((p, q) => size(q) - size(p) || p - q);
+    c.set(order, C_ORDER);
+    c[C_GROUP] = group;
     c[C_CMD] = CMD_BUILD;
     c[C_NENTRIES] = n;
     c[C_NITEMS] = n * nGroups;
