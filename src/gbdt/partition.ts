@@ -22,12 +22,14 @@ export function partitionChunk(
   e: number,
 ): number {
   let l = s, r = s;
-  // Branch-free: every row is written to both sides and only one cursor moves, which beats
-  // a mispredicted branch per row (rows[l] is never ahead of the row being read).
+  // Branch-free (the side of a row is a coin flip for the predictor): every row is written
+  // to both sides and only one cursor moves (rows[l] is never ahead of the row being read).
   for (let i = s; i < e; i++) {
     const row = rows[i]!;
     const b = bins[col + row]!;
-    const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
+    // b <= bin, except for the missing bin (the highest) which follows missingLeft.
+    const missing = (MISSING_BIN - 1 - b) >>> 31, le = 1 - ((bin - b) >>> 31);
+    const goLeft = (le & (missing ^ 1)) | (missingLeft & missing);
     rows[l] = row;
     tmpRows[r] = row;
     l += goLeft;
