@@ -82,11 +82,7 @@ export async function train(
   let cuts;
   try {
     cuts = findCuts(X, p.maxBins);
-    const { bins, rowBins } = arrays;
-    binMatrix(X, cuts, bins);
-    for (let j = 0; j < nCols; j++) {
-      for (let i = 0, k = j, s = j * nRows; i < nRows; i++, k += nCols) rowBins[k] = bins[s + i]!;
-    }
+    binMatrix(X, cuts, arrays.bins, arrays.rowBins);
   } catch (e) {
     await started.catch(() => {});
     jobs.close();
