@@ -118,7 +118,7 @@ export async function train(
   await started;
   try {
     for (let it = 0; it < p.nEstimators; it++) {
-      const n = sampleRows(arrays.rows, nRows, p.subsample, rng);
+      const n = jobs.sample(rng, p.subsample);
       // Gradients of the drawn rows only, at their row index.
       const [G, H] = jobs.gradients(n);
       sampleFeatures(arrays.control, featurePerm, nColsTree, rng);
@@ -179,40 +179,6 @@ function resolveThreads(t: number | undefined): number {
     );
   }
   return t;
-}
-
-/**
- * Rows drawn with probability `rate` each (XGBoost's Bernoulli subsample): chosen rows go to
- * rows[0, n) ascending, the others after them. Returns n. Each 32-bit draw serves two rows
- * (16 bits each: the rate is resolved to 1/65536), which halves the generator's share of a
- * round.
- */
-function sampleRows(rows: Uint32Array, nRows: number, rate: number, rng: Pcg32): number {
-  if (rate >= 1) {
-    for (let i = 0; i < nRows; i++) rows[i] = i;
-    return nRows;
-  }
-  let n = 0, m = nRows;
-  const cut = Math.round(rate * 65536);
-  // Unchosen rows are written from the end backwards, then reversed to stay ascending.
-  // Branch-free: each row is written at both cursors and only one moves (a chosen row
-  // written at m - 1 is overwritten later, as every slot in [n, m) is).
-  for (let i = 0; i < nRows; i += 2) {
-    const u = rng.nextU32();
-    let take = ((u & 0xffff) - cut) >>> 31;
-    rows[n] = i;
-    rows[m - 1] = i;
-    n += take;
-    m -= 1 - take;
-    if (i + 1 === nRows) break;
-    take = ((u >>> 16) - cut) >>> 31;
-    rows[n] = i + 1;
-    rows[m - 1] = i + 1;
-    n += take;
-    m -= 1 - take;
-  }
-  rows.subarray(n).reverse();
-  return n;
 }
 
 /** Draws k of the features (partial Fisher-Yates) into the control block, ascending. */

@@ -32,10 +32,12 @@ import {
   ROUND_CHUNK,
   type RoundSource,
   type RoundTree,
+  sampleChunk,
   updateItem,
   updateItems,
 } from "./round_jobs.ts";
 import type { GrownTree } from "./grow.ts";
+import type { Pcg32 } from "./random.ts";
 
 /** Everything a job reads and writes; SharedArrayBuffer views when T > 1. */
 export interface NodeArrays extends HistogramSource, RoundSource {
@@ -89,12 +91,16 @@ export const C_JOIN = 10;
 export const C_DONE = C_JOIN + MAX_THREADS;
 // Build job: its entries in the order their work items are claimed (largest first).
 export const C_ORDER = C_DONE + MAX_THREADS;
-export const C_ACTIVE = C_ORDER + MAX_BATCH; // active feature list starts here
+// Sample job: the round generator's state (Pcg32.getState) and the keep threshold (of 65536).
+export const C_RNG = C_ORDER + MAX_BATCH;
+export const C_SAMPLE_CUT = C_RNG + 4;
+export const C_ACTIVE = C_SAMPLE_CUT + 1; // active feature list starts here
 export const CMD_BUILD = 1;
 export const CMD_QUIT = 2;
 export const CMD_PARTITION = 3;
 export const CMD_GRADIENTS = 4;
 export const CMD_UPDATE = 5;
+export const CMD_SAMPLE = 6;
 
 // Per-entry integer fields.
 export const N_START = 0; // rows [start, end): the child to build, or the node to partition
@@ -203,7 +209,7 @@ export function runShare(a: NodeArrays, tree: RoundTree = a.roundTree): void {
   const inv = a.params[F_HUBER_INV]!;
   for (let k = Atomics.add(c, C_NEXT, 1); k < nItems; k = Atomics.add(c, C_NEXT, 1)) {
     if (cmd === CMD_BUILD) buildItem(a, c[C_ORDER + ((k / nGroups) | 0)]!, k % nGroups, group);
-    else if (cmd === CMD_PARTITION) partitionItem(a, k);
+    else if (cmd === CMD_PARTITION || cmd === CMD_SAMPLE) partitionItem(a, k, cmd);
     else if (cmd === CMD_UPDATE) updateItem(a, tree, nSegments, n, k, a.roundSums);
     else {
       const from = k * ROUND_CHUNK, to = Math.min(n, from + ROUND_CHUNK);
@@ -224,8 +230,11 @@ export function runShare(a: NodeArrays, tree: RoundTree = a.roundTree): void {
   }
 }
 
-/** Partition chunk `k` of the job; the thread that finishes a node's last chunk gathers it. */
-function partitionItem(a: NodeArrays, k: number): void {
+/**
+ * Partition chunk `k` of the job (or of the row draw, a partition of all rows by the
+ * generator); the thread that finishes a node's last chunk gathers it.
+ */
+function partitionItem(a: NodeArrays, k: number, cmd: number): void {
   const N = a.nodeInt;
   // The entry that owns chunk k: the last one whose first chunk is <= k.
   let lo = 0, hi = a.control[C_NENTRIES]! - 1;
@@ -237,16 +246,28 @@ function partitionItem(a: NodeArrays, k: number): void {
   const e = lo * NODE_INTS;
   const start = N[e + N_START]!, end = N[e + N_END]!;
   const s = start + (k - N[e + N_FIRST_CHUNK]!) * PARTITION_CHUNK;
-  a.chunkLeft[k] = partitionChunk(
-    a.rows,
-    a.tmpRows,
-    a.bins,
-    N[e + N_FEATURE]! * a.nRows,
-    N[e + N_BIN]!,
-    N[e + N_MISSING_LEFT]!,
-    s,
-    Math.min(end, s + PARTITION_CHUNK),
-  );
+  if (cmd === CMD_SAMPLE) {
+    const c = a.control;
+    a.chunkLeft[k] = sampleChunk(
+      a.rows,
+      a.tmpRows,
+      c.subarray(C_RNG, C_RNG + 4),
+      c[C_SAMPLE_CUT]!,
+      s,
+      Math.min(end, s + PARTITION_CHUNK),
+    );
+  } else {
+    a.chunkLeft[k] = partitionChunk(
+      a.rows,
+      a.tmpRows,
+      a.bins,
+      N[e + N_FEATURE]! * a.nRows,
+      N[e + N_BIN]!,
+      N[e + N_MISSING_LEFT]!,
+      s,
+      Math.min(end, s + PARTITION_CHUNK),
+    );
+  }
   if (Atomics.sub(N, e + N_PENDING, 1) === 1) gather(a, e);
 }
 
@@ -434,10 +455,33 @@ export class NodeJobs {
   }
 
   /**
+   * Draws the rows of a round, each kept with probability `rate` (resolved to 1/65536):
+   * kept rows to rows[0, n) ascending, the others after them, ascending; returns n. `rng`
+   * moves on by the draws made, one per two rows, exactly as if it had made them itself.
+   */
+  sample(rng: Pcg32, rate: number): number {
+    const a = this.arrays, c = a.control, nRows = a.nRows;
+    if (rate >= 1) {
+      for (let i = 0; i < nRows; i++) a.rows[i] = i;
+      return nRows;
+    }
+    c.set(rng.getState(), C_RNG);
+    c[C_SAMPLE_CUT] = Math.round(rate * 65536);
+    this.setPartition(0, 0, nRows, 0, 0, false);
+    this.#partitionJob(1, CMD_SAMPLE);
+    rng.advance(Math.ceil(nRows / 2));
+    return this.mid(0);
+  }
+
+  /**
    * Runs the partition job of entries [0, n) (set by setPartition); then `mid(j)` is entry
    * j's first right index. The result is the same whether chunks run in parallel or not.
    */
   partition(n: number): void {
+    this.#partitionJob(n, CMD_PARTITION);
+  }
+
+  #partitionJob(n: number, cmd: number): void {
     const a = this.arrays, c = a.control, N = a.nodeInt;
     let chunks = 0, rows = 0;
     for (let j = 0; j < n; j++) {
@@ -449,7 +493,7 @@ export class NodeJobs {
       chunks += nc;
       rows += len;
     }
-    c[C_CMD] = CMD_PARTITION;
+    c[C_CMD] = cmd;
     c[C_NENTRIES] = n;
     c[C_NITEMS] = chunks;
     this.#dispatch(rows >= PARALLEL_MIN_ROWS);

@@ -1,12 +1,13 @@
 /**
  * The booster's per-round work on rows, as work items the node-job threads share (see
- * node_jobs.ts): the gradients of the drawn rows, and after each tree the update of every
+ * node_jobs.ts): the row draw, the gradients of the drawn rows, and after each tree the update of every
  * training row's prediction with the training loss. Items are fixed chunks of ROUND_CHUNK
  * positions of `rows` and their sums are kept per chunk, then added chunk by chunk in
  * order, so the results do not depend on the number of threads.
  */
 import { MISSING_BIN } from "./binning.ts";
 import type { GrownTree } from "./grow.ts";
+import { Pcg32 } from "./random.ts";
 
 /** Positions of `rows` per work item. */
 export const ROUND_CHUNK = 16_384;
@@ -204,4 +205,41 @@ function walkStep(
   const k = 4 * node;
   const goRight = ((nodes[k + 2]! - b) >>> 31) - (((MISSING_BIN - 1 - b) >>> 31) & nodes[k + 3]!);
   return ((nodes[k + 1]! + goRight) & ~leaf) | (node & leaf);
+}
+
+/**
+ * Rows [s, e) of a round's draw (XGBoost's Bernoulli subsample, each row kept with
+ * probability cut/65536), `s` even: the kept rows go to rows[s, s + kept), the others to
+ * tmpRows[s, ...), both ascending; returns the kept count. Each 32-bit draw serves two rows
+ * (16 bits each), which halves the generator's share of a round; the chunk's generator is
+ * the round's (`state`, from Pcg32.getState) moved s/2 draws ahead, so the draws are those
+ * of one generator over all rows, whoever does the chunk.
+ */
+export function sampleChunk(
+  rows: Uint32Array,
+  tmpRows: Uint32Array,
+  state: ArrayLike<number>,
+  cut: number,
+  s: number,
+  e: number,
+): number {
+  const rng = Pcg32.fromState(state);
+  rng.advance(s / 2);
+  let n = s, m = s;
+  // Branch-free: each row is written to both sides and only one cursor moves.
+  for (let i = s; i < e; i += 2) {
+    const u = rng.nextU32();
+    let take = ((u & 0xffff) - cut) >>> 31;
+    rows[n] = i;
+    tmpRows[m] = i;
+    n += take;
+    m += 1 - take;
+    if (i + 1 === e) break;
+    take = ((u >>> 16) - cut) >>> 31;
+    rows[n] = i + 1;
+    tmpRows[m] = i + 1;
+    n += take;
+    m += 1 - take;
+  }
+  return n - s;
 }

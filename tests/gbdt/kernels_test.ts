@@ -33,6 +33,7 @@ import {
   naiveHistogram,
   naiveNodeSplit,
   naivePartition,
+  naiveSample,
   naiveSubtract,
   type NodeRows,
   type ReferenceNode,
@@ -553,4 +554,40 @@ Deno.test("random data: grown trees equal the reference grower's, by level and d
     }
   }
   assert.ok(splits > 30, `only ${splits} of 60 trees had a split`);
+});
+
+Deno.test("Pcg32.advance(k) lands where k draws land", () => {
+  for (const k of [0, 1, 2, 3, 1000, 4096, 123_457]) {
+    const a = new Pcg32(11, 3), b = new Pcg32(11, 3);
+    for (let i = 0; i < k; i++) a.nextU32();
+    b.advance(k);
+    assert.deepEqual(b.getState(), a.getState(), `k ${k}`);
+    assert.equal(b.nextU32(), a.nextU32());
+  }
+});
+
+Deno.test("row draws by the jobs (chunks, 1 and 2 threads) equal one generator drawing row by row", async () => {
+  for (
+    const [nRows, rate] of [[1, 0.5], [7, 0.8], [40_001, 0.8], [100_000, 0.1], [50_000, 1]] as const
+  ) {
+    const want = naiveSample(new Pcg32(5), nRows, Math.round(rate * 65536));
+    const expected = rate >= 1 ? [...Array(nRows).keys()] : [...want.kept, ...want.others];
+    for (const threads of [1, 2]) {
+      const a = allocNodeArrays(nRows, 1, 1, threads > 1);
+      const jobs = new NodeJobs(a, threads);
+      await jobs.start();
+      try {
+        const rng = new Pcg32(5);
+        const n = jobs.sample(rng, rate);
+        assert.equal(n, rate >= 1 ? nRows : want.kept.length, `${nRows} rows, ${threads} threads`);
+        assert.deepEqual(Array.from(a.rows), expected, `${nRows} rows, ${threads} threads`);
+        // The generator moved on as if it had drawn itself (one draw per two rows).
+        const ref = new Pcg32(5);
+        if (rate < 1) { for (let i = 0; i < nRows; i += 2) ref.nextU32(); }
+        assert.equal(rng.nextU32(), ref.nextU32());
+      } finally {
+        jobs.close();
+      }
+    }
+  }
 });

@@ -267,3 +267,22 @@ function grow(
     right: grow(base, right, rh, s.gradRight, s.hessRight, depth + 1, nBins, features, rules),
   };
 }
+
+/**
+ * The row draw of a round, one row at a time: each 32-bit draw of `rng` decides two rows
+ * (low 16 bits the even row, high 16 bits the odd one), kept when below `cut` (of 65536).
+ * Returns [kept rows, other rows], both ascending.
+ */
+export function naiveSample(
+  rng: { nextU32(): number },
+  nRows: number,
+  cut: number,
+): { kept: number[]; others: number[] } {
+  const kept: number[] = [], others: number[] = [];
+  for (let i = 0; i < nRows; i += 2) {
+    const u = rng.nextU32();
+    ((u & 0xffff) < cut ? kept : others).push(i);
+    if (i + 1 < nRows) ((u >>> 16) < cut ? kept : others).push(i + 1);
+  }
+  return { kept, others };
+}
