@@ -412,9 +412,10 @@ export class NodeJobs {
   /** Runs the build job of entries [0, n) (set by setBuild). */
   build(n: number): void {
     const a = this.arrays, c = a.control, N = a.nodeInt;
-    // Wide passes (six features) read each row's cache line fewest times; with few entries,
-    // narrower ones make enough work items to share.
-    const group = n >= 4 ? GROUP_SIZE : GROUP_SIZE / 2;
+    // Wide passes (six features) read each row's cache line fewest times; where they would
+    // make fewer than two work items per thread, narrower ones make enough to share.
+    const wide = n * Math.ceil(c[C_NACTIVE]! / GROUP_SIZE) >= 2 * this.threads;
+    const group = this.threads === 1 || wide ? GROUP_SIZE : GROUP_SIZE / 2;
     const nGroups = Math.ceil(c[C_NACTIVE]! / group);
     const size = (j: number) => N[j * NODE_INTS + N_END]! - N[j * NODE_INTS + N_START]!;
     let rows = 0;
