@@ -7,7 +7,7 @@
  * printed beside every figure, and the ratio is of the medians.
  *
  * Run: deno run -A bench/gbdt.ts [--trees 500] [--threads 2,1] [--reps 3] [--no-xgb]
- *      [--large] [--large-rows 15883992] [--large-trees 20]
+ *      [--large] [--large-rows 15883992] [--large-trees 10]
  * Data: `loadStandardTask` on ../shared/data/prsa; where that fails (no data), a synthetic
  * matrix of the same shape (232,323 x 22 train, 76,928 test) so the timings still mean
  * something (RMSE is then not comparable to XGBoost's, which is skipped).
@@ -138,6 +138,8 @@ async function runXgboost(threads: number): Promise<{ rmse: number; trainS: numb
 
 interface Run {
   trainS: number;
+  /** CPU seconds (ours only: all threads of this process). */
+  cpuS?: number;
   load: number;
 }
 
@@ -152,6 +154,19 @@ interface ThreadFigures {
   xgboostMedianS: number | null;
   trainRatio: number | null;
   rmseRatio: number | null;
+}
+
+/**
+ * CPU seconds this process (all its threads) has used, from /proc/self/stat; NaN where /proc
+ * is not readable. Beside wall time it shows how much of a slow run was waiting for a core.
+ */
+function cpuSeconds(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Peak RSS of this process (VmHWM), in bytes; null where /proc is not readable. */
@@ -169,17 +184,18 @@ async function largeChild(rows: number, trees: number, threads: number): Promise
   const t0 = performance.now();
   const task = synthetic(rows, 44);
   const genS = (performance.now() - t0) / 1000;
-  const t1 = performance.now();
+  const t1 = performance.now(), c1 = cpuSeconds();
   const { model } = await train(task.X, task.y, { ...STANDARD_PARAMS, nEstimators: trees }, {
     threads,
   });
-  const trainS = (performance.now() - t1) / 1000;
+  const trainS = (performance.now() - t1) / 1000, trainCpuS = cpuSeconds() - c1;
   console.log(JSON.stringify({
     rows,
     trees: model.trees.length,
     threads,
     generateSeconds: genS,
     trainSeconds: trainS,
+    trainCpuSeconds: trainCpuS,
     peakRssBytes: peakRss(),
     load: load(),
   }));
@@ -249,9 +265,9 @@ export async function run(
       rmseRatio: null,
     };
     const ours = async () => {
-      const l = load(), t0 = performance.now();
+      const l = load(), t0 = performance.now(), c0 = cpuSeconds();
       const r = await train(task.train.X, task.train.y, params, { threads });
-      f.aqlab.push({ trainS: (performance.now() - t0) / 1000, load: l });
+      f.aqlab.push({ trainS: (performance.now() - t0) / 1000, cpuS: cpuSeconds() - c0, load: l });
       f.aqlabRmse = rmse(predict(r.model, task.test.X), task.test.y);
       model = r.model;
     };
@@ -272,9 +288,10 @@ export async function run(
       }
       const a = f.aqlab.at(-1)!, x = f.xgboost.at(-1);
       console.log(
-        `  ${threads} thread(s), rep ${k + 1}: aqlab ${a.trainS.toFixed(2)} s (load ${
-          a.load.toFixed(2)
-        })` + (x ? `, xgboost ${x.trainS.toFixed(2)} s (load ${x.load.toFixed(2)})` : ""),
+        `  ${threads} thread(s), rep ${k + 1}: aqlab ${a.trainS.toFixed(2)} s (CPU ${
+          a.cpuS!.toFixed(2)
+        } s, load ${a.load.toFixed(2)})` +
+          (x ? `, xgboost ${x.trainS.toFixed(2)} s (load ${x.load.toFixed(2)})` : ""),
       );
     }
     f.aqlabMedianS = median(f.aqlab.map((r) => r.trainS));
@@ -321,18 +338,18 @@ export async function run(
 
   let large: Record<string, number> | null = null;
   if (opts.large) {
-    const rows = opts.largeRows ?? LARGE_ROWS, trees = opts.largeTrees ?? 20;
+    const rows = opts.largeRows ?? LARGE_ROWS, trees = opts.largeTrees ?? 10;
     const threads = threadCounts[0]!;
     console.log(
       `large: ${rows} x ${FEATURE_NAMES.length} synthetic, ${trees} trees, ${threads} threads`,
     );
     large = await runLarge(rows, trees, threads);
     console.log(
-      `large: train ${large.trainSeconds!.toFixed(1)} s (${
-        (large.trainSeconds! / large.trees!).toFixed(2)
-      } s/tree), peak RSS ${(large.peakRssBytes! / 2 ** 30).toFixed(2)} GiB, load ${
-        large.load!.toFixed(2)
-      }`,
+      `large: train ${large.trainSeconds!.toFixed(1)} s wall, ${
+        large.trainCpuSeconds!.toFixed(1)
+      } s CPU (${(large.trainSeconds! / large.trees!).toFixed(2)} s/tree), peak RSS ${
+        (large.peakRssBytes! / 2 ** 30).toFixed(2)
+      } GiB, load ${large.load!.toFixed(2)}`,
     );
   }
   return {
