@@ -6,7 +6,7 @@
  * ours and XGBoost back to back (alternating which goes first), the 1-minute load average is
  * printed beside every figure, and the ratio is of the medians.
  *
- * Run: deno run -A bench/gbdt.ts [--trees 500] [--threads 2,1] [--reps 3] [--no-xgb]
+ * Run: deno run -A bench/gbdt.ts [--trees 500] [--threads 2,1] [--reps 3] [--no-xgb] [--omp-passive]
  *      [--large] [--large-rows 15883992] [--large-trees 10]
  * Data: `loadStandardTask` on ../shared/data/prsa; where that fails (no data), a synthetic
  * matrix of the same shape (232,323 x 22 train, 76,928 test) so the timings still mean
@@ -120,9 +120,18 @@ async function xgboostAvailable(): Promise<string | null> {
   return null;
 }
 
-async function runXgboost(threads: number): Promise<{ rmse: number; trainS: number }> {
+/**
+ * One run of the anchor's XGBoost. `passive`: OMP_WAIT_POLICY=PASSIVE, so that its OpenMP
+ * threads sleep instead of spinning while they wait (on a busy machine the default spinning
+ * can make 2 threads several times slower than 1).
+ */
+async function runXgboost(
+  threads: number,
+  passive = false,
+): Promise<{ rmse: number; trainS: number }> {
   const out = await new Deno.Command(PYTHON, {
     args: [ANCHOR, DATA_DIR, "--models", "xgb", "--threads", String(threads)],
+    env: passive ? { OMP_WAIT_POLICY: "PASSIVE" } : {},
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -229,6 +238,8 @@ export async function run(
     threads?: number[];
     reps?: number;
     xgb?: boolean;
+    /** XGBoost's OpenMP threads sleep while waiting (OMP_WAIT_POLICY=PASSIVE). */
+    ompPassive?: boolean;
     large?: boolean;
     largeRows?: number;
     largeTrees?: number;
@@ -244,6 +255,7 @@ export async function run(
     : await xgboostAvailable();
   console.log(
     `GBDT benchmark: ${task.source}, ${task.train.X.nRows} train / ${task.test.X.nRows} test rows, ` +
+      (opts.ompPassive ? "XGBoost with OMP_WAIT_POLICY=PASSIVE, " : "") +
       `${params.nEstimators} trees, ${reps} repetitions; load ${
         load().toFixed(2)
       } (1-min average, ` +
@@ -273,7 +285,7 @@ export async function run(
     };
     const theirs = async () => {
       if (xgbSkip) return;
-      const l = load(), x = await runXgboost(threads);
+      const l = load(), x = await runXgboost(threads, opts.ompPassive);
       f.xgboost.push({ trainS: x.trainS, load: l });
       f.xgboostRmse = x.rmse;
     };
@@ -361,7 +373,8 @@ export async function run(
     threads: perThreads,
     predictRowsPerSecond: X.nRows / predictS,
     singleRowMedianMs: median(lat),
-    xgboost: xgbSkip ?? "xgboost 1.7 hist via prsa_task.py",
+    xgboost: xgbSkip ??
+      `xgboost 1.7 hist via prsa_task.py${opts.ompPassive ? ", OMP_WAIT_POLICY=PASSIVE" : ""}`,
     large,
   };
 }
@@ -380,6 +393,7 @@ if (import.meta.main) {
       threads: arg("--threads")?.split(",").map(Number),
       reps: num("--reps"),
       xgb: !Deno.args.includes("--no-xgb"),
+      ompPassive: Deno.args.includes("--omp-passive"),
       large: Deno.args.includes("--large"),
       largeRows: num("--large-rows"),
       largeTrees: num("--large-trees"),
