@@ -6,7 +6,9 @@
  *   subtract them from the parent's (which become the larger child's) and find each
  *   feature's best split for both children. Work items are (entry, group of features);
  * - a partition job: stable partition of each entry's rows by its split. Work items are
- *   chunks of rows; the thread that finishes a node's last chunk gathers that node's parts.
+ *   chunks of rows; the thread that finishes a node's last chunk gathers that node's parts;
+ * - the booster's jobs on rows (round_jobs.ts): each round's row draw (a partition of all
+ *   rows by the generator), the gradients, and the prediction update after the tree.
  *
  * Threads claim work items one at a time, so a faster (or not descheduled) thread takes
  * more of them, and each item is always done whole by one thread with the same code, in row
@@ -71,7 +73,7 @@ export const MAX_BATCH = 256;
 
 // Control block (Int32 indices).
 export const C_SEQ = 0; // job sequence number, bumped by the calling thread
-export const C_CMD = 1; // CMD_BUILD, CMD_PARTITION or CMD_QUIT
+export const C_CMD = 1; // one of the CMD_* below
 export const C_NENTRIES = 2; // entries in the job's batch
 export const C_NITEMS = 3; // work items of the job
 export const C_NEXT = 4; // next work item to claim
