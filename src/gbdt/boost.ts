@@ -76,6 +76,8 @@ export async function train(
   // Bin once; the binned matrix and the per-node arrays are shared with the workers.
   const nSlots = slotsNeeded(p, nCols);
   const arrays = allocNodeArrays(nRows, nCols, nSlots, shared, maxNodes(p, nRows));
+  // Squared error: every hessian is 1 (set before the workers get their copy of `arrays`).
+  arrays.unitHess = p.objective === "squared_error";
   const jobs = new NodeJobs(arrays, threads);
   // The workers start (a module load each) while this thread bins the data.
   const started = jobs.start();

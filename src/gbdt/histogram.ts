@@ -31,6 +31,11 @@ export interface HistogramSource {
   /** Gradients and hessians by row index (only the drawn rows' are current). */
   grad: Float32Array;
   hess: Float32Array;
+  /**
+   * Every hessian is 1 (squared error): passes add 1 without reading `hess`, which saves a
+   * cache miss per row in sparse nodes (same sums: `hess` holds exactly 1 then).
+   */
+  unitHess?: boolean;
   /** Histogram slots, each nCols * FEATURE_STRIDE float64. */
   hist: Float64Array;
 }
@@ -103,10 +108,10 @@ function pass6(
   o4: number,
   o5: number,
 ): void {
-  const { rowBins, rows, grad, hess, hist, nCols } = a;
+  const { rowBins, rows, grad, hess, hist, nCols } = a, unit = a.unitHess === true;
   let x = 0;
   for (let i = start; i < end; i++) {
-    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
+    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = unit ? 1 : hess[r]!;
     if (i + PREFETCH < end) x ^= rowBins[rows[i + PREFETCH]! * nCols + f0]!;
     const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
     const k2 = o2 + 2 * rowBins[p + f2]!, k3 = o3 + 2 * rowBins[p + f3]!;
@@ -138,10 +143,10 @@ function pass3(
   o1: number,
   o2: number,
 ): void {
-  const { rowBins, rows, grad, hess, hist, nCols } = a;
+  const { rowBins, rows, grad, hess, hist, nCols } = a, unit = a.unitHess === true;
   let x = 0;
   for (let i = start; i < end; i++) {
-    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
+    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = unit ? 1 : hess[r]!;
     if (i + PREFETCH < end) x ^= rowBins[rows[i + PREFETCH]! * nCols + f0]!;
     const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
     const k2 = o2 + 2 * rowBins[p + f2]!;

@@ -69,6 +69,8 @@ function fastHistograms(
     rows: node.rows,
     grad: node.grad,
     hess: node.hess,
+    // Unit hessians (half the random cases): the passes that do not read them.
+    unitHess: node.hess.every((h) => h === 1),
     hist,
   };
   for (let k = 0; k < features.length; k += group) {
@@ -504,6 +506,7 @@ async function fastTree(
   a.rowBins.set(rowMajor(c.bins, c.nRows, c.nCols));
   a.grad.set(c.grad);
   a.hess.set(c.hess);
+  a.unitHess = c.hess.every((h) => h === 1);
   a.rows.set(c.rows.subarray(c.start, c.end));
   a.nBins.set(c.nBins);
   a.params[F_LAMBDA] = rules.lambda;
