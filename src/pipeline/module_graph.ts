@@ -101,3 +101,50 @@ export async function pinnedVersions(root: string): Promise<Record<string, strin
 export function relativeFiles(graph: ModuleGraph, root: string): string[] {
   return graph.files.map((f) => relative(root, f));
 }
+
+/**
+ * The import cycles of a graph (module -> modules it imports): its strongly connected
+ * components of more than one module, or of one module that imports itself. Members and
+ * components sorted. Tarjan's algorithm, iterative so a deep graph cannot overflow the stack.
+ */
+export function stronglyConnected(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  let next = 0;
+  for (const start of graph.keys()) {
+    if (index.has(start)) continue;
+    // Each frame: a node and how many of its edges were followed.
+    const frames: { node: string; edge: number }[] = [{ node: start, edge: 0 }];
+    index.set(start, next), low.set(start, next++), stack.push(start), onStack.add(start);
+    while (frames.length) {
+      const f = frames.at(-1)!;
+      const edges = graph.get(f.node) ?? [];
+      if (f.edge < edges.length) {
+        const w = edges[f.edge++]!;
+        if (!index.has(w)) {
+          index.set(w, next), low.set(w, next++), stack.push(w), onStack.add(w);
+          frames.push({ node: w, edge: 0 });
+        } else if (onStack.has(w)) {
+          low.set(f.node, Math.min(low.get(f.node)!, index.get(w)!));
+        }
+        continue;
+      }
+      frames.pop();
+      const parent = frames.at(-1);
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(f.node)!));
+      if (low.get(f.node) !== index.get(f.node)) continue;
+      const component: string[] = [];
+      for (;;) {
+        const w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+        if (w === f.node) break;
+      }
+      if (component.length > 1 || edges.includes(f.node)) out.push(component.sort());
+    }
+  }
+  return out.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
