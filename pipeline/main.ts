@@ -15,6 +15,7 @@ const HELP = `usage: deno task pipeline [flags]
   --from STAGE        run this stage and everything after it
   --force             run the selected stages even when nothing changed
   --dry-run           print what would run and why, run nothing
+  --verify            re-hash every input, output and code file (ignore the stat cache)
   --set S.P=VALUE     override a parameter of params.yaml (repeatable)
   --source NAME       raw data layout: synth (default), prsa, cpcb, long
   --data DIR          folder of raw CSV files
@@ -36,6 +37,7 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
         from: { type: "string" },
         force: { type: "boolean" },
         "dry-run": { type: "boolean" },
+        verify: { type: "boolean" },
         set: { type: "string", multiple: true },
         source: { type: "string" },
         data: { type: "string" },
@@ -95,6 +97,7 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
       from: flags.from,
       force: flags.force,
       dryRun: flags["dry-run"],
+      verify: flags.verify,
       wait: flags.wait,
     });
     if (!flags["dry-run"]) {

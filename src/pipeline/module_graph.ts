@@ -7,6 +7,7 @@
  */
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type HashCache, type HashOptions, hashPath, hashText } from "./hash.ts";
 
 export interface ModuleGraph {
   /** Local files, absolute paths, sorted. */
@@ -97,9 +98,25 @@ export async function pinnedVersions(root: string): Promise<Record<string, strin
   }
 }
 
-/** Files of a graph relative to `root`, for messages and lock files. */
-export function relativeFiles(graph: ModuleGraph, root: string): string[] {
-  return graph.files.map((f) => relative(root, f));
+/**
+ * The hash of a stage's code: every local file of its module graph by content, named
+ * relative to `root` (so the hash is the same in any clone), and every npm package by its
+ * pinned version.
+ */
+export async function codeHash(
+  module: string,
+  root: string,
+  versions: Record<string, string>,
+  cache?: HashCache,
+  options: HashOptions = {},
+): Promise<string> {
+  const graph = await moduleGraph(module, versions);
+  const parts: string[] = [];
+  for (const f of graph.files) {
+    parts.push(`${relative(root, f)}:${(await hashPath(f, cache, options)) ?? "missing"}`);
+  }
+  for (const p of graph.packages) parts.push(`npm:${p}`);
+  return hashText(parts.join("\n"));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { commitOutput, exists, writeJsonAtomic } from "./atomic.ts";
 import type { Resolved } from "./config.ts";
 import { canonicalJson, type HashCache, hashPath, hashText } from "./hash.ts";
@@ -7,7 +7,7 @@ import { progress } from "./progress.ts";
 import { appendRun, gitCommit, type RunRecord } from "./runs.ts";
 import { acquireRunLock } from "./run_lock.ts";
 import type { Globals, Lineage, Stage, StageContext } from "./stage.ts";
-import { moduleGraph, pinnedVersions } from "./module_graph.ts";
+import { codeHash, pinnedVersions } from "./module_graph.ts";
 
 export interface RunOptions {
   root: string;
@@ -17,6 +17,8 @@ export interface RunOptions {
   force?: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  /** Re-hash every input, output and code file instead of trusting the stat cache. */
+  verify?: boolean;
   /** Upper bound on stages running at once (default: the number of cores). */
   concurrency?: number;
   log?: (line: string) => void;
@@ -147,17 +149,18 @@ export async function runPipeline(
     }
     return resolve(root, rel);
   };
-  const hashRel = (rel: string) => hashPath(resolvePath(rel), cache);
+  const hashOpts = { verify: opts.verify ?? false };
+  const hashRel = (rel: string) => hashPath(resolvePath(rel), cache, hashOpts);
 
   try {
     // Old staging folders are what killed runs left behind.
     await Deno.remove(join(work, "staging"), { recursive: true }).catch(() => {});
     const versions = await pinnedVersions(root);
     const codeHashes = new Map<string, Promise<string>>();
-    const codeHash = (s: AnyStage): Promise<string> => {
+    const stageCode = (s: AnyStage): Promise<string> => {
       let h = codeHashes.get(s.name);
       if (!h) {
-        h = s.module ? hashModuleGraph(s.module, root, versions, cache) : Promise.resolve("");
+        h = s.module ? codeHash(s.module, root, versions, cache, hashOpts) : Promise.resolve("");
         codeHashes.set(s.name, h);
       }
       return h;
@@ -178,7 +181,7 @@ export async function runPipeline(
         if (s.enabled && !s.enabled(globals)) continue;
         const inputs: Record<string, string | null> = {};
         for (const i of s.inputs(withGlobals(s))) inputs[i] = await hashRel(i);
-        stages[name] = { code: await codeHash(s), params: stageParams(s, opts.params), inputs };
+        stages[name] = { code: await stageCode(s), params: stageParams(s, opts.params), inputs };
       }
       const ingest = stages["ingest"];
       return {
@@ -194,7 +197,7 @@ export async function runPipeline(
       { run: boolean; reason: string; code: string; inputs: Record<string, string | null> }
     > => {
       const p = withGlobals(s);
-      const code = await codeHash(s);
+      const code = await stageCode(s);
       const inputs: Record<string, string | null> = {};
       const upstream = s.after.filter((a) => willRun.has(a));
       for (const i of s.inputs(p)) {
@@ -229,7 +232,7 @@ export async function runPipeline(
         if (prev.inputs[k] !== h) return { run: true, reason: `input changed: ${k}`, code, inputs };
       }
       for (const o of s.outputs(p)) {
-        const h = await hashPath(join(root, o), cache);
+        const h = await hashPath(join(root, o), cache, hashOpts);
         if (h === null) return { run: true, reason: `output missing: ${o}`, code, inputs };
         if (prev.outputs[o] !== h) {
           return { run: true, reason: `output changed since last run: ${o}`, code, inputs };
@@ -305,7 +308,7 @@ export async function runPipeline(
           throw new Error(`Stage "${s.name}" finished without writing its output "${o}"`);
         }
         stagedOutputs.set(o, staged);
-        outHashes[o] = await hashPath(staged, cache);
+        outHashes[o] = await hashPath(staged, cache, hashOpts);
       }
       const rowNote = Object.entries(entry.rows).map(([k, v]) =>
         `${k} ${v.toLocaleString("en-US")}`
@@ -397,8 +400,6 @@ export async function runPipeline(
     for (const [rel, staged] of stagedOutputs) {
       await commitOutput(staged, join(root, rel), join(work, "trash"));
     }
-    // Hashes of committed files are keyed by their final path.
-    for (const [rel] of stagedOutputs) await hashPath(join(root, rel), cache);
     await writeLock(lockPath, newLock);
     if (!record.stages.some((s) => s.status === "ran")) record.status = "nothing-to-do";
     const ingest = newLock.stages["ingest"];
@@ -424,24 +425,4 @@ export async function runPipeline(
     }
   }
   return { record, plan };
-}
-
-export function rel(root: string, p: string): string {
-  return relative(root, p);
-}
-
-/** Hash of a stage's code: every file of its module graph (by content) and package version. */
-async function hashModuleGraph(
-  module: string,
-  root: string,
-  versions: Record<string, string>,
-  cache: HashCache,
-): Promise<string> {
-  const graph = await moduleGraph(module, versions);
-  const parts: string[] = [];
-  for (const f of graph.files) {
-    parts.push(`${relative(root, f)}:${(await hashPath(f, cache)) ?? "missing"}`);
-  }
-  for (const p of graph.packages) parts.push(`npm:${p}`);
-  return hashText(parts.join("\n"));
 }
