@@ -98,6 +98,8 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
       force: flags.force,
       dryRun: flags["dry-run"],
       verify: flags.verify,
+      // Test hook (tests/registry/register_commit_test.ts): stall after this stage.
+      stallAfter: Deno.env.get("AQLAB_STALL_AFTER") || undefined,
       wait: flags.wait,
     });
     if (!flags["dry-run"]) {

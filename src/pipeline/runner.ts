@@ -19,6 +19,11 @@ export interface RunOptions {
   wait?: boolean;
   /** Re-hash every input, output and code file instead of trusting the stat cache. */
   verify?: boolean;
+  /**
+   * For tests of interrupted runs: after this stage succeeds, say so in the log and wait
+   * an hour before going on (the test kills the run meanwhile).
+   */
+  stallAfter?: string;
   /** Upper bound on stages running at once (default: the number of cores). */
   concurrency?: number;
   log?: (line: string) => void;
@@ -138,13 +143,22 @@ export async function runPipeline(
   const newLock: LockFile = structuredClone(lock);
   const plan: RunResult["plan"] = [];
   const stagedOutputs = new Map<string, string>(); // final relative path -> staged absolute path
+  // Staged writes into shared stores (the registry), committed under their lock if unchanged.
+  const sharedWrites: {
+    stage: string;
+    rel: string;
+    staged: string;
+    lock: string;
+    base: string | null;
+  }[] = [];
+  const overlay = new Map<string, string>(); // every staged path, outputs and shared writes
   const willRun = new Set<string>();
 
   // A path is staged when it is an output of this run, or lies inside a staged folder output.
   const resolvePath = (rel: string) => {
-    const exact = stagedOutputs.get(rel);
+    const exact = overlay.get(rel);
     if (exact) return exact;
-    for (const [out, staged] of stagedOutputs) {
+    for (const [out, staged] of overlay) {
       if (rel.startsWith(out + "/")) return join(staged, rel.slice(out.length + 1));
     }
     return resolve(root, rel);
@@ -275,6 +289,23 @@ export async function runPipeline(
           Deno.mkdirSync(dirname(staged), { recursive: true });
           return staged;
         },
+        async sharedOut(rel, lock) {
+          const clash = outs.find((o) => rel === o || rel.startsWith(o + "/"));
+          if (clash || overlay.has(rel)) {
+            throw new Error(
+              `Stage "${s.name}" stages "${rel}" as a shared write, but it is ${
+                clash ? "a declared output" : "staged already"
+              }`,
+            );
+          }
+          const staged = join(stageDir, rel);
+          await Deno.mkdir(dirname(staged), { recursive: true });
+          // What the write is based on: exact bytes, no cache (the caller holds the lock).
+          const base = await hashPath(join(root, rel));
+          sharedWrites.push({ stage: s.name, rel, staged, lock, base });
+          overlay.set(rel, staged);
+          return staged;
+        },
         path: resolvePath,
         log: say,
         warn: (m) => say(`warning: ${m}`),
@@ -308,12 +339,17 @@ export async function runPipeline(
           throw new Error(`Stage "${s.name}" finished without writing its output "${o}"`);
         }
         stagedOutputs.set(o, staged);
+        overlay.set(o, staged);
         outHashes[o] = await hashPath(staged, cache, hashOpts);
       }
       const rowNote = Object.entries(entry.rows).map(([k, v]) =>
         `${k} ${v.toLocaleString("en-US")}`
       ).join(", ");
       say(`done in ${entry.seconds.toFixed(2)}s${rowNote ? `: ${rowNote}` : ""}`);
+      if (opts.stallAfter === s.name) {
+        say("stalling (test hook)");
+        await new Promise((r) => setTimeout(r, 3_600_000));
+      }
       newLock.stages[s.name] = {
         code,
         params: stageParams(s, opts.params),
@@ -396,7 +432,10 @@ export async function runPipeline(
       record.status = "nothing-to-do";
       return { record, plan };
     }
-    // Commit: every staged output into place, then the lock file.
+    // Commit: shared writes first (a kill right after them leaves a registry that the next
+    // run's register recognises: the same model is not registered twice), then every staged
+    // output, then the lock file.
+    await commitSharedWrites(root, runId, sharedWrites, join(work, "trash"));
     for (const [rel, staged] of stagedOutputs) {
       await commitOutput(staged, join(root, rel), join(work, "trash"));
     }
@@ -425,4 +464,33 @@ export async function runPipeline(
     }
   }
   return { record, plan };
+}
+
+/**
+ * Moves staged writes into shared stores, each store under its lock, and only if every
+ * target is still as it was when staged (another registration or a promote in between would
+ * otherwise be overwritten). On a conflict nothing of the run is committed.
+ */
+async function commitSharedWrites(
+  root: string,
+  runId: string,
+  writes: { stage: string; rel: string; staged: string; lock: string; base: string | null }[],
+  trash: string,
+): Promise<void> {
+  for (const lock of [...new Set(writes.map((w) => w.lock))].sort()) {
+    const mine = writes.filter((w) => w.lock === lock);
+    const held = await acquireRunLock(join(root, lock), { wait: true, pollMs: 50 });
+    try {
+      for (const w of mine) {
+        if ((await hashPath(join(root, w.rel))) !== w.base) {
+          throw new Error(
+            `Cannot commit run ${runId}: "${w.rel}" changed while the run ran (written by another command since stage "${w.stage}" read it); nothing was committed, run again from "${w.stage}"`,
+          );
+        }
+      }
+      for (const w of mine) await commitOutput(w.staged, join(root, w.rel), trash);
+    } finally {
+      await held.release();
+    }
+  }
 }

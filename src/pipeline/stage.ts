@@ -44,6 +44,15 @@ export interface StageContext<S extends ParamSpec = ParamSpec> {
   runId: string;
   /** Where to write `output` (a repo-relative declared output): a staging path (its parent folder exists), moved into place on success. */
   out(output: string): string;
+  /**
+   * Where to write `relative`, a path outside the stage's outputs in a store that other
+   * commands change too (the model registry), guarded by the lock file `lock` (both relative
+   * to the root). The write is staged like an output, so later stages' `path` finds it, and
+   * committed with the run, holding `lock`, only if `relative` is then as it was when this was
+   * called; otherwise the run fails with nothing committed. Call it holding `lock`, after
+   * reading what the write is based on.
+   */
+  sharedOut(relative: string, lock: string): Promise<string>;
   /** Reads a declared input or a previous stage's output (the committed path). */
   path(relative: string): string;
   log(message: string): void;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveParams } from "../../src/pipeline/config.ts";
+import { str } from "../../src/pipeline/params.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import { acquireRunLock, RunLockedError } from "../../src/pipeline/run_lock.ts";
 import { readRuns } from "../../src/pipeline/runs.ts";
@@ -212,4 +213,61 @@ Deno.test("a stage reads a file inside a folder that an earlier stage of the sam
     log: () => {},
   });
   assert.deepEqual(again.record.stages.map((s) => s.status), ["skipped", "skipped"]);
+});
+
+Deno.test("sharedOut() stages a write into a shared store: later stages see it, the commit checks nobody changed the store", async () => {
+  const root = await Deno.makeTempDir({ prefix: "aqlab-runner-" });
+  try {
+    const { defineStage } = await import("../../src/pipeline/stage.ts");
+    const { bool } = await import("../../src/pipeline/params.ts");
+    const writer = defineStage({
+      name: "w",
+      description: "adds an entry to store/index.txt",
+      after: [],
+      params: { entry: str("one", "entry") },
+      inputs: () => [],
+      outputs: () => ["w.txt"],
+      async run(ctx) {
+        const index = await Deno.readTextFile(ctx.path("store/index.txt")).catch(() => "");
+        const staged = await ctx.sharedOut("store/index.txt", "store.lock");
+        await Deno.writeTextFile(staged, index + ctx.params.entry + "\n");
+        await Deno.writeTextFile(ctx.out("w.txt"), "done");
+      },
+    });
+    const reader = defineStage({
+      name: "r",
+      description: "reads the store; optionally changes it behind the run's back",
+      after: ["w"],
+      params: { meddle: bool(false, "write the store directly") },
+      inputs: () => ["store/index.txt"],
+      outputs: () => ["r.txt"],
+      async run(ctx) {
+        await Deno.writeTextFile(
+          ctx.out("r.txt"),
+          await Deno.readTextFile(ctx.path("store/index.txt")),
+        );
+        if (ctx.params.meddle) await Deno.writeTextFile(`${root}/store/index.txt`, "promoted\n");
+      },
+    });
+    const stages = [writer, reader] as unknown as Parameters<typeof runPipeline>[0];
+    const go = (sets: string[]) =>
+      runPipeline(stages, { root, params: resolveParams(stages, null, sets), log: () => {} });
+    await go([]);
+    assert.equal(await read(root, "store/index.txt"), "one\n");
+    assert.equal(await read(root, "r.txt"), "one\n", "the later stage read the staged write");
+    await go(["w.entry=two"]);
+    assert.equal(await read(root, "store/index.txt"), "one\ntwo\n");
+
+    const lockBefore = await read(root, "aqlab.lock");
+    await assert.rejects(
+      go(["w.entry=three", "r.meddle=true"]),
+      /"store\/index.txt" changed while the run ran .*nothing was committed, run again from "w"/,
+    );
+    assert.equal(await read(root, "store/index.txt"), "promoted\n", "the other write stands");
+    assert.equal(await read(root, "r.txt"), "one\ntwo\n", "no output of the run was committed");
+    assert.equal(await read(root, "aqlab.lock"), lockBefore);
+    await assert.rejects(Deno.stat(`${root}/store.lock`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
