@@ -99,15 +99,15 @@ export default defineStage({
     }),
     ci_level: num(0.95, "confidence level of the bootstrap intervals", { min: 0.5, max: 0.999 }),
   },
-  uses: [
-    "pipeline.seed",
-    "pipeline.source",
-    "pipeline.data_dir",
-    "pipeline.model_path",
-    "register.candidate",
-    "register.model_name",
-    "ingest.stations_file",
-  ],
+  uses: {
+    "pipeline.seed": "number",
+    "pipeline.source": "string",
+    "pipeline.data_dir": "string",
+    "pipeline.model_path": "string",
+    "register.candidate": "string",
+    "register.model_name": "string",
+    "ingest.stations_file": "string",
+  },
   inputs: (p) => {
     const s = sources(p, "gbdt");
     return [
@@ -130,7 +130,7 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params, g = ctx.globals;
     const generated = new Date().toISOString();
-    const s = sources(g, String(ctx.all.register?.candidate ?? "gbdt"));
+    const s = sources(g, ctx.used["register.candidate"]);
     // ctx.path finds this run's staged copy, also of a file inside a staged folder.
     const resolve = ctx.path;
     const readJson = async <T>(path: string): Promise<Sourced<T>> => ({

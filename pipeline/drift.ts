@@ -25,7 +25,6 @@ import { readPackage } from "../src/registry/read_package.ts";
 import { type BatchInfo, loadBatch, loadLoggedInputs } from "../src/data/batch.ts";
 import {
   candidateDir,
-  DEFAULT_MODEL_NAME,
   DRIFT_DIR,
   REGISTER_LAST,
   REGISTRY_INDEX,
@@ -86,7 +85,7 @@ export default defineStage({
     ),
     retrain_drift_share: num(
       D.driftShare,
-      "retrain when the seasonal drifted-feature share reaches this",
+      "retrain when the seasonal drifted-feature share reaches this (governance/RETRAINING_PLAN.md)",
       {
         min: 0.01,
         max: 1,
@@ -108,14 +107,14 @@ export default defineStage({
       { min: 1 },
     ),
   },
-  uses: [
-    "pipeline.current_dir",
-    "pipeline.source",
-    "clean.max_interpolate_hours",
-    "clean.stuck_hours",
-    "features.horizon_hours",
-    "register.model_name",
-  ],
+  uses: {
+    "pipeline.current_dir": "string",
+    "pipeline.source": "string",
+    "clean.max_interpolate_hours": "number",
+    "clean.stuck_hours": "number",
+    "features.horizon_hours": "number",
+    "register.model_name": "string",
+  },
   inputs: (p) => [
     SPLITS.train,
     SPLITS.test,
@@ -157,9 +156,9 @@ export default defineStage({
         const r = await loadBatch(c, dir, tmp, {
           source: g.source,
           schema,
-          maxInterpolateHours: Number(ctx.all.clean?.max_interpolate_hours ?? 3),
-          stuckHours: Number(ctx.all.clean?.stuck_hours ?? 24),
-          horizonHours: Number(ctx.all.features?.horizon_hours ?? 1),
+          maxInterpolateHours: ctx.used["clean.max_interpolate_hours"],
+          stuckHours: ctx.used["clean.stuck_hours"],
+          horizonHours: ctx.used["features.horizon_hours"],
         });
         cur = r.matrix;
         batch = r.info;
@@ -186,7 +185,7 @@ export default defineStage({
       phase("load");
 
       // Prediction drift: both samples scored by the same ONNX model, as served.
-      const modelName = String(ctx.all.register?.model_name ?? DEFAULT_MODEL_NAME);
+      const modelName = ctx.used["register.model_name"];
       const found = await resolveModel(root, {
         name: modelName,
         prefer: p.model === "candidate" ? "candidate" : "production",

@@ -46,7 +46,7 @@ export default defineStage({
   },
   // A pretrained model is explained by the score stage (it has no GBDT candidate).
   enabled: (g) => !g.model_path,
-  uses: ["pipeline.seed"],
+  uses: { "pipeline.seed": "number" },
   inputs: () => [SPLITS.test, candidateDir("gbdt")],
   outputs: () => Object.values(EXPLAIN),
   module: import.meta.url,

@@ -19,7 +19,7 @@ export default defineStage({
       "station metadata CSV (station,type,...); default: stations.csv in the data folder",
     ),
   },
-  uses: ["pipeline.source", "pipeline.data_dir"],
+  uses: { "pipeline.source": "string", "pipeline.data_dir": "string" },
   inputs: (p) => [rawDataDir(p)],
   outputs: () => [RAW, REJECTS, INGEST_REPORT],
   module: import.meta.url,

@@ -59,17 +59,17 @@ export default defineStage({
     ),
   },
   enabled: isPretrained,
-  uses: [
-    "pipeline.seed",
-    "pipeline.source",
-    "train.alpha",
-    "clean.max_interpolate_hours",
-    "clean.stuck_hours",
-    "features.horizon_hours",
-    "drift.drift_share",
-    "drift.p_value",
-    "drift.distance",
-  ],
+  uses: {
+    "pipeline.seed": "number",
+    "pipeline.source": "string",
+    "train.alpha": "number",
+    "clean.max_interpolate_hours": "number",
+    "clean.stuck_hours": "number",
+    "features.horizon_hours": "number",
+    "drift.drift_share": "number",
+    "drift.p_value": "number",
+    "drift.distance": "number",
+  },
   inputs: (p) => [
     p.model_path,
     SPLITS.train,
@@ -116,7 +116,7 @@ export default defineStage({
       const score = async (X: FeatureMatrix) => Float64Array.from(await session.run(X));
       try {
         const validPred = await score(va.X);
-        const interval = conformalQuantile(va.y, validPred, Number(ctx.all.train?.alpha ?? 0.1));
+        const interval = conformalQuantile(va.y, validPred, ctx.used["train.alpha"]);
         const testPred = await score(te.X);
         const test = regressionMetrics(te.y, testPred);
         const cov = intervalCoverage(te.y, testPred, interval);
@@ -178,9 +178,9 @@ export default defineStage({
             const r = await loadBatch(c, prodDir, tmp, {
               source: g.source,
               schema,
-              maxInterpolateHours: Number(ctx.all.clean?.max_interpolate_hours ?? 3),
-              stuckHours: Number(ctx.all.clean?.stuck_hours ?? 24),
-              horizonHours: Number(ctx.all.features?.horizon_hours ?? 1),
+              maxInterpolateHours: ctx.used["clean.max_interpolate_hours"],
+              stuckHours: ctx.used["clean.stuck_hours"],
+              horizonHours: ctx.used["features.horizon_hours"],
             });
             batch = r.info;
             if (r.info.error) ctx.warn(`production batch ${p.production_dir}: ${r.info.error}`);
@@ -211,9 +211,9 @@ export default defineStage({
         const drift = seasonalDriftReport(columns(tr), columns(current), {
           features: [...FEATURE_NAMES],
           kinds: { station_code: "categorical" },
-          datasetDriftShare: Number(ctx.all.drift?.drift_share ?? 0.5),
-          pValueThreshold: Number(ctx.all.drift?.p_value ?? 0.05),
-          distanceThreshold: Number(ctx.all.drift?.distance ?? 0.1),
+          datasetDriftShare: ctx.used["drift.drift_share"],
+          pValueThreshold: ctx.used["drift.p_value"],
+          distanceThreshold: ctx.used["drift.distance"],
           extra: {
             prediction: {
               reference: Float32Array.from(refPred),

@@ -72,7 +72,7 @@ export default defineStage({
       "after early stopping, refit the GBDT on train + validation with the tree count found",
     ),
   },
-  uses: ["pipeline.seed"],
+  uses: { "pipeline.seed": "number" },
   inputs: () => [SPLITS.train, SPLITS.valid, SCHEMA_PATH, BEST_PATH],
   // One output per candidate folder, so a later stage can read ctx.path(candidateDir(name)).
   outputs: () => [...CANDIDATES.map(candidateDir), CURVE_PATH, IMPORTANCE_PATH],

@@ -66,13 +66,17 @@ function downstreamOf(stages: readonly AnyStage[], start: string): Set<string> {
 }
 
 function stageParams(s: AnyStage, params: Resolved): Record<string, unknown> {
-  const own = params[s.name] ?? {};
+  return { ...(params[s.name] ?? {}), ...usedParams(s, params) };
+}
+
+/** The values of the parameters a stage `uses`, by "stage.param". */
+function usedParams(s: AnyStage, params: Resolved): Record<string, unknown> {
   const used: Record<string, unknown> = {};
-  for (const u of s.uses ?? []) {
+  for (const u of Object.keys(s.uses ?? {})) {
     const [sec, key] = u.split(".") as [string, string];
     used[u] = params[sec]?.[key];
   }
-  return { ...own, ...used };
+  return used;
 }
 
 /**
@@ -276,6 +280,7 @@ export async function runPipeline(
       const say = (m: string) => log(`[${s.name}] ${m}`);
       const ctx: StageContext = {
         params: (opts.params[s.name] ?? {}) as never,
+        used: usedParams(s, opts.params) as never,
         globals,
         all: opts.params,
         runId,

@@ -40,14 +40,14 @@ const FILES: Record<string, string> = {
   "lib/other.ts": `export const other = () => "other";\n`,
   "lib/unrelated.ts": `export const unrelated = 1;\n`,
   "main.ts": `import { runPipeline } from "${RUNNER}";
-import { resolveParams } from "${CONFIG}";
+import { resolveStageParams } from "${CONFIG}";
 import a from "./stages/a.ts";
 import b from "./stages/b.ts";
 import c from "./stages/c.ts";
 const stages = [a, b, c];
 const { record } = await runPipeline(stages, {
   root: Deno.cwd(),
-  params: resolveParams(stages, null, []),
+  params: resolveStageParams(stages, null, []),
   log: () => {},
 });
 console.log(JSON.stringify(record.stages.filter((s) => s.status === "ran").map((s) => s.name).sort()));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type HashCache, hashFile, hashPath } from "../../src/pipeline/hash.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import { toyStages } from "./_toy.ts";
 
@@ -72,7 +72,7 @@ Deno.test("the pipeline re-runs after a same-size edit with the mtime restored; 
     const run = async (verify = false) => {
       const r = await runPipeline(stages, {
         root,
-        params: resolveParams(stages, null, []),
+        params: resolveStageParams(stages, null, []),
         log: () => {},
         verify,
       });

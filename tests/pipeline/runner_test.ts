@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { str } from "../../src/pipeline/params.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import { acquireRunLock, RunLockedError } from "../../src/pipeline/run_lock.ts";
@@ -11,7 +11,7 @@ async function run(root: string, sets: string[] = [], extra: Record<string, unkn
   const lines: string[] = [];
   const r = await runPipeline(stages, {
     root,
-    params: resolveParams(stages, null, sets),
+    params: resolveStageParams(stages, null, sets),
     log: (l) => lines.push(l),
     ...extra,
   });
@@ -142,25 +142,25 @@ Deno.test("a killed run leaves outputs and lock untouched, and the next run take
   assert.equal(await read(root, "out/b.txt"), "AFTER");
 });
 
-Deno.test("resolveParams() names the file and key of a wrong parameter", () => {
+Deno.test("resolveStageParams() names the file and key of a wrong parameter", () => {
   const stages = toyStages();
   assert.throws(
-    () => resolveParams(stages, "a:\n  txet: 1\n", []),
+    () => resolveStageParams(stages, "a:\n  txet: 1\n", []),
     /params.yaml: unknown parameter "a.txet" \(known: a.text/,
   );
   assert.throws(
-    () => resolveParams(stages, "a:\n  stall_ms: fast\n", []),
+    () => resolveStageParams(stages, "a:\n  stall_ms: fast\n", []),
     /params.yaml: a.stall_ms must be a number: got "fast"/,
   );
-  assert.throws(() => resolveParams(stages, "zz:\n  x: 1\n", []), /unknown section "zz"/);
+  assert.throws(() => resolveStageParams(stages, "zz:\n  x: 1\n", []), /unknown section "zz"/);
   assert.throws(
-    () => resolveParams(stages, null, ["a.stall_ms=1.5"]),
+    () => resolveStageParams(stages, null, ["a.stall_ms=1.5"]),
     /--set a.stall_ms must be an integer: got 1.5/,
   );
-  assert.throws(() => resolveParams(stages, null, ["a.fail=yes"]), /must be true or false/);
-  assert.throws(() => resolveParams(stages, null, ["nodot"]), /expected stage.param=value/);
-  assert.throws(() => resolveParams(stages, "a: [", []), /Cannot parse params.yaml/);
-  const p = resolveParams(stages, "a:\n  text: yaml\n", ["a.text=cli"]);
+  assert.throws(() => resolveStageParams(stages, null, ["a.fail=yes"]), /must be true or false/);
+  assert.throws(() => resolveStageParams(stages, null, ["nodot"]), /expected stage.param=value/);
+  assert.throws(() => resolveStageParams(stages, "a: [", []), /Cannot parse params.yaml/);
+  const p = resolveStageParams(stages, "a:\n  text: yaml\n", ["a.text=cli"]);
   assert.equal(p.a!.text, "cli", "--set wins over the file");
 });
 
@@ -197,7 +197,7 @@ Deno.test("a stage reads a file inside a folder that an earlier stage of the sam
   for (const force of [false, true]) {
     const r = await runPipeline(stages, {
       root,
-      params: resolveParams(stages, null, []),
+      params: resolveStageParams(stages, null, []),
       log: () => {},
       force,
     });
@@ -209,7 +209,7 @@ Deno.test("a stage reads a file inside a folder that an earlier stage of the sam
   }
   const again = await runPipeline(stages, {
     root,
-    params: resolveParams(stages, null, []),
+    params: resolveStageParams(stages, null, []),
     log: () => {},
   });
   assert.deepEqual(again.record.stages.map((s) => s.status), ["skipped", "skipped"]);
@@ -251,7 +251,7 @@ Deno.test("sharedOut() stages a write into a shared store: later stages see it, 
     });
     const stages = [writer, reader] as unknown as Parameters<typeof runPipeline>[0];
     const go = (sets: string[]) =>
-      runPipeline(stages, { root, params: resolveParams(stages, null, sets), log: () => {} });
+      runPipeline(stages, { root, params: resolveStageParams(stages, null, sets), log: () => {} });
     await go([]);
     assert.equal(await read(root, "store/index.txt"), "one\n");
     assert.equal(await read(root, "r.txt"), "one\n", "the later stage read the staged write");

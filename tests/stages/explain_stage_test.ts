@@ -19,7 +19,7 @@ import { shapValues, TreeExplainer } from "../../src/explain/mod.ts";
 import { AdditivityError, assertAdditivity } from "../../src/explain/check_additivity.ts";
 import { explainRows } from "../../src/explain/explain_rows.ts";
 import { predict } from "../../src/gbdt/predict.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
 import explainStage, { EXPLAINED_MODEL } from "../../pipeline/explain.ts";
@@ -91,7 +91,7 @@ async function runExplain(root: string, sets: string[] = []) {
   const lines: string[] = [];
   await runPipeline([stage], {
     root,
-    params: resolveParams([stage], null, [
+    params: resolveStageParams([stage], null, [
       `explain.rows=${ROWS}`,
       `explain.interaction_rows=${INTER}`,
       ...sets,
@@ -241,7 +241,7 @@ Deno.test("explain stage: reads a package trained in the same run (staged, not y
   const stages = [fakeTrain, explainStage as unknown as Stage];
   await runPipeline(stages, {
     root,
-    params: resolveParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),
+    params: resolveStageParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),
     log: () => {},
   });
   const summary = JSON.parse(await Deno.readTextFile(join(root, EXPLAIN.summary)));
