@@ -29,5 +29,7 @@ for (let round = 0; round < Number(rounds); round++) {
   await sleep(1);
   if (!overlap) await Deno.remove(`${dir}/holder`);
   await lock.release();
-  await Deno.writeTextFile(`${dir}/done-${round}-${index}`, overlap ? "overlap" : "ok");
+  // Written whole (temp + rename): the parent must never read a half-written report.
+  await Deno.writeTextFile(`${dir}/done-${round}-${index}.tmp`, overlap ? "overlap" : "ok");
+  await Deno.rename(`${dir}/done-${round}-${index}.tmp`, `${dir}/done-${round}-${index}`);
 }
