@@ -5,6 +5,7 @@ import { runPipeline } from "../../src/pipeline/runner.ts";
 import { acquireRunLock, RunLockedError } from "../../src/pipeline/run_lock.ts";
 import { readRuns } from "../../src/pipeline/runs.ts";
 import { log, toyStages } from "./_toy.ts";
+import { tempDir } from "../_temp.ts";
 
 async function run(root: string, sets: string[] = [], extra: Record<string, unknown> = {}) {
   const stages = toyStages();
@@ -25,7 +26,7 @@ async function run(root: string, sets: string[] = [], extra: Record<string, unkn
 const read = (root: string, f: string) => Deno.readTextFile(`${root}/${f}`);
 
 Deno.test("runPipeline() runs every stage once, then skips them all and says why", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const first = await run(root);
   assert.deepEqual(first.ran, ["a", "b", "c"]);
   assert.equal(await read(root, "out/b.txt"), "HELLO");
@@ -41,7 +42,7 @@ Deno.test("runPipeline() runs every stage once, then skips them all and says why
 });
 
 Deno.test("runPipeline() re-runs a stage whose parameter changed, and what depends on it", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await run(root);
   const r = await run(root, ["a.text=bye"]);
   assert.deepEqual(r.ran, ["a", "b"]);
@@ -50,7 +51,7 @@ Deno.test("runPipeline() re-runs a stage whose parameter changed, and what depen
 });
 
 Deno.test("runPipeline() re-runs a stage whose output was edited by hand", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await run(root);
   await Deno.writeTextFile(`${root}/out/b.txt`, "tampered");
   const r = await run(root);
@@ -60,7 +61,7 @@ Deno.test("runPipeline() re-runs a stage whose output was edited by hand", async
 });
 
 Deno.test("runPipeline() honours --only, --from, --force and --dry-run", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const dry = await run(root, [], { dryRun: true });
   assert.deepEqual(dry.plan.map((p) => p.action), ["run", "run", "run"]);
   await assert.rejects(Deno.stat(`${root}/out/a.txt`), "a dry run writes nothing");
@@ -72,7 +73,7 @@ Deno.test("runPipeline() honours --only, --from, --force and --dry-run", async (
 });
 
 Deno.test("runPipeline() leaves outputs and the lock file as they were when a stage fails", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await run(root);
   const lockBefore = await read(root, "aqlab.lock");
   await assert.rejects(run(root, ["a.text=new", "b.fail=true"]), /stage b failed on purpose/);
@@ -85,7 +86,7 @@ Deno.test("runPipeline() leaves outputs and the lock file as they were when a st
 });
 
 Deno.test("runPipeline() runs independent stages at the same time", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   log.length = 0;
   await run(root, ["a.stall_ms=300", "c.wait_ms=300"], { concurrency: 2 });
   const a = log.find((l) => l.stage === "a")!, c = log.find((l) => l.stage === "c")!;
@@ -93,7 +94,7 @@ Deno.test("runPipeline() runs independent stages at the same time", async () => 
 });
 
 Deno.test("a second run refuses while another holds the run lock", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const lock = await acquireRunLock(`${root}/.aqlab/run.lock`);
   try {
     await assert.rejects(
@@ -107,7 +108,7 @@ Deno.test("a second run refuses while another holds the run lock", async () => {
 });
 
 Deno.test("a killed run leaves outputs and lock untouched, and the next run takes over its stale lock", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await run(root);
   const lockBefore = await read(root, "aqlab.lock");
   const child = new Deno.Command(Deno.execPath(), {
@@ -165,7 +166,7 @@ Deno.test("resolveStageParams() names the file and key of a wrong parameter", ()
 });
 
 Deno.test("a stage reads a file inside a folder that an earlier stage of the same run wrote", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const { defineStage } = await import("../../src/pipeline/stage.ts");
   const writer = defineStage({
     name: "w",
@@ -216,7 +217,7 @@ Deno.test("a stage reads a file inside a folder that an earlier stage of the sam
 });
 
 Deno.test("sharedOut() stages a write into a shared store: later stages see it, the commit checks nobody changed the store", async () => {
-  const root = await Deno.makeTempDir({ prefix: "aqlab-runner-" });
+  const root = await tempDir("aqlab-runner-");
   try {
     const { defineStage } = await import("../../src/pipeline/stage.ts");
     const { bool } = await import("../../src/pipeline/params.ts");

@@ -26,6 +26,7 @@ import explainStage, { EXPLAINED_MODEL } from "../../pipeline/explain.ts";
 import { candidateDir, EXPLAIN, SPLITS } from "../../src/pipeline/catalog.ts";
 import { defineStage } from "../../src/pipeline/stage.ts";
 import { mulberry32 } from "../explain/random_trees.ts";
+import { tempDir } from "../_temp.ts";
 
 const F = FEATURE_NAMES.length;
 const A = FEATURE_NAMES.indexOf("PM2.5"), B = FEATURE_NAMES.indexOf("TEMP");
@@ -45,7 +46,7 @@ function data(n: number, seed: number) {
 }
 
 async function workspace(): Promise<{ root: string; model: TreeEnsemble; test: FeatureMatrix }> {
-  const root = await Deno.makeTempDir({ prefix: "aqlab-explain-stage-" });
+  const root = await tempDir("aqlab-explain-stage-");
   const tr = data(3000, 1);
   const { model } = await train(tr.X, tr.y, {
     nEstimators: 40,
@@ -221,7 +222,7 @@ Deno.test("explain stage: outputs shaped for the site, additive, identical to on
 
 Deno.test("explain stage: reads a package trained in the same run (staged, not yet in place)", async () => {
   const { model } = ws;
-  const root = await Deno.makeTempDir({ prefix: "aqlab-explain-staged-" });
+  const root = await tempDir("aqlab-explain-staged-");
   await Deno.mkdir(join(root, "data/processed"), { recursive: true });
   await Deno.copyFile(join(ws.root, SPLITS.test), join(root, SPLITS.test));
   // A stand-in for train: writes the GBDT package folder it declares, at ctx.out.

@@ -15,6 +15,7 @@ import { exportLinear } from "../../src/onnx/linear.ts";
 import { importXgboostJson } from "../../src/gbdt/xgboost_import.ts";
 import { importOnnx } from "../../src/onnx/import.ts";
 import { matchInputs } from "../../src/pretrained/match_inputs.ts";
+import { tempDir } from "../_temp.ts";
 
 const TINY = [
   "--set",
@@ -34,7 +35,7 @@ const TINY = [
 ];
 
 /** A temp workspace whose data stages already ran (shared by the tests below). */
-const root = await Deno.makeTempDir({ prefix: "aqlab-pretrained-" });
+const root = await tempDir("aqlab-pretrained-");
 // A workspace carries its governance documents; the cards stage reads them.
 await Deno.mkdir(join(root, "governance"));
 for (const f of ["risks.json", "AUDIT_CHECKLIST.md"]) {
@@ -108,13 +109,13 @@ Deno.test("pretrained mode: our own exported GBDT runs end to end and gets TreeS
 Deno.test("pretrained mode: the XGBoost fixture (15 of 22 features) is matched by name", async () => {
   const json = JSON.parse(
     await Deno.readTextFile(
-      new URL("../../../shared/fixtures/xgb_pm25_small.json", import.meta.url),
+      new URL("../fixtures/xgb_pm25_small.json", import.meta.url),
     ),
   );
   const model = importXgboostJson(json);
   const expected = JSON.parse(
     await Deno.readTextFile(
-      new URL("../../../shared/fixtures/xgb_pm25_small.expected.json", import.meta.url),
+      new URL("../fixtures/xgb_pm25_small.expected.json", import.meta.url),
     ),
   );
   model.featureNames = expected.feature_names;
