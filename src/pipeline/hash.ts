@@ -72,7 +72,7 @@ export async function hashFile(
 }
 
 /** Lists files under a folder, sorted, skipping dotfiles and temp files. */
-export async function listFiles(dir: string): Promise<string[]> {
+async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(d: string) {
     const entries: Deno.DirEntry[] = [];

@@ -37,7 +37,7 @@ export interface RunResult {
 type AnyStage = Stage;
 
 /** Orders stages so each comes after the stages it names in `after`; throws on a cycle or unknown name. */
-export function topoOrder(stages: readonly AnyStage[]): AnyStage[] {
+function topoOrder(stages: readonly AnyStage[]): AnyStage[] {
   const byName = new Map(stages.map((s) => [s.name, s]));
   const out: AnyStage[] = [];
   const state = new Map<string, "visiting" | "done">();

@@ -49,7 +49,11 @@ export interface StageContext<S extends ParamSpec = ParamSpec, U extends Uses = 
   /** The parameters named in `uses`, resolved (defaults, params.yaml, --set) and typed. */
   used: { readonly [K in keyof U]: KindValue<U[K]> };
   globals: Globals;
-  /** All resolved parameters, for stages that read another stage's settings (declare in `uses`). */
+  /**
+   * Every resolved parameter, untyped: for passing another stage's whole section on (tune
+   * hands train's to the GBDT). Read single values through `used`, and list every key read
+   * here in `uses` too, or a change of it will not re-run the stage.
+   */
   all: Record<string, Record<string, unknown>>;
   runId: string;
   /** Where to write `output` (a repo-relative declared output): a staging path (its parent folder exists), moved into place on success. */

@@ -228,7 +228,7 @@ export async function registerVersion(root: string, o: RegisterOptions): Promise
 }
 
 /** The test split the metrics were computed on: evaluate's input hash in the lineage. */
-export function testDataHash(m: ModelMetadata): string | null {
+function testDataHash(m: ModelMetadata): string | null {
   const inputs = m.lineage?.stages?.["evaluate"]?.inputs ?? {};
   const key = Object.keys(inputs).find((k) => /(^|\/)test\.parquet$/.test(k));
   return key ? inputs[key] ?? null : null;
