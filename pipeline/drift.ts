@@ -22,10 +22,17 @@ import {
 } from "../src/drift/mod.ts";
 import { resolveModel } from "../src/registry/resolve_model.ts";
 import { readPackage } from "../src/registry/read_package.ts";
-import { type BatchInfo, loadBatch, loadLoggedInputs } from "../src/data/batch.ts";
+import {
+  BATCH_USES,
+  type BatchInfo,
+  batchOptions,
+  loadBatch,
+  loadLoggedInputs,
+} from "../src/data/batch.ts";
 import {
   candidateDir,
   DRIFT_DIR,
+  primaryCandidate,
   REGISTER_LAST,
   REGISTRY_INDEX,
   SCHEMA_PATH,
@@ -45,7 +52,6 @@ export default defineStage({
   description:
     "feature, prediction and target drift of the test split (or --current DIR) against the training features; retraining recommendation",
   after: ["register"],
-  enabled: (g) => !g.model_path,
   params: {
     season: str(
       "month",
@@ -110,9 +116,7 @@ export default defineStage({
   uses: {
     "pipeline.current_dir": "string",
     "pipeline.source": "string",
-    "clean.max_interpolate_hours": "number",
-    "clean.stuck_hours": "number",
-    "features.horizon_hours": "number",
+    ...BATCH_USES,
     "register.model_name": "string",
   },
   inputs: (p) => [
@@ -121,7 +125,7 @@ export default defineStage({
     SCHEMA_PATH,
     REGISTER_LAST,
     REGISTRY_INDEX,
-    candidateDir("gbdt"),
+    candidateDir(primaryCandidate(p)),
     // An absolute batch folder is outside the runner's reach (it joins paths to the root);
     // its name is still part of the stage's parameters.
     ...(p.current_dir && !isAbsolute(p.current_dir) ? [p.current_dir] : []),
@@ -153,13 +157,7 @@ export default defineStage({
         if (batch.error) notes.push(`Bad batch: ${batch.error}`);
       } else if (g.current_dir) {
         const dir = isAbsolute(g.current_dir) ? g.current_dir : ctx.path(g.current_dir);
-        const r = await loadBatch(c, dir, tmp, {
-          source: g.source,
-          schema,
-          maxInterpolateHours: ctx.used["clean.max_interpolate_hours"],
-          stuckHours: ctx.used["clean.stuck_hours"],
-          horizonHours: ctx.used["features.horizon_hours"],
-        });
+        const r = await loadBatch(c, dir, tmp, batchOptions(ctx.used, g.source, schema));
         cur = r.matrix;
         batch = r.info;
         if (batch.error) notes.push(`Bad batch: ${batch.error}`);
@@ -189,6 +187,7 @@ export default defineStage({
       const found = await resolveModel(root, {
         name: modelName,
         prefer: p.model === "candidate" ? "candidate" : "production",
+        candidate: primaryCandidate(g),
         locate: ctx.path,
       });
       const model = found

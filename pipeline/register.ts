@@ -8,11 +8,11 @@ import { planRegistration, writeVersionFolder } from "../src/registry/register.t
 import { withRegistryLock } from "../src/registry/store.ts";
 import {
   candidateDir,
-  type CandidateName,
   CANDIDATES,
   DEFAULT_MODEL_NAME,
   EVALUATION,
   REGISTER_LAST,
+  registeredCandidate,
   REGISTRY_LOCK,
 } from "../src/pipeline/catalog.ts";
 import { testEvidence } from "../src/registry/evidence.ts";
@@ -30,7 +30,6 @@ export default defineStage({
   description:
     "register the GBDT candidate as the next registry version; champion/challenger decides production or staging",
   after: ["evaluate"],
-  enabled: (g) => !g.model_path,
   params: {
     model_name: str(DEFAULT_MODEL_NAME, "registered model name: models/registry/<name>/v<N>/"),
     candidate: str("gbdt", "candidate package to register", CANDIDATES),
@@ -46,7 +45,7 @@ export default defineStage({
     ),
   },
   inputs: (p) => [
-    candidateDir(p.candidate as CandidateName),
+    candidateDir(registeredCandidate(p, p.candidate)),
     EVALUATION.summary,
     EVALUATION.byStation,
   ],
@@ -55,7 +54,7 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const root = ctx.path(".");
-    const name = p.candidate as CandidateName;
+    const name = registeredCandidate(ctx.globals, p.candidate);
     const pkg = ctx.path(candidateDir(name));
     const candidate = JSON.parse(
       await Deno.readTextFile(join(pkg, PACKAGE_FILES.metadata)),

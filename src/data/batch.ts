@@ -86,6 +86,41 @@ export async function loadLoggedInputs(
   };
 }
 
+/** How a batch is read: the raw layout, the training schema, the clean and features settings. */
+export interface BatchOptions {
+  source: string;
+  schema: FeatureSchema;
+  maxInterpolateHours: number;
+  stuckHours: number;
+  horizonHours: number;
+}
+
+/** The `clean` and `features` parameters a batch is prepared with, for a stage's `uses`. */
+export const BATCH_USES = {
+  "clean.max_interpolate_hours": "number",
+  "clean.stuck_hours": "number",
+  "features.horizon_hours": "number",
+} as const;
+
+/**
+ * The batch options of a run: its raw layout and the `clean` and `features` parameters
+ * (a stage's `ctx.used`, with BATCH_USES in its `uses`), so a batch is cleaned like the
+ * training data.
+ */
+export function batchOptions(
+  used: { readonly [K in keyof typeof BATCH_USES]: number },
+  source: string,
+  schema: FeatureSchema,
+): BatchOptions {
+  return {
+    source,
+    schema,
+    maxInterpolateHours: used["clean.max_interpolate_hours"],
+    stuckHours: used["clean.stuck_hours"],
+    horizonHours: used["features.horizon_hours"],
+  };
+}
+
 /**
  * Runs a folder of raw files through the same ingest, clean and feature code as the
  * pipeline, with station codes from the training schema. Never throws: a batch that cannot
@@ -95,13 +130,7 @@ export async function loadBatch(
   c: DuckDBConnection,
   dir: string,
   tmp: string,
-  o: {
-    source: string;
-    schema: FeatureSchema;
-    maxInterpolateHours: number;
-    stuckHours: number;
-    horizonHours: number;
-  },
+  o: BatchOptions,
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
   const info = emptyBatchInfo(dir, []);
   const empty = emptyMatrix();
