@@ -47,42 +47,67 @@ export function packageName(specifier: string): string {
 }
 
 /**
+ * What one run has already read: each file's specifiers and hash, so that a file reached by
+ * every stage (the stage runtime, the catalog, DuckDB helpers) is read and hashed once.
+ */
+export interface GraphMemo {
+  specifiers: Map<string, Promise<string[] | null>>;
+  hashes: Map<string, Promise<string | null>>;
+}
+
+export function graphMemo(): GraphMemo {
+  return { specifiers: new Map(), hashes: new Map() };
+}
+
+/** The specifiers of a script file; null when it does not exist. */
+function fileSpecifiers(file: string, memo: GraphMemo): Promise<string[] | null> {
+  let p = memo.specifiers.get(file);
+  if (!p) {
+    p = Deno.readTextFile(file).then(specifiersOf, (e) => {
+      // A missing file stays in the graph: its absence is part of the hash.
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    });
+    memo.specifiers.set(file, p);
+  }
+  return p;
+}
+
+/**
  * Walks the module graph from `entry` (a path or `file:` URL). `versions` maps npm package
- * names to their pinned versions (package.json `dependencies`).
+ * names to their pinned versions (package.json `dependencies`). Files of one level of the
+ * walk are read at the same time.
  */
 export async function moduleGraph(
   entry: string | URL,
   versions: Record<string, string>,
+  memo: GraphMemo = graphMemo(),
 ): Promise<ModuleGraph> {
   const start = entry instanceof URL || entry.startsWith("file:")
     ? fileURLToPath(entry)
     : resolve(entry);
-  const files = new Set<string>();
+  const files = new Set<string>([start]);
   const packages = new Set<string>();
-  const queue = [start];
-  while (queue.length) {
-    const file = queue.pop()!;
-    if (files.has(file)) continue;
-    files.add(file);
-    if (!SCRIPT.test(file)) continue;
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (e) {
-      // A missing file stays in the set: its absence is part of the hash.
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
-    for (const spec of specifiersOf(text)) {
-      if (spec.startsWith("./") || spec.startsWith("../")) {
-        queue.push(resolve(dirname(file), spec));
-      } else if (spec.startsWith("node:") || /^[a-z]+:\/\//.test(spec)) {
-        continue; // the runtime's own modules, or a URL (never fetched: not part of the code)
-      } else if (PACKAGE.test(spec)) {
-        const name = packageName(spec);
-        packages.add(`${name}@${versions[name] ?? "?"}`);
+  let level = [start];
+  while (level.length) {
+    const found = await Promise.all(
+      level.map((f) => SCRIPT.test(f) ? fileSpecifiers(f, memo) : Promise.resolve(null)),
+    );
+    const next: string[] = [];
+    level.forEach((file, i) => {
+      for (const spec of found[i] ?? []) {
+        if (spec.startsWith("./") || spec.startsWith("../")) {
+          const dep = resolve(dirname(file), spec);
+          if (!files.has(dep)) files.add(dep), next.push(dep);
+        } else if (spec.startsWith("node:") || /^[a-z]+:\/\//.test(spec)) {
+          continue; // the runtime's own modules, or a URL (never fetched: not part of the code)
+        } else if (PACKAGE.test(spec)) {
+          const name = packageName(spec);
+          packages.add(`${name}@${versions[name] ?? "?"}`);
+        }
       }
-    }
+    });
+    level = next;
   }
   return { files: [...files].sort(), packages: [...packages].sort() };
 }
@@ -109,12 +134,15 @@ export async function codeHash(
   versions: Record<string, string>,
   cache?: HashCache,
   options: HashOptions = {},
+  memo: GraphMemo = graphMemo(),
 ): Promise<string> {
-  const graph = await moduleGraph(module, versions);
-  const parts: string[] = [];
-  for (const f of graph.files) {
-    parts.push(`${relative(root, f)}:${(await hashPath(f, cache, options)) ?? "missing"}`);
-  }
+  const graph = await moduleGraph(module, versions, memo);
+  const hashes = await Promise.all(graph.files.map((f) => {
+    let h = memo.hashes.get(f);
+    if (!h) memo.hashes.set(f, h = hashPath(f, cache, options));
+    return h;
+  }));
+  const parts = graph.files.map((f, i) => `${relative(root, f)}:${hashes[i] ?? "missing"}`);
   for (const p of graph.packages) parts.push(`npm:${p}`);
   return hashText(parts.join("\n"));
 }

@@ -7,7 +7,7 @@ import { progress } from "./progress.ts";
 import { appendRun, gitCommit, type RunRecord } from "./runs.ts";
 import { acquireRunLock } from "./run_lock.ts";
 import type { Globals, Lineage, Stage, StageContext } from "./stage.ts";
-import { codeHash, pinnedVersions } from "./module_graph.ts";
+import { codeHash, graphMemo, pinnedVersions } from "./module_graph.ts";
 
 export interface RunOptions {
   root: string;
@@ -175,10 +175,13 @@ export async function runPipeline(
     await Deno.remove(join(work, "staging"), { recursive: true }).catch(() => {});
     const versions = await pinnedVersions(root);
     const codeHashes = new Map<string, Promise<string>>();
+    const memo = graphMemo();
     const stageCode = (s: AnyStage): Promise<string> => {
       let h = codeHashes.get(s.name);
       if (!h) {
-        h = s.module ? codeHash(s.module, root, versions, cache, hashOpts) : Promise.resolve("");
+        h = s.module
+          ? codeHash(s.module, root, versions, cache, hashOpts, memo)
+          : Promise.resolve("");
         codeHashes.set(s.name, h);
       }
       return h;
