@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { commitOutput, exists, writeJsonAtomic } from "./atomic.ts";
 import type { Resolved } from "./config.ts";
 import { canonicalJson, type HashCache, hashPath, hashText } from "./hash.ts";
@@ -315,6 +315,7 @@ export async function runPipeline(
           return staged;
         },
         path: resolvePath,
+        relative: (p) => projectPath(root, staging, p),
         log: say,
         warn: (m) => say(`warning: ${m}`),
         progress: (label, total) => progress(`[${s.name}] ${label}`, total, log),
@@ -501,4 +502,19 @@ async function commitSharedWrites(
       await held.release();
     }
   }
+}
+
+/**
+ * The project-relative name of `path`: a staged path (`<staging>/<stage>/<rel>`) is named by
+ * `<rel>`, its place once committed; a path outside the project is returned as it is.
+ */
+export function projectPath(root: string, staging: string, path: string): string {
+  const abs = resolve(root, path);
+  if (abs.startsWith(staging + sep)) {
+    const rest = abs.slice(staging.length + 1);
+    const slash = rest.indexOf(sep);
+    return slash < 0 ? "." : rest.slice(slash + 1);
+  }
+  const rel = relative(root, abs);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
 }

@@ -67,6 +67,13 @@ export interface StageContext<S extends ParamSpec = ParamSpec, U extends Uses = 
    * reading what the write is based on.
    */
   sharedOut(relative: string, lock: string): Promise<string>;
+  /**
+   * The project-relative name of a path that `path` or `out` gave (a staged copy is named by
+   * its final place); a path outside the project stays as it is. Artifacts that record file
+   * names use it, so they never hold a staging path and two identical runs write the same
+   * bytes.
+   */
+  relative(path: string): string;
   /** Reads a declared input or a previous stage's output (the committed path). */
   path(relative: string): string;
   log(message: string): void;
