@@ -2,7 +2,7 @@ import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num, strings } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { subgroupColumns } from "../src/governance/subgroups.ts";
 import { cardMarkdown } from "../src/governance/card.ts";
 import { riskMatrixMarkdown } from "../src/governance/risks.ts";

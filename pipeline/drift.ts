@@ -6,7 +6,7 @@ import { type LabelledMatrix, loadMatrix } from "../src/data/load_matrix.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../src/features/schema.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import { regressionMetrics } from "../src/metrics/regression.ts";
-import { type Column as TableColumn, writeColumns } from "../src/metrics/write_columns.ts";
+import { type Column as TableColumn, writeColumns } from "../src/data/write_columns.ts";
 import { createSession } from "../src/onnx/session.ts";
 import {
   type Columns,

@@ -6,7 +6,7 @@ import { BATCH_USES, batchOptions, emptyMatrix, loadBatch } from "../src/data/ba
 import { readPackage } from "../src/registry/read_package.ts";
 import { scoreOnnx } from "../src/registry/candidate.ts";
 import { predictionsTable } from "../src/metrics/predictions_table.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import {
   isPretrained,

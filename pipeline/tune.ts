@@ -9,7 +9,7 @@ import { sampleConfigs, TUNED_KEYS, type TunedParams } from "../src/tuning/searc
 import { successiveHalving } from "../src/tuning/successive_halving.ts";
 import { gbdtParamsFrom, tunedPart } from "../src/tuning/gbdt_params.ts";
 import { sampleRowIndices, takeRows } from "../src/tuning/row_sample.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { BEST_PATH, SPLITS, TRIALS_PATH } from "../src/pipeline/catalog.ts";
 import type { TuneBest } from "../src/tuning/best.ts";
 

@@ -14,7 +14,7 @@ import { modelFromJSON, modelToJSON } from "../../src/gbdt/serialize.ts";
 import { predictRow } from "../../src/gbdt/predict.ts";
 import type { TreeEnsemble } from "../../src/gbdt/tree.ts";
 import type { FeatureMatrix } from "../../src/data/matrix.ts";
-import { type Column, writeColumns } from "../../src/metrics/write_columns.ts";
+import { type Column, writeColumns } from "../../src/data/write_columns.ts";
 import { shapValues, TreeExplainer } from "../../src/explain/mod.ts";
 import { AdditivityError, assertAdditivity } from "../../src/explain/check_additivity.ts";
 import { explainRows } from "../../src/explain/explain_rows.ts";
