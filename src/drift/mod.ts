@@ -25,6 +25,7 @@ export { type IndexOptions, indexReference, type ReferenceIndex } from "./refere
 export { type DriftSample, type SkipRole } from "./sample.ts";
 export { driftRoles, STATION_FEATURE } from "./feature_roles.ts";
 export { sampleOfMatrix } from "./matrix_sample.ts";
+export { sampleOfReference, sampleOfRows, type ScoredRow } from "./endpoint_sample.ts";
 export { type CheckName, type StatisticName } from "./checks.ts";
 export { type CheckState } from "./noise.ts";
 export { distributionColumns, timelineColumns } from "./tables.ts";
