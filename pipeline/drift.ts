@@ -9,6 +9,7 @@ import {
   DRIFT_DIR,
   DRIFT_DISTRIBUTIONS,
   DRIFT_TIMELINE,
+  primaryCandidate,
   REGISTER_LAST,
   REGISTRY_INDEX,
   SCHEMA_PATH,
@@ -26,7 +27,6 @@ export default defineStage({
   description:
     "feature, prediction and target drift of the test split (or --current) against the training rows, beyond the noise of the training months; retraining recommendation",
   after: ["register"],
-  enabled: (g) => !g.model_path,
   params: {
     season: str("month", "reference rows of the same calendar months (or hours), or none", [
       "month",
@@ -86,7 +86,7 @@ export default defineStage({
     SCHEMA_PATH,
     REGISTER_LAST,
     REGISTRY_INDEX,
-    candidateDir("gbdt"),
+    candidateDir(primaryCandidate(p)),
     // An absolute batch folder is outside the runner's reach (it joins paths to the root);
     // its name is still part of the stage's parameters.
     ...(p.current_dir && !isAbsolute(p.current_dir) ? [p.current_dir] : []),
@@ -110,6 +110,7 @@ export default defineStage({
         horizonHours: Number(ctx.all.features?.horizon_hours ?? 1),
       },
       modelName: String(ctx.all.register?.model_name ?? DEFAULT_MODEL_NAME),
+      candidate: primaryCandidate(g),
       runId: ctx.runId,
       outDir: ctx.out(DRIFT_DIR),
       previousDir: ctx.path(DRIFT_DIR),

@@ -66,6 +66,8 @@ export interface MonitorInputs {
   source: string;
   batch: { maxInterpolateHours: number; stuckHours: number; horizonHours: number };
   modelName: string;
+  /** The candidate scored when the registry has no production version. */
+  candidate: string;
   runId: string;
   /** Folder to write: `drift_<time>.json`, `latest.json`, `timeline.parquet`, `distributions.parquet`. */
   outDir: string;
@@ -176,6 +178,7 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
     const found = await resolveModel(o.root, {
       name: o.modelName,
       prefer: p.model === "candidate" ? "candidate" : "production",
+      candidate: o.candidate,
       locate: o.locate,
     });
     const model = found
