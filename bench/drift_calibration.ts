@@ -432,7 +432,8 @@ export async function run(
       const base = await cal.period(p, null);
       const o = judge(ref, refSample, sampleOfMatrix(base), null);
       months["held-out months"]!.push(o);
-      months["bootstrap resamples"]!.push(judge(ref, refSample, resampled(base, rng), null));
+      const boot = judge(ref, refSample, resampled(base, rng), null);
+      months["bootstrap resamples"]!.push(boot);
       for (const inj of [...INJECTIONS, ONE_SENSOR_BURST]) {
         const batch = await cal.period(p, inj.sql(k, p, cal.stations));
         months[inj.name]!.push(judge(ref, refSample, sampleOfMatrix(batch), inj.feature(k)));
@@ -440,6 +441,8 @@ export async function run(
       log(
         `${monthLabel(m)}: ours ${o.ours.state}${
           o.ours.drifted.length ? ` (${o.ours.drifted.join(", ")})` : ""
+        }; resample ${boot.ours.state}${
+          boot.ours.drifted.length ? ` (${boot.ours.drifted.join(", ")})` : ""
         }; textbook share ${o.textbook.share?.toFixed(2)}; injections named: ${
           [...INJECTIONS, ONE_SENSOR_BURST].map((
             inj,
