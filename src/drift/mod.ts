@@ -77,15 +77,7 @@ export {
   type FeatureDrift,
   type NumericScores,
 } from "./report.ts";
-export {
-  type SeasonalDriftReport,
-  seasonalDriftReport,
-  seasonalIndices,
-  type SeasonalReportOptions,
-  type SeasonKey,
-  seasonOf,
-  selectRows,
-} from "./seasonal.ts";
+export { seasonalIndices, type SeasonKey, seasonOf, selectRows } from "./seasonal.ts";
 export {
   DEFAULT_RETRAIN_POLICY,
   evaluateRetraining,

@@ -7,9 +7,10 @@
  *
  * - A window of a month or more is matched by each whole month of the reference ("months").
  * - A shorter window of D days by the D-day chunks of each reference month ("chunks").
- * - A reference too short to give `minDraws` such pieces falls back to draws of randomly
- *   chosen blocks of a few consecutive days ("blocks"); autocorrelation longer than a block
- *   and year-to-year variation are then not in the noise, and the verdict says so.
+ * - A reference too short to give `minDraws` such pieces (a calendar month seen in one year
+ *   only) falls back to draws of blocks of a few consecutive days of one month, at most half
+ *   of it ("blocks"); autocorrelation longer than a block and year-to-year variation are then
+ *   not in the noise, and the verdict says so.
  * @module
  */
 
@@ -86,44 +87,72 @@ function calendarPieces(idx: ReferenceIndex, days: number, o: NullPlanOptions): 
       exclude: p.rows.length ? months.get(idx.month[p.rows[0]!]!)! : p.rows,
     }));
   }
+  // A piece is compared with the other months of its season: one without any (a calendar
+  // month seen in one year only) has nothing to be compared with.
+  const monthsOfKey = new Map<number, Set<number>>();
+  for (let i = 0; i < idx.rows; i++) {
+    const k = idx.seasonKey[i]!;
+    let set = monthsOfKey.get(k);
+    if (!set) monthsOfKey.set(k, set = new Set());
+    set.add(idx.month[i]!);
+  }
+  const comparable = pieces.filter((p) =>
+    p.rows.length > 0 && p.keys.some((k) => monthsOfKey.get(k)!.size > 1)
+  );
   return {
     method: whole ? "months" : "chunks",
     drawDays: days,
     blockDays: days,
-    draws: spaced(keepFull(pieces), o.maxDraws),
+    draws: spaced(keepFull(comparable), o.maxDraws),
   };
 }
 
 function blockPieces(idx: ReferenceIndex, days: number, o: NullPlanOptions): NullPlan {
-  let first = Infinity;
-  let last = -Infinity;
-  for (const d of idx.day) {
-    if (d < first) first = d;
-    if (d > last) last = d;
-  }
-  const total = idx.rows ? last - first + 1 : 0;
-  // A piece may cover at most a third of the reference, so that "the rest" stays a sample.
-  const drawDays = Math.min(days, Math.floor(total / 3));
-  if (drawDays < 1) return { method: "blocks", drawDays: 0, blockDays: 0, draws: [] };
-  const blockDays = Math.max(1, Math.min(drawDays, Math.floor(total / 12)));
-  const nBlocks = Math.ceil(total / blockDays);
+  // Blocks of a few consecutive days, grouped by the calendar month they lie in; a piece is
+  // made of blocks of one month, so that it keeps its season, and covers at most half of
+  // that month's blocks, so that the rest of its season stays a sample to compare with.
+  const blockDays = Math.max(1, Math.min(7, Math.floor(days / 4)));
+  const ids = new Map<number, number>();
   const blockOf = new Int32Array(idx.rows);
-  for (let i = 0; i < idx.rows; i++) blockOf[i] = Math.floor((idx.day[i]! - first) / blockDays);
-  const blocks = collect(idx, blockOf, nBlocks).filter((b) => b.rows.length > 0);
-  const perDraw = Math.min(blocks.length - 1, Math.ceil(drawDays / blockDays));
-  if (perDraw < 1) return { method: "blocks", drawDays, blockDays, draws: [] };
+  const monthOfBlock: number[] = [];
+  for (let i = 0; i < idx.rows; i++) {
+    const key = idx.day[i]! - (idx.day[i]! % blockDays);
+    const m = idx.month[i]!;
+    const k = key * 4096 + (m % 4096);
+    let id = ids.get(k);
+    if (id === undefined) {
+      ids.set(k, id = ids.size);
+      monthOfBlock.push(m);
+    }
+    blockOf[i] = id;
+  }
+  const blocks = collect(idx, blockOf, ids.size);
+  const byMonth = new Map<number, number[]>();
+  blocks.forEach((_, b) => {
+    const m = monthOfBlock[b]!;
+    let list = byMonth.get(m);
+    if (!list) byMonth.set(m, list = []);
+    list.push(b);
+  });
+  const months = [...byMonth.values()].filter((bs) => bs.length >= 2);
+  const perDraw = Math.ceil(days / blockDays);
+  if (months.length === 0) return { method: "blocks", drawDays: 0, blockDays, draws: [] };
   const rank = new Int32Array(idx.rows);
   idx.order.forEach((row, k) => (rank[row] = k));
   const rng = new Pcg32(o.seed, 0x5eed);
   const draws: NullDraw[] = [];
   const n = Math.max(o.minDraws, Math.min(o.maxDraws, 2 * o.minDraws));
+  let drawDays = 0;
   for (let d = 0; d < n; d++) {
-    const chosen = pick(blocks.length, perDraw, rng).map((b) => blocks[b]!);
+    const bs = months[rng.nextInt(months.length)]!;
+    const k = Math.min(perDraw, Math.floor(bs.length / 2));
+    const chosen = pick(bs.length, k, rng).map((j) => blocks[bs[j]!]!);
     const rows = Int32Array.from(chosen.flatMap((b) => [...b.rows])).sort((a, b) =>
       rank[a]! - rank[b]!
     );
     const keys = [...new Set(chosen.flatMap((b) => b.keys))].sort((a, b) => a - b);
     draws.push({ rows, keys, exclude: rows });
+    drawDays = Math.max(drawDays, k * blockDays);
   }
   return { method: "blocks", drawDays, blockDays, draws };
 }
