@@ -102,6 +102,8 @@ export function checkValues(
     exclude: Int32Array | null;
     /** Sorted values of `exclude` when the caller has them (numeric columns). */
     excludeSorted?: { sorted: Float64Array; missing: number };
+    /** Sorted values of `rows` when the caller has them (numeric columns). */
+    rowsSorted?: { sorted: Float64Array; missing: number };
   },
   options: CheckOptions,
 ): CheckValues {
@@ -114,9 +116,10 @@ export function checkValues(
       comparison.excludeSorted,
     );
     // A month of the reference judged whole is its own exclusion: one sort serves both.
-    const cur = comparison.exclude === rows && comparison.excludeSorted
-      ? comparison.excludeSorted
-      : sortedValuesOf(nums, rows);
+    const cur = comparison.rowsSorted ??
+      (comparison.exclude === rows && comparison.excludeSorted
+        ? comparison.excludeSorted
+        : sortedValuesOf(nums, rows));
     const n = cur.sorted.length;
     const ok = n >= options.minSampleSize && comp.sorted.length >= options.minSampleSize;
     return {

@@ -16,7 +16,7 @@
 import { Pcg32 } from "../gbdt/random.ts";
 import { type CheckName, type CheckOptions, checkValues, type ColumnValues } from "./checks.ts";
 import { type NullPlan, thin } from "./null_draws.ts";
-import { type ColumnIndex, type ReferenceIndex, sortedValuesOf } from "./reference_index.ts";
+import { type ColumnIndex, type ReferenceIndex, sortedRowsOf } from "./reference_index.ts";
 
 /** A check's verdict. */
 export type CheckState = "drift" | "within_noise" | "ok" | "not_run";
@@ -140,9 +140,7 @@ export function nullStatistics(
       const comparison = {
         keys: whole ? idx.keys : draw.keys,
         exclude: draw.exclude,
-        ...(c.col.kind === "numeric"
-          ? { excludeSorted: sortedValuesOf(c.col.values, draw.exclude) }
-          : {}),
+        ...(c.col.kind === "numeric" ? { excludeSorted: sortedRowsOf(c.col, draw.exclude) } : {}),
       };
       const values: ColumnValues = c.col.kind === "numeric"
         ? { numbers: c.col.values, codes: null, unseen: [] }

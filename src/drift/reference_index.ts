@@ -28,6 +28,8 @@ export interface NumericIndex {
   scale: number;
   byKey: Map<number, NumericKey>;
   merged: Map<string, Float64Array>;
+  /** Sorted values of row sets used again and again (reference months, pieces). */
+  sortedRows: WeakMap<Int32Array, { sorted: Float64Array; missing: number }>;
 }
 
 /** A categorical column (or a numeric one with few distinct values) of the reference. */
@@ -247,7 +249,15 @@ function numericIndex(
   let ss = 0;
   for (const v of buffer) ss += (v - mean) ** 2;
   const scale = Math.sqrt(ss / (buffer.length || 1));
-  return { kind: "numeric", values, distinct, scale, byKey, merged: new Map() };
+  return {
+    kind: "numeric",
+    values,
+    distinct,
+    scale,
+    byKey,
+    merged: new Map(),
+    sortedRows: new WeakMap(),
+  };
 }
 
 function categoricalIndex(
@@ -294,6 +304,16 @@ export function sortedValuesOf(
   return { sorted: out.subarray(0, n).sort(), missing: rows.length - n };
 }
 
+/** {@link sortedValuesOf} for reference rows, kept per row set (months come back often). */
+export function sortedRowsOf(
+  col: NumericIndex,
+  rows: Int32Array,
+): { sorted: Float64Array; missing: number } {
+  let hit = col.sortedRows.get(rows);
+  if (!hit) col.sortedRows.set(rows, hit = sortedValuesOf(col.values, rows));
+  return hit;
+}
+
 /**
  * The sorted non-missing values of the rows of `keys`, with row and missing counts, minus
  * the reference rows `exclude` (whose sorted values may be passed in `excludeSorted`).
@@ -327,7 +347,7 @@ export function numericComparison(
     col.merged.set(keys.join(","), sorted);
   }
   if (!exclude || exclude.length === 0) return { sorted, rows, missing };
-  const ex = excludeSorted ?? sortedValuesOf(col.values, exclude);
+  const ex = excludeSorted ?? sortedRowsOf(col, exclude);
   return {
     sorted: subtractSorted(sorted, ex.sorted),
     rows: rows - exclude.length,

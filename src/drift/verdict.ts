@@ -43,6 +43,7 @@ import {
   indexReference,
   PREDICTION,
   type ReferenceIndex,
+  sortedValuesOf,
   TARGET_COLUMN,
   timeOrder,
 } from "./reference_index.ts";
@@ -505,9 +506,27 @@ function overlapRows(
 ) {
   const byCurrent = new Map<number, number>();
   if (!current.groups || idx.groupIds.size === 0) return { count: 0, byCurrent, all: null };
+  // Faster path: batches after the reference period (the usual case) cannot overlap it.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const t of times) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  let span = idx.memo.get("timeSpan") as [number, number] | undefined;
+  if (!span) {
+    span = [Infinity, -Infinity];
+    for (const t of idx.times) span = [Math.min(span[0], t), Math.max(span[1], t)];
+    idx.memo.set("timeSpan", span);
+  }
+  if (hi < span[0] || lo > span[1]) return { count: 0, byCurrent, all: null };
   const key = (t: number, g: number) => t * 4096 + g;
-  const refAt = new Map<number, number>();
-  for (let i = 0; i < idx.rows; i++) refAt.set(key(idx.times[i]!, idx.group[i]!), i);
+  let refAt = idx.memo.get("rowAt") as Map<number, number> | undefined;
+  if (!refAt) {
+    refAt = new Map<number, number>();
+    for (let i = 0; i < idx.rows; i++) refAt.set(key(idx.times[i]!, idx.group[i]!), i);
+    idx.memo.set("rowAt", refAt);
+  }
   for (let i = 0; i < times.length; i++) {
     const r = refAt.get(key(times[i]!, group[i]!));
     if (r !== undefined) byCurrent.set(i, r);
@@ -578,13 +597,16 @@ function judgeWindow(
   const ex = exclude.length ? Int32Array.from(exclude) : null;
   const comparisons = leaveOneMonthOut(idx, compKeys, whole || plan.method === "blocks", ex);
   const judged = all.map((t) => {
+    const own = values.get(t.name)!;
+    // The window's values are sorted once for every comparison.
+    const rowsSorted = own.numbers ? sortedValuesOf(own.numbers, rows) : undefined;
     const v = averaged(comparisons.map((cmp, k) =>
       checkValues(
         t.col,
-        values.get(t.name)!,
+        own,
         rows,
         k === 0 && t.checks.includes("stuck") ? { rows, groupOf: group } : null,
-        cmp,
+        rowsSorted ? { ...cmp, rowsSorted } : cmp,
         checkOptions,
       )
     ));
