@@ -41,7 +41,9 @@ export default defineStage({
       min: 0,
     }),
     missing_change: num(0.1, "smallest change of the missing share called drift", { min: 0 }),
-    stuck_share: num(0.01, "smallest share of rows in stuck runs called drift", { min: 0 }),
+    stuck_share: num(0.1, "smallest share of a station's rows in stuck runs called drift", {
+      min: 0,
+    }),
     min_sample_size: int(5, "fewest non-missing values per sample for a test to run", { min: 2 }),
     drift_share: num(0.5, "textbook preset (comparison): dataset drift at this share", {
       min: 0.01,

@@ -7,8 +7,8 @@
  *   feature's whole-reference std) for numbers; base-2 Jensen-Shannon distance of
  *   the category shares (scipy's `jensenshannon`) for categories and numbers with few values;
  * - missing: |missing share of the rows - missing share of the comparison rows|;
- * - stuck: share of the rows that sit in runs of at least `runLength` identical, non-zero
- *   values of one group in time order (a frozen sensor), numbers only.
+ * - stuck: the largest share of one station's rows that sit in runs of at least `runLength`
+ *   identical, non-zero values in time order (a frozen sensor), numbers only.
  * @module
  */
 
@@ -225,8 +225,11 @@ function stdOf(a: Float64Array): number {
 }
 
 /**
- * Share of `rows` lying in runs of at least `runLength` equal non-missing, non-zero values
- * (consecutive rows of one group). Zero is left out: a dry hour's RAIN, a calm hour's wind.
+ * The largest share of one group's rows (one station's) lying in runs of at least
+ * `runLength` equal non-missing, non-zero values (consecutive rows of the group, which
+ * `rows` lists group by group in time order). A frozen sensor is one station's: its share
+ * of that station's rows does not shrink as more stations join the batch. Zero is left
+ * out: a dry hour's RAIN, a calm hour's wind.
  */
 export function stuckShare(
   values: ArrayLike<number>,
@@ -235,7 +238,9 @@ export function stuckShare(
   runLength: number,
 ): number | null {
   if (rows.length === 0) return null;
+  let worst = 0;
   let stuck = 0;
+  let size = 0;
   let run = 0;
   let prev = NaN;
   let prevGroup = -1;
@@ -243,14 +248,25 @@ export function stuckShare(
     const i = rows[k]!;
     const v = values[i]!;
     const g = groupOf[i]!;
-    if (g === prevGroup && v === prev && v === v && v !== 0) run++;
+    if (k > 0 && g !== prevGroup) {
+      // The previous group is complete.
+      if (run >= runLength) stuck += run;
+      if (size >= runLength) worst = Math.max(worst, stuck / size);
+      stuck = 0;
+      size = 0;
+      run = 0;
+      prev = NaN;
+    }
+    if (run > 0 && v === prev && v === v && v !== 0) run++;
     else {
       if (run >= runLength) stuck += run;
       run = 1;
     }
+    size++;
     prev = v;
     prevGroup = g;
   }
   if (run >= runLength) stuck += run;
-  return stuck / rows.length;
+  if (size >= runLength) worst = Math.max(worst, stuck / size);
+  return worst;
 }

@@ -75,7 +75,7 @@ export interface VerdictOptions {
   minDistance?: number;
   /** Smallest change of the missing share called drift (0.1). */
   minMissingChange?: number;
-  /** Smallest share of stuck rows called drift (0.01). */
+  /** Smallest share of one station's rows in stuck runs called drift (0.1). */
   minStuckShare?: number;
   /** Shortest run of one repeated value counted as stuck (24). */
   stuckHours?: number;
@@ -251,7 +251,7 @@ function settingsOf(o: VerdictOptions): Settings {
     minEffect: {
       distribution: o.minDistance ?? 0.1,
       missing: o.minMissingChange ?? 0.1,
-      stuck: o.minStuckShare ?? 0.01,
+      stuck: o.minStuckShare ?? 0.1,
     },
     stuckHours: o.stuckHours ?? 24,
     minSampleSize: o.minSampleSize ?? 5,
@@ -1004,7 +1004,7 @@ function ruleOf(season: SeasonKey | null, s: Settings): RuleDescription {
         "normed Wasserstein distance (W1 / std of the reference rows of the season, floored at a quarter of the feature's std over the whole reference) for numbers, Jensen-Shannon distance (base 2) for categories and numbers with at most 5 values",
       missing: "absolute change of the share of missing values",
       stuck:
-        `share of rows in runs of at least ${s.stuckHours} equal non-zero values of one station`,
+        `largest share of one station's rows in runs of at least ${s.stuckHours} equal non-zero values`,
     },
   };
 }

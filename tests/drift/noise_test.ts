@@ -5,7 +5,7 @@ import { stuckShare } from "../../src/drift/checks.ts";
 const O: DecisionOptions = {
   zDrift: 3,
   zWarn: 2,
-  minEffect: { distribution: 0.1, missing: 0.1, stuck: 0.01 },
+  minEffect: { distribution: 0.1, missing: 0.1, stuck: 0.1 },
   minDraws: 12,
 };
 
@@ -55,13 +55,15 @@ Deno.test("decide(): the smallest shift that matters is a floor, and few pieces 
   assert.equal(decide("distribution", null, nulls(0, 1), O).state, "not_run");
 });
 
-Deno.test("stuckShare(): rows in runs of one non-zero value of one group", () => {
+Deno.test("stuckShare(): the largest share of one group's rows in runs of one non-zero value", () => {
   const values = [1, 2, 2, 2, 2, 3, 0, 0, 0, 0, 4, 4, 4, 4];
   const rows = Int32Array.from(values.keys());
   const one = new Int32Array(values.length);
-  assert.equal(stuckShare(values, rows, one, 4), 4 / 14 + 4 / 14);
-  // Zeros never count (a dry hour's rain), and a run stops at a change of group.
+  assert.equal(stuckShare(values, rows, one, 4), 8 / 14);
+  // Zeros never count (a dry hour's rain), a run stops at a change of group, and the share
+  // is of the group's own rows: 4 of group 0's 12; group 1 (2 rows) is too short to count.
   const groups = Int32Array.from(values, (_, i) => (i < 12 ? 0 : 1));
-  assert.equal(stuckShare(values, rows, groups, 4), 4 / 14);
+  assert.equal(stuckShare(values, rows, groups, 4), 4 / 12);
+  assert.equal(stuckShare(values, rows, groups, 2), 1, "group 1 is one run of 2");
   assert.equal(stuckShare([NaN, NaN, NaN, NaN], Int32Array.from([0, 1, 2, 3]), one, 2), 0);
 });
