@@ -18,9 +18,8 @@ import {
 
 /**
  * Drift of the test split (or `--current` raw files or prediction log) against the rows the
- * model learnt from, judged month by month against the noise of the training months
- * (src/drift/verdict.ts); the retraining recommendation from the same verdict. Writes
- * `drift_<UTC time>.json` (earlier ones kept), `latest.json`, the timeline and histograms.
+ * model learnt from, month by month, beyond the noise of the training months
+ * (src/drift/verdict.ts); the retraining recommendation from the same verdict.
  */
 export default defineStage({
   name: "drift",
@@ -28,49 +27,27 @@ export default defineStage({
     "feature, prediction and target drift of the test split (or --current) against the training rows, beyond the noise of the training months; retraining recommendation",
   after: ["register"],
   params: {
-    season: str("month", "reference rows of the same calendar months (or hours), or none", [
+    season: str("month", "reference rows: same calendar months, same hours, or all", [
       "month",
       "hour",
       "none",
     ]),
-    z_drift: num(3, "drift when a statistic is this many noise sds above the training months", {
-      min: 0.5,
-    }),
-    z_warn: num(2, "reported within noise from this many noise sds (up to z_drift)", { min: 0 }),
-    distance: num(0.1, "smallest distance called drift (normed Wasserstein, Jensen-Shannon)", {
-      min: 0,
-    }),
+    z_drift: num(3, "drift at this many noise sds above the training months", { min: 0.5 }),
+    z_warn: num(2, "within noise from this many noise sds (up to z_drift)", { min: 0 }),
+    distance: num(0.1, "smallest distance called drift (normed W1, Jensen-Shannon)", { min: 0 }),
     missing_change: num(0.1, "smallest change of the missing share called drift", { min: 0 }),
-    stuck_share: num(0.1, "smallest share of a station's rows in stuck runs called drift", {
-      min: 0,
-    }),
+    stuck_share: num(0.1, "smallest share of a station's rows stuck called drift", { min: 0 }),
     min_sample_size: int(5, "fewest non-missing values per sample for a test to run", { min: 2 }),
-    drift_share: num(0.5, "textbook preset (comparison): dataset drift at this share", {
-      min: 0.01,
-      max: 1,
-    }),
-    p_value: num(0.05, "textbook preset (comparison): KS and chi-square say drift below this", {
-      min: 0,
-      max: 1,
-    }),
-    small_reference_max: int(1000, "textbook preset (comparison): p-value tests up to this", {
-      min: 1,
-    }),
-    histogram_bins: int(30, "bins per numeric feature in distributions.parquet", {
-      min: 2,
-      max: 200,
-    }),
+    drift_share: num(0.5, "textbook preset: dataset drift at this share", { min: 0.01, max: 1 }),
+    p_value: num(0.05, "textbook preset: KS and chi-square drift below this", { min: 0, max: 1 }),
+    small_reference_max: int(1000, "textbook preset: p-value tests up to this", { min: 1 }),
+    histogram_bins: int(30, "bins per numeric feature in distributions", { min: 2, max: 200 }),
     model: str("production", "model scored for prediction drift", ["production", "candidate"]),
-    retrain_drift_share: num(D.driftShare, "retrain when this share of features drifted", {
-      min: 0.01,
-      max: 1,
-    }),
-    retrain_rmse_degradation_pct: num(D.rmseDegradationPct, "retrain when RMSE is this % worse", {
+    retrain_drift_share: num(D.driftShare, "retrain at this drifted share", { min: 0.01, max: 1 }),
+    retrain_rmse_degradation_pct: num(D.rmseDegradationPct, "retrain at this % worse RMSE", {
       min: 0.01,
     }),
-    retrain_max_model_age_days: num(D.maxModelAgeDays, "retrain at this model age (days)", {
-      min: 1,
-    }),
+    retrain_max_model_age_days: num(D.maxModelAgeDays, "retrain at this age (days)", { min: 1 }),
     log_rows: int(100_000, "with --current FILE.kv: newest logged rows checked", { min: 1 }),
   },
   uses: [
