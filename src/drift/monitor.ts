@@ -408,7 +408,7 @@ function concat(ms: LabelledMatrix[]): LabelledMatrix {
     data.set(m.X.data, at * nCols);
     y.set(m.y, at);
     time.set(m.time, at);
-    station.push(...m.station);
+    for (const st of m.station) station.push(st);
     at += m.X.nRows;
   }
   return { X: { data, nRows, nCols, names: ms[0]!.X.names }, y, station, time };
