@@ -331,6 +331,17 @@ function buildItem(a: NodeArrays, j: number, g: number, group: number): void {
   }
 }
 
+/**
+ * Busy-machine fallback (see #dispatch): a wait over LONG_WAIT_MS for a joined worker (on an
+ * idle machine a job's last item takes about a millisecond at most) counts as long; with
+ * SOLO_AFTER_LONG_WAITS of them in SOLO_WINDOW parallel jobs, the next SOLO_JOBS jobs that
+ * would go parallel run on the calling thread alone (about 20 trees of the standard task).
+ */
+export const LONG_WAIT_MS = 5;
+export const SOLO_WINDOW = 100;
+export const SOLO_AFTER_LONG_WAITS = 3;
+export const SOLO_JOBS = 500;
+
 /** Whether this thread may block in Atomics.wait (a browser's main thread may not: it spins). */
 const CAN_BLOCK = (() => {
   try {
@@ -350,6 +361,9 @@ export class NodeJobs {
   readonly threads: number;
   #workers: Worker[] = [];
   #seq = 0;
+  #parallelJobs = 0;
+  #longWaits = 0;
+  #soloLeft = 0;
 
   constructor(arrays: NodeArrays, threads: number) {
     this.arrays = arrays;
@@ -551,6 +565,10 @@ export class NodeJobs {
   #dispatch(parallel: boolean, tree?: RoundTree): void {
     const a = this.arrays, c = a.control;
     Atomics.store(c, C_NEXT, 0);
+    if (parallel && this.#soloLeft > 0) {
+      this.#soloLeft--;
+      parallel = false;
+    }
     if (this.threads === 1 || !parallel) {
       runShare(a, tree);
       return;
@@ -559,6 +577,7 @@ export class NodeJobs {
     Atomics.store(c, C_SEQ, seq);
     Atomics.notify(c, C_SEQ);
     runShare(a);
+    const t0 = performance.now();
     for (let t = 1; t < this.threads; t++) {
       // Close the job to a worker that has not joined; wait for one that has.
       if (Atomics.compareExchange(c, C_JOIN + t, seq - 1, seq) === seq - 1) continue;
@@ -568,6 +587,14 @@ export class NodeJobs {
         if (done === seq) break;
         if (++polls > SPIN_POLLS && CAN_BLOCK) Atomics.wait(c, C_DONE + t, done, 5);
       }
+    }
+    // A wait this long means a worker was paused by the scheduler while it held an item (a
+    // busy machine): after a few of them, the calling thread works alone for a while (the
+    // result is the same), then tries the workers again.
+    if (performance.now() - t0 > LONG_WAIT_MS) this.#longWaits++;
+    if (++this.#parallelJobs % SOLO_WINDOW === 0) {
+      if (this.#longWaits >= SOLO_AFTER_LONG_WAITS) this.#soloLeft = SOLO_JOBS;
+      this.#longWaits = 0;
     }
   }
 
