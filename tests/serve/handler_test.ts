@@ -302,7 +302,8 @@ Deno.test("metrics: requests by route and status, latency, predictions, model in
 });
 
 Deno.test("drift of recent inputs against the reference: none on training-like rows, drift on shifted ones", async () => {
-  const d = createHandler({ model, driftMinRows: 100 });
+  // Every request recomputes (the default answers a snapshot up to a minute old).
+  const d = createHandler({ model, driftMinRows: 100, driftMaxAgeMs: 0 });
   const send = (rows: Record<string, number | null>[]) =>
     d.fetch(
       new Request("http://x/v1/predict", {
