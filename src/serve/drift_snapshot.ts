@@ -11,7 +11,7 @@ import { type Columns, driftReport, type FeatureKind } from "../drift/mod.ts";
 import type { LoadedModel } from "./model.ts";
 import type { ServeMetrics } from "./metrics.ts";
 import { recentEntries } from "./prediction_log.ts";
-import { nextTurn } from "./turn.ts";
+import { yieldToIo } from "./turn.ts";
 import { InputError } from "./validate.ts";
 
 const FEATURE_KIND: Record<string, FeatureKind> = Object.fromEntries(
@@ -166,7 +166,7 @@ export class DriftMonitor {
       cur = this.#o.recent.columns(names);
       source = "memory";
     }
-    await nextTurn();
+    await yieldToIo();
     const rows = cur.prediction.length;
     const report = driftReport(ref.features, cur.features, {
       features: [...names],

@@ -41,6 +41,8 @@ export interface HandlerOptions {
   logExpireIn?: number;
   /** `async` (default): answers do not wait for the log; `sync`: they wait for its commit. */
   logMode?: LogMode;
+  /** Rows queued (async) before answers wait for the log to catch up (default 10,000). */
+  logQueue?: number;
   /** Bearer token of the admin routes; without it they do not exist. */
   adminToken?: string;
   /** Loads the model again (admin reload). */
@@ -65,7 +67,7 @@ export interface ServeApp {
   flush(): Promise<void>;
   /** Recomputes drift every `intervalMs` in the background (until `close`). */
   startDriftSchedule(intervalMs: number): void;
-  /** Stops the background work and flushes the log (shutdown). */
+  /** Stops the background work (drift schedule, SHAP worker) and flushes the log. */
   close(): Promise<void>;
   readonly metrics: ServeMetrics;
   readonly log: PredictionLog | null;
@@ -86,6 +88,7 @@ export function createHandler(options: HandlerOptions): ServeApp {
       metrics,
       ...(options.logExpireIn !== undefined ? { expireIn: options.logExpireIn } : {}),
       ...(options.logMode ? { mode: options.logMode } : {}),
+      ...(options.logQueue !== undefined ? { maxQueue: options.logQueue } : {}),
     })
     : null;
   const recent = new RecentRows(options.driftWindow ?? 5000, names.length);
@@ -98,7 +101,7 @@ export function createHandler(options: HandlerOptions): ServeApp {
         1,
       );
     }
-  });
+  }, () => metrics.onnxRuns.inc());
   const ctx: ServeContext = {
     names,
     limits,
@@ -200,6 +203,7 @@ export function createHandler(options: HandlerOptions): ServeApp {
     startDriftSchedule: (intervalMs) => ctx.drift.start(intervalMs, () => slot.model),
     close: async () => {
       ctx.drift.stop();
+      slot.current?.closeEngine();
       await log?.flush();
     },
     metrics,

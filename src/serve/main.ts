@@ -19,6 +19,7 @@
  *   AQLAB_KV_PATH          prediction log file (local; default data/serve/predictions.kv;
  *                          Deno Deploy uses its managed KV); "off" disables the log
  *   AQLAB_LOG              "async" (default) or "sync": whether answers wait for the log
+ *   AQLAB_LOG_QUEUE        rows queued (async) before answers wait for the log (10,000)
  *   AQLAB_LOG_EXPIRE_DAYS  prediction log retention in days (default 30)
  *   AQLAB_DRIFT_REFRESH_S  seconds between background drift computations (default 60)
  *   PORT                   port for --listen (default 8000)
@@ -44,6 +45,7 @@ export interface ServeConfig {
   kvPath: string | undefined;
   onDeploy: boolean;
   logMode: LogMode;
+  logQueue: number;
   logExpireDays: number;
   driftRefreshSeconds: number;
   port: number;
@@ -78,6 +80,7 @@ export function configFromEnv(env: Env = (k) => Deno.env.get(k) || undefined): S
     kvPath: env("AQLAB_KV_PATH"),
     onDeploy: env("DENO_DEPLOYMENT_ID") !== undefined,
     logMode,
+    logQueue: positive(env("AQLAB_LOG_QUEUE"), 10_000, "AQLAB_LOG_QUEUE"),
     logExpireDays: positive(env("AQLAB_LOG_EXPIRE_DAYS"), 30, "AQLAB_LOG_EXPIRE_DAYS"),
     driftRefreshSeconds: positive(env("AQLAB_DRIFT_REFRESH_S"), 60, "AQLAB_DRIFT_REFRESH_S"),
     port: positive(env("PORT"), 8000, "PORT"),
@@ -181,6 +184,7 @@ export async function startApp(config: ServeConfig): Promise<ServeApp> {
     ...(kv ? { kv } : {}),
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     logMode: config.logMode,
+    logQueue: config.logQueue,
     logExpireIn: config.logExpireDays * 24 * 3600 * 1000,
     driftMaxAgeMs: 2 * config.driftRefreshSeconds * 1000,
     reload: () => loadConfigured(config),

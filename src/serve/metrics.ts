@@ -175,6 +175,11 @@ export class ServeMetrics {
     [5, 10, 25, 35, 50, 75, 115, 150, 250, 350, 500],
   );
   readonly rows = new Scalar("aqlab_predicted_rows_total", "Rows scored.", "counter");
+  readonly onnxRuns = new Scalar(
+    "aqlab_onnx_runs_total",
+    "ONNX Runtime session runs (concurrent requests share one: rows / runs is the batch).",
+    "counter",
+  );
   readonly validationFailures: Scalar;
   readonly flags: Scalar;
   readonly modelInfo = new Scalar(
@@ -244,6 +249,7 @@ export class ServeMetrics {
       this.latency,
       this.predictions,
       this.rows,
+      this.onnxRuns,
       this.validationFailures,
       this.flags,
       this.modelInfo,

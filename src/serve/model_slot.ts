@@ -5,7 +5,7 @@
  * trees in wasm memory, about 2 MB for 500 trees of depth 8).
  */
 import type { LoadedModel } from "./model.ts";
-import { ScoreBatcher } from "./scoring.ts";
+import { type ExplainLane, ScoreBatcher, type ShapEngine } from "./scoring.ts";
 
 /** A model as served: the package and the batcher of its session. */
 export class Served {
@@ -13,9 +13,25 @@ export class Served {
   #users = 0;
   #retired = false;
   #released: Promise<void> | null = null;
+  #engine: ShapEngine | null = null;
 
-  constructor(readonly model: LoadedModel, names: readonly string[]) {
-    this.batcher = new ScoreBatcher(model.scorer, names);
+  constructor(
+    readonly model: LoadedModel,
+    names: readonly string[],
+    onRun?: (rows: number) => void,
+  ) {
+    this.batcher = new ScoreBatcher(model.scorer, names, onRun ? { onRun } : {});
+  }
+
+  /** Where this model's SHAP values are computed (made on first use: a worker costs memory). */
+  engine(lane: ExplainLane): ShapEngine {
+    return this.#engine ??= lane.engine(this.model.trees!, this.model.explainer!);
+  }
+
+  /** Stops the SHAP worker, if any (shutdown; a later explanation starts a new one). */
+  closeEngine(): void {
+    this.#engine?.close();
+    this.#engine = null;
   }
 
   /** Takes a lease (a request starts using this model). */
@@ -43,6 +59,7 @@ export class Served {
 
   #maybeRelease(): void {
     if (this.#retired && this.#users === 0 && this.#released === null) {
+      this.#engine?.close();
       this.#released = this.batcher.release().catch((e) => {
         console.error(`aqlab serve: cannot release model ${this.model.version}:`, e);
       });
@@ -54,10 +71,16 @@ export class ModelSlot {
   #current: Served | null = null;
   readonly #names: readonly string[];
   readonly #onChange: (m: LoadedModel | null) => void;
+  readonly #onRun: ((rows: number) => void) | undefined;
 
-  constructor(names: readonly string[], onChange: (m: LoadedModel | null) => void) {
+  constructor(
+    names: readonly string[],
+    onChange: (m: LoadedModel | null) => void,
+    onRun?: (rows: number) => void,
+  ) {
     this.#names = names;
     this.#onChange = onChange;
+    this.#onRun = onRun;
   }
 
   get current(): Served | null {
@@ -72,7 +95,7 @@ export class ModelSlot {
   set(m: LoadedModel | null): void {
     const old = this.#current;
     if (old?.model === m) return;
-    this.#current = m ? new Served(m, this.#names) : null;
+    this.#current = m ? new Served(m, this.#names, this.#onRun) : null;
     old?.retire();
     this.#onChange(m);
   }

@@ -95,7 +95,9 @@ export async function predictV1(ctx: ServeContext, call: Call): Promise<Answer> 
   const req = parseV1(body, m.metadata.schema, limit, explain);
   const data = matrix(req.rows, ctx.names.length);
   // Explained first: a request the explain lane turns away is neither scored nor logged.
-  const shap = explain ? await ctx.explain.explain(m.explainer!, data, req.rows.length) : null;
+  const shap = explain
+    ? await ctx.explain.explain(call.served().engine(ctx.explain), data, req.rows.length)
+    : null;
   const pred = await scoreRows(ctx, call, req.rows, "/v1/predict", data);
   return json(200, v1Answer(m, req, pred, shap, ctx.names));
 }

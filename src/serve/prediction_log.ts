@@ -6,8 +6,9 @@
  * Two modes (`AQLAB_LOG`):
  * - `async` (default): a request queues its rows and is answered at once; the writer
  *   commits them a moment later. What is queued but not yet committed is lost if the
- *   process dies without a flush (SIGKILL, out of memory, power loss), and rows are
- *   dropped (and counted) when the queue is full or a commit fails.
+ *   process dies without a flush (SIGKILL, out of memory, power loss): at most `maxQueue`
+ *   rows plus one commit. When the queue is full, answers wait for room (the store sets the
+ *   pace, nothing is dropped); rows are dropped, and counted, only when a commit fails.
  * - `sync`: the answer waits until its rows are committed; a commit that fails turns the
  *   answer into a 503, so every acknowledged prediction is in the store.
  * `flush()` resolves once everything queued so far is written (tests, shutdown).
@@ -35,7 +36,10 @@ export type LogMode = "async" | "sync";
 export interface PredictionLogOptions {
   /** Retention: entries expire after this many milliseconds (default 30 days). */
   expireIn?: number;
-  /** Entries held in memory before the oldest are dropped (default 100,000; async mode). */
+  /**
+   * Entries queued before answers wait for room (async mode; default 10,000, about a second
+   * of writes). `push` drops the oldest instead.
+   */
   maxQueue?: number;
   /** Mutations per atomic write (Deno KV allows at most 1000; default 200). */
   batchSize?: number;
@@ -87,6 +91,8 @@ export class PredictionLog {
   readonly instance = instanceId();
   #seq = 0;
   #running: Promise<void> | null = null;
+  /** Async writers waiting for room in a full queue. */
+  #roomWaiters: (() => void)[] = [];
   /** Entries written and dropped since start. */
   written = 0;
   dropped = 0;
@@ -94,26 +100,35 @@ export class PredictionLog {
   constructor(kv: Deno.Kv, options: PredictionLogOptions = {}) {
     this.#kv = kv;
     this.#expireIn = options.expireIn ?? 30 * DAY_MS;
-    this.#maxQueue = options.maxQueue ?? 100_000;
+    this.#maxQueue = options.maxQueue ?? 10_000;
     this.#batchSize = Math.min(options.batchSize ?? 200, 1000);
     this.#metrics = options.metrics;
     this.#now = options.now ?? Date.now;
     this.mode = options.mode ?? "async";
   }
 
-  /** Queues entries and schedules a background write; returns at once (async mode). */
+  /** Queues entries and schedules a background write; returns at once, dropping the oldest
+   * entries when the queue is full. */
   push(entries: LogEntry[]): void {
     this.#enqueue(entries, undefined);
+    const over = this.#queue.length - this.#maxQueue;
+    if (over > 0) {
+      this.#queue.splice(0, over);
+      this.#drop(over);
+      this.#metrics?.logPending.set({}, this.#queue.length);
+    }
   }
 
   /**
-   * Queues entries and resolves once they are committed, or rejects with a LogWriteError
-   * (sync mode; in async mode it resolves at once, as `push`).
+   * Queues entries for the endpoint. Sync mode: resolves once they are committed, or rejects
+   * with a LogWriteError. Async mode: resolves at once, or once there is room in a full queue.
    */
   write(entries: LogEntry[]): Promise<void> {
-    if (this.mode === "async" || entries.length === 0) {
-      this.push(entries);
-      return Promise.resolve();
+    if (entries.length === 0) return Promise.resolve();
+    if (this.mode === "async") {
+      this.#enqueue(entries, undefined);
+      if (this.#queue.length <= this.#maxQueue) return Promise.resolve();
+      return new Promise((resolve) => this.#roomWaiters.push(resolve));
     }
     return new Promise((resolve, reject) =>
       this.#enqueue(entries, { remaining: entries.length, failure: null, resolve, reject })
@@ -125,12 +140,6 @@ export class PredictionLog {
     for (const value of entries) {
       const key = [LOG_PREFIX, now, this.instance, this.#seq++];
       this.#queue.push(waiter ? { key, value, waiter } : { key, value });
-    }
-    // Sync writers wait for their rows: only async rows may be dropped for room.
-    const over = this.#queue.length - this.#maxQueue;
-    if (over > 0 && this.mode === "async") {
-      this.#queue.splice(0, over);
-      this.#drop(over);
     }
     this.#metrics?.logPending.set({}, this.#queue.length);
     if (this.#running === null) this.#running = this.#drain();
@@ -180,9 +189,13 @@ export class PredictionLog {
             waiter.failure ? waiter.reject(waiter.failure) : waiter.resolve();
           }
         }
+        if (this.#queue.length <= this.#maxQueue && this.#roomWaiters.length > 0) {
+          for (const resolve of this.#roomWaiters.splice(0)) resolve();
+        }
       }
     } finally {
       this.#running = null;
+      for (const resolve of this.#roomWaiters.splice(0)) resolve();
     }
   }
 }

@@ -2,15 +2,18 @@
  * Scoring on the endpoint: the rows of concurrent requests go to ONNX Runtime together
  * (one session run per event-loop turn: a run costs tens of microseconds before its first
  * row, so sixteen single-row requests share that cost), and SHAP explanations are computed
- * in slices that give the event loop a turn between them, one request at a time, so an
- * explanation never holds up the requests around it for more than a slice.
+ * one request at a time in a worker that holds the model (or, where there are no Web
+ * Workers, in slices that give the event loop a turn between them), so an explanation does
+ * not hold up the requests around it.
  *
  * A tree ensemble scores each row on its own, so a row's prediction does not depend on the
  * rows it was batched with (tests/serve/handler_test.ts compares with single-row runs).
  */
 import type { OnnxScorer } from "../onnx/session.ts";
 import type { TreeExplainer } from "../explain/mod.ts";
-import { nextTurn } from "./turn.ts";
+import type { TreeEnsemble } from "../gbdt/tree.ts";
+import type { FromWorker, ToWorker } from "./explain_worker.ts";
+import { nextTurn, yieldToIo } from "./turn.ts";
 import { InputError } from "./validate.ts";
 
 interface Job {
@@ -31,10 +34,17 @@ export class ScoreBatcher {
   runs = 0;
   rows = 0;
 
-  constructor(scorer: OnnxScorer, names: readonly string[], maxRowsPerRun = 4096) {
+  readonly #onRun: ((rows: number) => void) | undefined;
+
+  constructor(
+    scorer: OnnxScorer,
+    names: readonly string[],
+    options: { maxRowsPerRun?: number; onRun?: (rows: number) => void } = {},
+  ) {
     this.#scorer = scorer;
     this.#names = names;
-    this.#maxRows = maxRowsPerRun;
+    this.#maxRows = options.maxRowsPerRun ?? 4096;
+    this.#onRun = options.onRun;
   }
 
   /** Predictions of `nRows` rows, row-major in `data` (model feature order). */
@@ -83,6 +93,7 @@ export class ScoreBatcher {
     }
     this.runs++;
     this.rows += nRows;
+    this.#onRun?.(nRows);
     let o = 0;
     for (const j of jobs) {
       j.resolve(jobs.length === 1 ? pred : pred.slice(o, o + j.nRows));
@@ -97,28 +108,129 @@ export class ScoreBatcher {
   }
 }
 
+/** SHAP values of rows of one model: in a worker, or in slices on the serving thread. */
+export interface ShapEngine {
+  /** `nRows * nFeatures` values for `nRows` rows of `x` (row-major, model order). */
+  explain(x: Float32Array, nRows: number): Promise<Float64Array>;
+  close(): void;
+}
+
+/**
+ * The Web Worker constructor as it was when this module loaded: onnxruntime-web may replace
+ * `globalThis.Worker` with a node:worker_threads shim at its first session (see
+ * src/explain/explain_rows.ts), and that one never calls `onmessage`.
+ */
+const WebWorker: typeof Worker | undefined = typeof Worker === "undefined" ? undefined : Worker;
+
+/** SHAP in a worker that holds its own explainer; null where there are no Web Workers. */
+export function workerEngine(model: TreeEnsemble, fallback: ShapEngine): ShapEngine | null {
+  const proto = (WebWorker as { prototype?: object } | undefined)?.prototype;
+  if (!WebWorker || !proto || !("onmessage" in proto)) return null;
+  let worker: Worker;
+  try {
+    worker = new WebWorker(new URL("./explain_worker.ts", import.meta.url), { type: "module" });
+  } catch {
+    return null;
+  }
+  const pending = new Map<
+    number,
+    { resolve: (v: Float64Array) => void; reject: (e: Error) => void }
+  >();
+  let next = 0;
+  let broken: Error | null = null;
+  worker.onmessage = (e: MessageEvent<FromWorker>) => {
+    const r = e.data;
+    const p = pending.get(r.id);
+    pending.delete(r.id);
+    if (r.ok) p?.resolve(r.shap);
+    else p?.reject(new Error(`Cannot explain: ${r.error}`));
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    broken = new Error(`Cannot explain in the worker: ${e.message}`);
+    for (const p of pending.values()) p.reject(broken);
+    pending.clear();
+    worker.terminate();
+  };
+  worker.postMessage({ kind: "model", model } satisfies ToWorker);
+  return {
+    explain(x, nRows) {
+      // A worker that failed leaves the work to the serving thread, in slices.
+      if (broken) return fallback.explain(x, nRows);
+      const id = next++;
+      const rows = x.slice(0, nRows * model.featureNames.length);
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ kind: "explain", id, rows, nRows } satisfies ToWorker, [rows.buffer]);
+      });
+    },
+    close() {
+      worker.terminate();
+      for (const p of pending.values()) {
+        p.reject(new Error("Cannot explain: the model was replaced"));
+      }
+      pending.clear();
+    },
+  };
+}
+
+/** SHAP on the serving thread in slices of about `sliceMs`, each followed by a turn for I/O. */
+export function sliceEngine(explainer: TreeExplainer, sliceMs: number): ShapEngine {
+  return {
+    async explain(x, nRows) {
+      const F = explainer.nFeatures;
+      const out = new Float64Array(nRows * F);
+      let i = 0;
+      while (i < nRows) {
+        await yieldToIo();
+        const start = performance.now();
+        // At least one row per slice; more while the slice stays under its budget.
+        do {
+          explainer.shapRowsInto(x, i * F, 1, out, i * F);
+          i++;
+        } while (i < nRows && performance.now() - start < sliceMs);
+      }
+      return out;
+    },
+    close() {},
+  };
+}
+
 export interface ExplainLaneOptions {
-  /** Time one slice may take before the lane gives the event loop a turn (ms, default 2). */
+  /** Where SHAP runs: "worker" (default, where Web Workers exist) or "slices". */
+  mode?: "worker" | "slices";
+  /** Slices: time one may take before the event loop gets a turn (ms, default 2). */
   sliceMs?: number;
   /** Explain requests waiting beyond the one running before new ones get 503 (default 8). */
   maxWaiting?: number;
 }
 
-/** SHAP values of requests, one request at a time, in slices of about `sliceMs`. */
+/**
+ * Explanations one request at a time (a queue of at most `maxWaiting`), each on the model's
+ * engine: so explain clients cannot take more than one engine's worth of CPU together.
+ */
 export class ExplainLane {
-  readonly #sliceMs: number;
-  readonly #maxWaiting: number;
+  readonly options: Required<ExplainLaneOptions>;
   #tail: Promise<unknown> = Promise.resolve();
   #waiting = 0;
 
   constructor(options: ExplainLaneOptions = {}) {
-    this.#sliceMs = options.sliceMs ?? 2;
-    this.#maxWaiting = options.maxWaiting ?? 8;
+    this.options = {
+      mode: options.mode ?? "worker",
+      sliceMs: options.sliceMs ?? 2,
+      maxWaiting: options.maxWaiting ?? 8,
+    };
   }
 
-  /** SHAP values of `nRows` rows of `x` (row-major), `nRows * nFeatures` values. */
-  explain(explainer: TreeExplainer, x: Float32Array, nRows: number): Promise<Float64Array> {
-    if (this.#waiting >= this.#maxWaiting + 1) {
+  /** The engine for a model (a worker where possible and asked for). */
+  engine(model: TreeEnsemble, explainer: TreeExplainer): ShapEngine {
+    const slices = sliceEngine(explainer, this.options.sliceMs);
+    return (this.options.mode === "worker" ? workerEngine(model, slices) : null) ?? slices;
+  }
+
+  /** SHAP values of `nRows` rows of `x`, queued behind the explanations before it. */
+  explain(engine: ShapEngine, x: Float32Array, nRows: number): Promise<Float64Array> {
+    if (this.#waiting >= this.options.maxWaiting + 1) {
       return Promise.reject(
         new InputError(
           `Cannot explain now: ${this.#waiting} explain requests are queued`,
@@ -130,24 +242,8 @@ export class ExplainLane {
       );
     }
     this.#waiting++;
-    const run = this.#tail.then(() => this.#slices(explainer, x, nRows));
+    const run = this.#tail.then(() => engine.explain(x, nRows));
     this.#tail = run.catch(() => {}).finally(() => this.#waiting--);
     return run;
-  }
-
-  async #slices(explainer: TreeExplainer, x: Float32Array, nRows: number): Promise<Float64Array> {
-    const F = explainer.nFeatures;
-    const out = new Float64Array(nRows * F);
-    let i = 0;
-    while (i < nRows) {
-      await nextTurn();
-      const start = performance.now();
-      // At least one row per slice; more while the slice stays under its budget.
-      do {
-        explainer.shapRowsInto(x, i * F, 1, out, i * F);
-        i++;
-      } while (i < nRows && performance.now() - start < this.#sliceMs);
-    }
-    return out;
   }
 }

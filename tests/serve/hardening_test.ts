@@ -100,45 +100,54 @@ Deno.test("1. metric labels: odd methods and unknown paths fold into fixed label
   assert.ok(app.metrics.requests.size <= 4, `${app.metrics.requests.size} request series`);
 });
 
-Deno.test("2. explain: a row cap, and other requests keep being answered while SHAP runs", async () => {
-  const app = createHandler({
-    model,
-    limits: { maxExplainRows: 60 },
-    // One row per slice: every row gives the event loop a turn.
-    explain: { sliceMs: 0, maxWaiting: 0 },
-  });
-  const { post } = client(app);
-  const rows = Array.from({ length: 60 }, (_, i) => rowAt(i));
-  const over = await post("/v1/predict?explain=true", { rows: [...rows, rowAt(61)] });
-  assert.equal(over.status, 413);
-  const overBody = await over.json();
-  assert.equal(overBody.field, "rows");
-  assert.match(overBody.expected, /at most 60 rows with explain=true/);
-  // Without explain the batch limit is the usual one.
-  assert.equal((await post("/v1/predict", { rows: [...rows, rowAt(61)] })).status, 200);
+for (const mode of ["worker", "slices"] as const) {
+  Deno.test(`2. explain (${mode}): a row cap, and other requests keep being answered meanwhile`, async () => {
+    const app = createHandler({
+      model,
+      limits: { maxExplainRows: 60 },
+      // Slices of one row: every row gives the event loop a turn.
+      explain: { mode, sliceMs: 0, maxWaiting: 0 },
+    });
+    const { post } = client(app);
+    const rows = Array.from({ length: 60 }, (_, i) => rowAt(i));
+    const over = await post("/v1/predict?explain=true", { rows: [...rows, rowAt(61)] });
+    assert.equal(over.status, 413);
+    const overBody = await over.json();
+    assert.equal(overBody.field, "rows");
+    assert.match(overBody.expected, /at most 60 rows with explain=true/);
+    // Without explain the batch limit is the usual one.
+    assert.equal((await post("/v1/predict", { rows: [...rows, rowAt(61)] })).status, 200);
 
-  let explained = false;
-  const slow = post("/v1/predict?explain=true", { rows }).then(async (r) => {
-    explained = true;
-    return { status: r.status, body: await r.json() };
+    let explained = false;
+    const slow = post("/v1/predict?explain=true", { rows }).then(async (r) => {
+      explained = true;
+      return { status: r.status, body: await r.json() };
+    });
+    // A second explain while the lane is busy and its queue is full: 503, not a pile-up.
+    const busy = await post("/v1/predict?explain=true", { rows: rows.slice(0, 2) });
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers.get("retry-after"), "1");
+    assert.equal((await busy.json()).field, "explain");
+    let answered = 0;
+    while (!explained) {
+      const r = await post("/v1/predict", { features: rowAt(answered % 800) });
+      assert.equal(r.status, 200);
+      await r.body?.cancel();
+      answered++;
+    }
+    const done = await slow;
+    assert.equal(done.status, 200);
+    assert.equal(done.body.predictions.length, 60);
+    assert.ok(answered >= 10, `only ${answered} other requests answered during the explanation`);
+    // The same values wherever they were computed (SHAP adds up to the prediction).
+    for (const p of done.body.predictions) {
+      const sum = p.shap.expected_value +
+        Object.values(p.shap.values as Record<string, number>).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(sum - p.prediction) < 1e-3 * Math.max(1, Math.abs(p.prediction)));
+    }
+    await app.close();
   });
-  // A second explain while the lane is busy and its queue is full: 503, not a pile-up.
-  const busy = await post("/v1/predict?explain=true", { rows: rows.slice(0, 2) });
-  assert.equal(busy.status, 503);
-  assert.equal(busy.headers.get("retry-after"), "1");
-  assert.equal((await busy.json()).field, "explain");
-  let answered = 0;
-  while (!explained) {
-    const r = await post("/v1/predict", { features: rowAt(answered % 800) });
-    assert.equal(r.status, 200);
-    await r.body?.cancel();
-    answered++;
-  }
-  const done = await slow;
-  assert.equal(done.status, 200);
-  assert.equal(done.body.predictions.length, 60);
-  assert.ok(answered >= 10, `only ${answered} other requests answered during the explanation`);
-});
+}
 
 Deno.test("3. drift: a snapshot with its age, one computation shared, never waiting on the log", async () => {
   const { kv, release } = recordingKv({ hold: true });
@@ -365,6 +374,24 @@ Deno.test("7. log: keys unique per writer, sync answers wait for the commit, a f
   held.release();
   assert.equal((await pending).status, 200);
   assert.equal(held.sets.length, 1);
+
+  // Async with a full queue: the answer waits for room instead of dropping rows.
+  const slow = recordingKv({ hold: true });
+  const paced = createHandler({ model, kv: slow.kv, logQueue: 2 });
+  let pacedDone = false;
+  const pacedAnswer = client(paced).post("/v1/predict", {
+    rows: Array.from({ length: 5 }, (_, i) => rowAt(i)),
+  }).then((r) => {
+    pacedDone = true;
+    return r;
+  });
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(pacedDone, false, "a full async queue did not hold the answer");
+  slow.release();
+  assert.equal((await pacedAnswer).status, 200);
+  await paced.flush();
+  assert.equal(slow.sets.length, 5);
+  assert.equal(paced.log!.dropped, 0);
 
   const failing = createHandler({ model, kv: recordingKv({ fail: true }).kv, logMode: "sync" });
   const res = await client(failing).post("/v1/predict", { features: rowAt(0) });
