@@ -27,6 +27,7 @@ import {
   candidateDir,
   DEFAULT_MODEL_NAME,
   DRIFT_DIR,
+  primaryCandidate,
   REGISTER_LAST,
   REGISTRY_INDEX,
   SCHEMA_PATH,
@@ -46,7 +47,6 @@ export default defineStage({
   description:
     "feature, prediction and target drift of the test split (or --current DIR) against the training features; retraining recommendation",
   after: ["register"],
-  enabled: (g) => !g.model_path,
   params: {
     season: str(
       "month",
@@ -122,7 +122,7 @@ export default defineStage({
     SCHEMA_PATH,
     REGISTER_LAST,
     REGISTRY_INDEX,
-    candidateDir("gbdt"),
+    candidateDir(primaryCandidate(p)),
     // An absolute batch folder is outside the runner's reach (it joins paths to the root);
     // its name is still part of the stage's parameters.
     ...(p.current_dir && !isAbsolute(p.current_dir) ? [p.current_dir] : []),
@@ -190,6 +190,7 @@ export default defineStage({
       const found = await resolveModel(root, {
         name: modelName,
         prefer: p.model === "candidate" ? "candidate" : "production",
+        candidate: primaryCandidate(g),
         locate: ctx.path,
       });
       const model = found

@@ -9,11 +9,11 @@ import { type ModelMetadata, PACKAGE_FILES, REGISTRY_INDEX } from "../src/regist
 import { registerVersion } from "../src/registry/register.ts";
 import {
   candidateDir,
-  type CandidateName,
   CANDIDATES,
   DEFAULT_MODEL_NAME,
   EVALUATION,
   REGISTER_LAST,
+  registeredCandidate,
 } from "../src/pipeline/catalog.ts";
 import type { EvaluationSummary } from "../src/metrics/evaluation_summary.ts";
 
@@ -29,7 +29,6 @@ export default defineStage({
   description:
     "register the GBDT candidate as the next registry version; champion/challenger decides production or staging",
   after: ["evaluate"],
-  enabled: (g) => !g.model_path,
   params: {
     model_name: str(DEFAULT_MODEL_NAME, "registered model name: models/registry/<name>/v<N>/"),
     candidate: str("gbdt", "candidate package to register", CANDIDATES),
@@ -45,7 +44,7 @@ export default defineStage({
     ),
   },
   inputs: (p) => [
-    candidateDir(p.candidate as CandidateName),
+    candidateDir(registeredCandidate(p, p.candidate)),
     EVALUATION.summary,
     EVALUATION.byStation,
   ],
@@ -54,7 +53,7 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const root = ctx.path(".");
-    const name = p.candidate as CandidateName;
+    const name = registeredCandidate(ctx.globals, p.candidate);
     const pkg = ctx.path(candidateDir(name));
     const candidate = JSON.parse(
       await Deno.readTextFile(join(pkg, PACKAGE_FILES.metadata)),

@@ -86,6 +86,33 @@ export async function loadLoggedInputs(
   };
 }
 
+/** How a batch is read: the raw layout, the training schema, the clean and features settings. */
+export interface BatchOptions {
+  source: string;
+  schema: FeatureSchema;
+  maxInterpolateHours: number;
+  stuckHours: number;
+  horizonHours: number;
+}
+
+/**
+ * The batch options of a run: its raw layout and the `clean` and `features` parameters
+ * (all resolved parameters, as stages see them), so a batch is cleaned like the training data.
+ */
+export function batchOptions(
+  all: Record<string, Record<string, unknown> | undefined>,
+  source: string,
+  schema: FeatureSchema,
+): BatchOptions {
+  return {
+    source,
+    schema,
+    maxInterpolateHours: Number(all.clean?.max_interpolate_hours ?? 3),
+    stuckHours: Number(all.clean?.stuck_hours ?? 24),
+    horizonHours: Number(all.features?.horizon_hours ?? 1),
+  };
+}
+
 /**
  * Runs a folder of raw files through the same ingest, clean and feature code as the
  * pipeline, with station codes from the training schema. Never throws: a batch that cannot
@@ -95,13 +122,7 @@ export async function loadBatch(
   c: DuckDBConnection,
   dir: string,
   tmp: string,
-  o: {
-    source: string;
-    schema: FeatureSchema;
-    maxInterpolateHours: number;
-    stuckHours: number;
-    horizonHours: number;
-  },
+  o: BatchOptions,
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
   const info = emptyBatchInfo(dir, []);
   const empty = emptyMatrix();

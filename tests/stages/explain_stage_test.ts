@@ -238,7 +238,8 @@ Deno.test("explain stage: reads a package trained in the same run (staged, not y
       await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(modelToJSON(model)));
     },
   }) as unknown as Stage;
-  const stages = [fakeTrain, explainStage as unknown as Stage];
+  // Without a pretrained stage in the list, explain comes after train alone.
+  const stages = [fakeTrain, { ...explainStage, after: ["train"] } as unknown as Stage];
   await runPipeline(stages, {
     root,
     params: resolveParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),
