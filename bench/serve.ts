@@ -15,7 +15,7 @@
  * 6. a soak: mixed valid and invalid traffic, RSS sampled every 30 s, at most 20% growth
  *    after the first sample (the warm-up).
  *
- *   deno run -A --unstable-kv bench/serve.ts [--duration 10] [--soak 90] [--reloads 60]
+ *   deno run -A --unstable-kv bench/serve.ts [--duration 5] [--rounds 3] [--soak 90] [--reloads 60]
  *   (--soak 600 --reloads 300 for the full run)
  */
 import { FEATURE_NAMES } from "../src/features/schema.ts";
@@ -104,6 +104,7 @@ async function wrk(
   script: string,
   seconds: number,
   connections = 16,
+  timeoutSeconds = 5,
 ): Promise<WrkResult> {
   const lua = await luaFile(script);
   const load = await loadAverage();
@@ -114,7 +115,7 @@ async function wrk(
         `-c${connections}`,
         `-d${seconds}s`,
         "--timeout",
-        "5s",
+        `${timeoutSeconds}s`,
         "--latency",
         "-s",
         lua,
@@ -221,8 +222,26 @@ async function countLogged(path: string): Promise<number> {
 
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "-");
 
+const mid = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Median figures of several runs; errors and requests summed; the loads listed. */
+function median(rs: WrkResult[]): WrkResult {
+  return {
+    requestsPerSec: mid(rs.map((r) => r.requestsPerSec)),
+    p50ms: mid(rs.map((r) => r.p50ms)),
+    p99ms: mid(rs.map((r) => r.p99ms)),
+    requests: rs.reduce((a, r) => a + r.requests, 0),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    load: rs.map((r) => r.load.split(" ")[0]).join(", "),
+  };
+}
+
 function table(rows: [string, WrkResult][]): void {
-  console.log("| case | req/s | p50 ms | p99 ms | requests | errors | load (1, 5, 15 min) |");
+  console.log("| case | req/s | p50 ms | p99 ms | requests | errors | load (1 min, per run) |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const [name, r] of rows) {
     console.log(
@@ -299,9 +318,10 @@ async function post(url: string, body: string, headers: Record<string, string> =
 }
 
 export async function run(
-  options: { seconds?: number; soakSeconds?: number; reloads?: number } = {},
+  options: { seconds?: number; rounds?: number; soakSeconds?: number; reloads?: number } = {},
 ): Promise<Record<string, unknown>> {
-  const seconds = options.seconds ?? 10;
+  const seconds = options.seconds ?? 5;
+  const rounds = options.rounds ?? 3;
   const soakSeconds = options.soakSeconds ?? 90;
   const reloads = options.reloads ?? 60;
   const py = await python();
@@ -373,11 +393,15 @@ export async function run(
     }
     // deno serve loads the model on its first request.
     await post(denoServe.url, ONE);
-    const rows: [string, WrkResult][] = [];
+    // Rounds, each server in turn, and medians: the machine is shared, its load comes in bursts.
+    for (const s of single) await wrk(s.url, postLua(ONE), 2); // warm-up: JIT, first requests
+    const runs = new Map<Service, WrkResult[]>(single.map((s) => [s, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const s of single) runs.get(s)!.push(await wrk(s.url, postLua(ONE), seconds));
+    }
+    const rows: [string, WrkResult][] = single.map((s) => [s.name, median(runs.get(s)!)]);
     const logs: Record<string, unknown> = {};
     for (const s of single) {
-      await wrk(s.url, postLua(ONE), 2); // warm-up: JIT, first-request setup
-      rows.push([s.name, await wrk(s.url, postLua(ONE), seconds)]);
       if (s.name.includes("log a") || s.name.includes("log s")) {
         logs[s.name] = await logState(s.url);
       }
@@ -385,7 +409,9 @@ export async function run(
     const batch = JSON.stringify({ rows: Array.from({ length: 1000 }, () => ROW) });
     const batchRun = await wrk(single[1]!.url, postLua(batch), seconds, 4);
     rows.push(["aqlab --listen, log async, 1000-row batches, 4 connections", batchRun]);
-    console.log(`\nserve load test, wrk -t2 -c16 -d${seconds}s, one row; model: ${model.what}`);
+    console.log(
+      `\nserve load test, one row, wrk -t2 -c16, ${rounds} rounds of ${seconds} s per server, medians (errors: the sum); model: ${model.what}`,
+    );
     table(rows);
     for (const [name, l] of Object.entries(logs)) {
       console.log(`log of "${name}" right after its run: ${JSON.stringify(l)}`);
@@ -424,11 +450,15 @@ export async function run(
 
     // --- 3. a normal client while two clients explain at the row cap
     const explainBody = JSON.stringify({ rows: Array.from({ length: 100 }, () => ROW) });
-    const alone = await wrk(main.url, postLua(ONE), 5, 8);
-    const explainers = wrk(main.url + "?explain=true", postLua(explainBody), 7, 2);
-    await new Promise((r) => setTimeout(r, 1000));
-    const beside = await wrk(main.url, postLua(ONE), 5, 8);
-    const explained = await explainers;
+    const aloneRuns: WrkResult[] = [], besideRuns: WrkResult[] = [], explainRuns: WrkResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      aloneRuns.push(await wrk(main.url, postLua(ONE), seconds, 8));
+      const explainers = wrk(main.url + "?explain=true", postLua(explainBody), seconds + 2, 2, 30);
+      await new Promise((r) => setTimeout(r, 1000));
+      besideRuns.push(await wrk(main.url, postLua(ONE), seconds, 8));
+      explainRuns.push(await explainers);
+    }
+    const alone = median(aloneRuns), beside = median(besideRuns), explained = median(explainRuns);
     console.log(
       "\nexplain: one-row client (8 connections) alone and beside 2 clients explaining 100 rows each",
     );
@@ -453,7 +483,9 @@ export async function run(
     console.log(
       `\nreloads: RSS ${
         rssSeries.map((v) => f(v, 0)).join(" -> ")
-      } MiB over ${reloads} reloads of the 500-tree model (was +2.1 MB per reload before sessions were released)`,
+      } MiB over ${reloads} reloads of the 500-tree model; from the first sample after reloading to the last: ${
+        f(100 * (rssSeries.at(-1)! / rssSeries[1]! - 1))
+      }%`,
     );
     result.reloads = { count: reloads, rssMiB: rssSeries };
 
@@ -517,6 +549,7 @@ if (import.meta.main) {
   };
   const r = await run({
     ...(arg("--duration") ? { seconds: arg("--duration")! } : {}),
+    ...(arg("--rounds") ? { rounds: arg("--rounds")! } : {}),
     ...(arg("--soak") ? { soakSeconds: arg("--soak")! } : {}),
     ...(arg("--reloads") ? { reloads: arg("--reloads")! } : {}),
   });
