@@ -322,7 +322,8 @@ export async function run(
 ): Promise<Record<string, unknown>> {
   const seconds = options.seconds ?? 5;
   const rounds = options.rounds ?? 3;
-  const soakSeconds = options.soakSeconds ?? 90;
+  // The soak is bounded: 10 minutes at most (the full run), 90 s by default.
+  const soakSeconds = Math.min(options.soakSeconds ?? 90, 600);
   const reloads = options.reloads ?? 60;
   const py = await python();
   const model = await standardModelPackage();

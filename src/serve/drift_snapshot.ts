@@ -18,10 +18,12 @@ const FEATURE_KIND: Record<string, FeatureKind> = Object.fromEntries(
   FEATURES.map((f) => [f.name, f.kind === "categorical" ? "categorical" : "numeric"]),
 );
 
-/** The last `size` scored rows (features and prediction), for drift without a log. */
+/** The last `size` scored rows (features, prediction, time), for drift without a log. */
 export class RecentRows {
   readonly #x: Float32Array;
   readonly #y: Float32Array;
+  /** Epoch ms of each row (a monthly verdict needs the rows' times). */
+  readonly #t: Float64Array;
   readonly #F: number;
   #n = 0;
   #at = 0;
@@ -30,20 +32,24 @@ export class RecentRows {
     this.#F = nFeatures;
     this.#x = new Float32Array(size * nFeatures);
     this.#y = new Float32Array(size);
+    this.#t = new Float64Array(size);
   }
 
-  /** Adds `n` rows (row-major features, predictions). */
-  add(x: Float32Array, pred: Float32Array, n: number): void {
+  /** Adds `n` rows (row-major features, predictions) scored at `time` (epoch ms). */
+  add(x: Float32Array, pred: Float32Array, n: number, time = Date.now()): void {
     const F = this.#F;
     for (let i = 0; i < n; i++) {
       this.#x.set(x.subarray(i * F, (i + 1) * F), this.#at * F);
       this.#y[this.#at] = pred[i]!;
+      this.#t[this.#at] = time;
       this.#at = (this.#at + 1) % this.size;
       this.#n = Math.min(this.#n + 1, this.size);
     }
   }
 
-  columns(names: readonly string[]): { features: Columns; prediction: Float64Array } {
+  columns(
+    names: readonly string[],
+  ): { features: Columns; prediction: Float64Array; times: Float64Array } {
     const F = this.#F, n = this.#n;
     const features: Columns = {};
     names.forEach((name, j) => {
@@ -51,7 +57,11 @@ export class RecentRows {
       for (let i = 0; i < n; i++) c[i] = this.#x[i * F + j]!;
       features[name] = c;
     });
-    return { features, prediction: Float64Array.from(this.#y.subarray(0, n)) };
+    return {
+      features,
+      prediction: Float64Array.from(this.#y.subarray(0, n)),
+      times: this.#t.slice(0, n),
+    };
   }
 }
 
