@@ -1,22 +1,19 @@
 /**
- * Live drift of the endpoint's inputs against the model's training reference, served from a
- * snapshot: `GET /v1/drift` answers the latest computation with its age, and a computation
- * runs at most once per `maxAgeMs` (on a schedule when `start` is called, else when a request
- * finds the snapshot too old; concurrent requests share one computation). The current sample
- * is the prediction log (all instances, read page by page without waiting for the writer) or,
- * without one, the rows this process scored last (a ring in memory).
+ * Live drift of the endpoint's inputs against the model's training reference, judged by the
+ * one drift verdict (src/drift: `driftVerdict`, the rule of the drift stage and the site),
+ * served from a snapshot: `GET /v1/drift` answers the latest computation with its age, and a
+ * computation runs at most once per `maxAgeMs` (on a schedule when `start` is called, else
+ * when a request finds the snapshot too old; concurrent requests share one computation). The
+ * current sample is the prediction log (all instances, read page by page without waiting for
+ * the writer) or, without one, the rows this process scored last (a ring in memory).
  */
-import { FEATURE_NAMES, FEATURES } from "../features/schema.ts";
-import { type Columns, driftReport, type FeatureKind } from "../drift/mod.ts";
+import { FEATURE_NAMES, TARGET } from "../features/schema.ts";
+import { sampleOfRows, type ScoredRow } from "../drift/mod.ts";
+import { type DriftJudge, inlineJudge, workerJudge } from "./drift_judge.ts";
 import type { LoadedModel } from "./model.ts";
 import type { ServeMetrics } from "./metrics.ts";
 import { recentEntries } from "./prediction_log.ts";
-import { yieldToIo } from "./turn.ts";
 import { InputError } from "./validate.ts";
-
-const FEATURE_KIND: Record<string, FeatureKind> = Object.fromEntries(
-  FEATURES.map((f) => [f.name, f.kind === "categorical" ? "categorical" : "numeric"]),
-);
 
 /** The last `size` scored rows (features, prediction, time), for drift without a log. */
 export class RecentRows {
@@ -47,21 +44,20 @@ export class RecentRows {
     }
   }
 
-  columns(
-    names: readonly string[],
-  ): { features: Columns; prediction: Float64Array; times: Float64Array } {
-    const F = this.#F, n = this.#n;
-    const features: Columns = {};
-    names.forEach((name, j) => {
-      const c = new Float64Array(n);
-      for (let i = 0; i < n; i++) c[i] = this.#x[i * F + j]!;
-      features[name] = c;
-    });
-    return {
-      features,
-      prediction: Float64Array.from(this.#y.subarray(0, n)),
-      times: this.#t.slice(0, n),
-    };
+  /** The rows kept, oldest first, as scored rows (NaN features as null). */
+  rows(nFeatures: number): ScoredRow[] {
+    const out: ScoredRow[] = [];
+    const start = this.#n < this.size ? 0 : this.#at;
+    for (let k = 0; k < this.#n; k++) {
+      const i = (start + k) % this.size;
+      const x: (number | null)[] = [];
+      for (let j = 0; j < nFeatures; j++) {
+        const v = this.#x[i * this.#F + j]!;
+        x.push(Number.isNaN(v) ? null : v);
+      }
+      out.push({ x, prediction: this.#y[i]!, time: this.#t[i]! });
+    }
+    return out;
   }
 }
 
@@ -75,6 +71,8 @@ export interface DriftOptions {
   kv?: Deno.Kv;
   metrics: ServeMetrics;
   recent: RecentRows;
+  /** Judge on the serving thread, not in a worker (default false). */
+  inline?: boolean;
   now?: () => number;
 }
 
@@ -92,7 +90,7 @@ export class DriftMonitor {
   readonly #now: () => number;
   #snapshot: Snapshot | null = null;
   #computing: { model: LoadedModel; done: Promise<Snapshot> } | null = null;
-  #reference: { model: LoadedModel; cols: ReturnType<typeof referenceColumns> } | null = null;
+  #judge: { model: LoadedModel; judge: DriftJudge } | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Computations run (tests and the bench). */
   computations = 0;
@@ -150,46 +148,48 @@ export class DriftMonitor {
     this.#timer = timer;
   }
 
+  /** Stops the schedule and the judge's worker (shutdown). */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#judge?.judge.close();
+    this.#judge = null;
   }
 
   async #compute(m: LoadedModel): Promise<Snapshot> {
     const names = FEATURE_NAMES;
-    if (this.#reference?.model !== m) {
-      this.#reference = { model: m, cols: referenceColumns(m.reference!) };
+    if (this.#judge?.model !== m) {
+      // One judge per model: it indexes the reference once (in its worker).
+      this.#judge?.judge.close();
+      const model = {
+        reference: m.reference!,
+        features: m.metadata.schema.features,
+        names,
+        target: m.metadata.schema.target?.name ?? TARGET,
+      };
+      this.#judge = {
+        model: m,
+        judge: this.#o.inline ? inlineJudge(model) : workerJudge(model),
+      };
     }
-    const ref = this.#reference.cols;
-    let cur: { features: Columns; prediction: Float64Array };
+    const judge = this.#judge.judge;
+    let rows: ScoredRow[];
     let source: string;
     const kv = this.#o.kv;
     if (kv) {
-      const entries = (await recentEntries(kv, this.window)).filter((e) => e.version === m.version);
-      const features: Columns = {};
-      names.forEach((n, j) => {
-        features[n] = Float64Array.from(entries, (e) => e.x[j] ?? NaN);
-      });
-      cur = { features, prediction: Float64Array.from(entries, (e) => e.prediction) };
+      rows = (await recentEntries(kv, this.window)).filter((e) => e.version === m.version);
       source = "prediction_log";
     } else {
-      cur = this.#o.recent.columns(names);
+      rows = this.#o.recent.rows(names.length);
       source = "memory";
     }
-    await yieldToIo();
-    const rows = cur.prediction.length;
-    const report = driftReport(ref.features, cur.features, {
-      features: [...names],
-      kinds: FEATURE_KIND,
-      ...(ref.prediction
-        ? { extra: { prediction: { reference: ref.prediction, current: cur.prediction } } }
-        : {}),
-    });
+    const enough = rows.length >= this.minRows;
+    const verdict = enough ? await judge.judge(sampleOfRows(rows, names)) : null;
     this.computations++;
-    const enough = rows >= this.minRows;
-    if (enough) {
-      this.#o.metrics.driftDetected.set({}, report.datasetDrift ? 1 : 0);
-      this.#o.metrics.driftShare.set({}, report.driftShare ?? 0);
+    const state = verdict?.headline.state;
+    if (verdict) {
+      this.#o.metrics.driftDetected.set({}, state === "drift" ? 1 : 0);
+      this.#o.metrics.driftShare.set({}, verdict.headline.drift_share ?? 0);
     }
     const snapshot: Snapshot = {
       model: m,
@@ -197,25 +197,17 @@ export class DriftMonitor {
       body: {
         model_version: m.version,
         source,
-        rows,
+        rows: rows.length,
         min_rows: this.minRows,
-        verdict: !enough ? "insufficient_data" : report.datasetDrift ? "drift" : "no_drift",
-        report: sanitize(report),
+        // The verdict's headline state ("drift", "within_noise", "no_drift", "unavailable"),
+        // or "insufficient_data" below `min_rows`.
+        verdict: state ?? "insufficient_data",
+        report: verdict ? sanitize(verdict) : null,
       },
     };
     this.#snapshot = snapshot;
     return snapshot;
   }
-}
-
-function referenceColumns(ref: NonNullable<LoadedModel["reference"]>) {
-  const features: Columns = {};
-  for (const n of FEATURE_NAMES) {
-    const c = ref.columns[n];
-    if (c) features[n] = Float64Array.from(c, (v) => v ?? NaN);
-  }
-  const p = ref.columns["prediction"];
-  return { features, prediction: p ? Float64Array.from(p, (v) => v ?? NaN) : null };
 }
 
 /** JSON has no NaN or Infinity: they become null. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createHandler, type ServeApp } from "../../src/serve/handler.ts";
 import { type LoadedModel, loadModel } from "../../src/serve/model.ts";
 import { configFromEnv, promoteAndLoad } from "../../src/serve/main.ts";
+import { DriftMonitor, RecentRows } from "../../src/serve/drift_snapshot.ts";
 import { LOG_PREFIX, type LogEntry, PredictionLog } from "../../src/serve/prediction_log.ts";
 import { readRegistryIndex } from "../../src/registry/store.ts";
 import { calendar, deriveRow } from "../../src/features/derive.ts";
@@ -185,6 +186,26 @@ Deno.test("3. drift: a snapshot with its age, one computation shared, never wait
   assert.equal((await client(scheduled).get("/v1/drift")).status, 200);
   assert.equal(scheduled.drift.computations, n, "the request used the scheduled snapshot");
   await scheduled.close();
+});
+
+Deno.test("3. drift: the verdict in the worker equals the verdict on the serving thread", async () => {
+  const recent = new RecentRows(500, F);
+  const x = pkg.X.data.slice(0, 300 * F);
+  recent.add(x, new Float32Array(300).fill(40), 300, Date.UTC(2016, 2, 1));
+  const [worker, inline] = [false, true].map((inlineMode) =>
+    new DriftMonitor({
+      metrics: createHandler({ model: null }).metrics,
+      recent,
+      minRows: 10,
+      inline: inlineMode,
+    })
+  );
+  const a = await worker!.answer(model), b = await inline!.answer(model);
+  worker!.stop();
+  assert.equal(a.rows, 300);
+  assert.notEqual(a.report, null);
+  assert.deepEqual(a.report, b.report);
+  assert.equal(a.verdict, b.verdict);
 });
 
 Deno.test("4. reload releases the replaced model's session once its requests are done", async () => {
