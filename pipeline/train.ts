@@ -43,7 +43,7 @@ export default defineStage({
     }),
     threads: int(0, "histogram threads (0 = the learner's default)", { min: 0, max: 64 }),
   },
-  uses: ["pipeline.seed"],
+  uses: { "pipeline.seed": "number" },
   inputs: () => [A.SPLITS.train, A.SPLIT_REPORT, A.SCHEMA_PATH, A.BEST_PATH, A.OOF_PATH],
   // One output per candidate folder, so a later stage can read ctx.path(candidateDir(name)).
   outputs: () => [...A.CANDIDATES.map(A.candidateDir), A.CURVE_PATH, A.IMPORTANCE_PATH],

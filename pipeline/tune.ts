@@ -4,7 +4,7 @@ import { openDuck } from "../src/data/duck.ts";
 import { FEATURE_NAMES, TARGET } from "../src/features/schema.ts";
 import type { SplitReport } from "../src/features/split.ts";
 import { loadSplit } from "../src/tuning/load_split.ts";
-import { GBDT_SETTING_KEYS, gbdtParamsFrom, readGbdtSettings } from "../src/tuning/gbdt_params.ts";
+import { GBDT_USES, gbdtParamsFrom, gbdtSettingsOf } from "../src/tuning/gbdt_params.ts";
 import { targetForms } from "../src/tuning/target.ts";
 import { SAMPLERS, tuneGbdt } from "../src/tuning/tune.ts";
 import { bestMetrics, describeBest, writeTuneArtifacts } from "../src/tuning/tune_tables.ts";
@@ -56,19 +56,19 @@ export default defineStage({
       },
     ),
   },
-  uses: [
-    "pipeline.seed",
-    "features.target",
-    "train.threads",
-    ...GBDT_SETTING_KEYS.map((k) => `train.${k}`),
-  ],
+  uses: {
+    "pipeline.seed": "number",
+    "features.target": "string",
+    "train.threads": "number",
+    ...GBDT_USES,
+  },
   inputs: () => [SPLITS.train, SPLIT_REPORT],
   outputs: () => [TRIALS_PATH, BEST_PATH, FOLDS_PATH, OOF_PATH],
   module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const split = JSON.parse(await Deno.readTextFile(ctx.path(SPLIT_REPORT))) as SplitReport;
-    const threads = Number(ctx.all.train?.["threads"] ?? 0);
+    const threads = ctx.used["train.threads"];
     const c = await openDuck();
     try {
       const tr = await loadSplit(c, ctx.path(SPLITS.train), {
@@ -87,8 +87,8 @@ export default defineStage({
         budgetSeconds: p.budget_seconds,
         seed: ctx.globals.seed,
         ...(threads > 0 ? { threads } : {}),
-        forms: targetForms(String(ctx.all.features?.["target"] ?? "auto")),
-        base: gbdtParamsFrom(readGbdtSettings(ctx.all.train), ctx.globals.seed),
+        forms: targetForms(ctx.used["features.target"]),
+        base: gbdtParamsFrom(gbdtSettingsOf(ctx.used), ctx.globals.seed),
         log: (m) => ctx.log(m),
       }).catch((e) => {
         throw new Error(`Cannot tune on ${SPLITS.train}: ${(e as Error).message}`, { cause: e });

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, lit, writeParquet } from "../data/duck.ts";
 import { TARGET } from "./schema.ts";
+import { isCalendarDay } from "../pipeline/params.ts";
 import { type Fold, hourText, rollingOriginFolds } from "../tuning/folds.ts";
 
 export interface SplitOptions {
@@ -39,14 +40,12 @@ export interface SplitReport {
   folds: FoldReport[];
 }
 
-/** Parses "YYYY-MM-DD" as a real calendar date (epoch ms of its first hour), or throws. */
+/** "YYYY-MM-DD" as epoch ms of its first hour, or throws for a day that does not exist. */
 export function parseDay(text: string, key: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || new Date(t).toISOString().slice(0, 10) !== text) {
+  if (!isCalendarDay(text)) {
     throw new RangeError(`Cannot split: ${key} must be a real date "YYYY-MM-DD": got "${text}"`);
   }
-  return t;
+  return Date.parse(`${text}T00:00:00Z`);
 }
 
 /**

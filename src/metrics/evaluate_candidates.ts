@@ -15,7 +15,7 @@ import { groupRows, PM25_BANDS, pm25Band, season } from "./groups.ts";
 import { histogram, quantile } from "./histogram.ts";
 import { predictionsTable } from "./predictions_table.ts";
 import { type RegressionMetrics, regressionMetrics } from "./regression.ts";
-import { type Column, writeColumns } from "./write_columns.ts";
+import { type Column, writeColumns } from "../data/write_columns.ts";
 
 export interface ScoredCandidate {
   name: string;

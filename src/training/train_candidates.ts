@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { LabelledMatrix } from "../data/load_matrix.ts";
-import { writeColumns } from "../metrics/write_columns.ts";
+import { writeColumns } from "../data/write_columns.ts";
 import type { FeatureSchema } from "../features/schema.ts";
 import type { GbdtParams } from "../gbdt/params.ts";
 import { modelToJSON } from "../gbdt/serialize.ts";

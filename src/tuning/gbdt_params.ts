@@ -21,35 +21,31 @@ export interface GbdtSettings {
   objective: string;
 }
 
-/** The keys of GbdtSettings: what the tune stage reads from the train section. */
-export const GBDT_SETTING_KEYS: readonly (keyof GbdtSettings)[] = [
-  "n_estimators",
-  "learning_rate",
-  "max_depth",
-  "max_leaves",
-  "min_child_weight",
-  "subsample",
-  "colsample_bytree",
-  "lambda",
-  "gamma",
-  "max_bins",
-  "objective",
-];
+/** The train section's learner settings as another stage declares them in `uses`. */
+export const GBDT_USES = {
+  "train.n_estimators": "number",
+  "train.learning_rate": "number",
+  "train.max_depth": "number",
+  "train.max_leaves": "number",
+  "train.min_child_weight": "number",
+  "train.subsample": "number",
+  "train.colsample_bytree": "number",
+  "train.lambda": "number",
+  "train.gamma": "number",
+  "train.max_bins": "number",
+  "train.objective": "string",
+} as const;
 
-/** GbdtSettings read from another stage's section, checked; throws naming the key. */
-export function readGbdtSettings(train: Record<string, unknown> | undefined): GbdtSettings {
+type GbdtUsed = {
+  readonly [K in keyof typeof GBDT_USES]: (typeof GBDT_USES)[K] extends "number" ? number
+    : string;
+};
+
+/** GbdtSettings from a stage's typed `ctx.used` (declared with GBDT_USES). */
+export function gbdtSettingsOf(used: GbdtUsed): GbdtSettings {
   const out: Record<string, unknown> = {};
-  for (const k of GBDT_SETTING_KEYS) {
-    const v = train?.[k];
-    const ok = k === "objective" ? typeof v === "string" : typeof v === "number";
-    if (!ok) {
-      throw new TypeError(
-        `Cannot read train.${k}: expected a ${k === "objective" ? "string" : "number"}, got ${
-          JSON.stringify(v)
-        }`,
-      );
-    }
-    out[k] = v;
+  for (const k of Object.keys(GBDT_USES) as (keyof typeof GBDT_USES)[]) {
+    out[k.slice("train.".length)] = used[k];
   }
   return out as unknown as GbdtSettings;
 }

@@ -4,7 +4,7 @@
  * (the chosen configuration's out-of-fold predictions, the conformal calibration set).
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { type Column, writeColumns } from "../metrics/write_columns.ts";
+import { type Column, writeColumns } from "../data/write_columns.ts";
 import type { LabelledMatrix } from "../data/load_matrix.ts";
 import type { Fold } from "./folds.ts";
 import type { TuneOutcome } from "./tune.ts";
