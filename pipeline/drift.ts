@@ -58,7 +58,6 @@ export default defineStage({
   },
   inputs: (p) => [
     SPLITS.train,
-    SPLITS.valid,
     SPLITS.test,
     SCHEMA_PATH,
     REGISTER_LAST,
@@ -76,7 +75,8 @@ export default defineStage({
       params: ctx.params,
       root: ctx.path("."),
       locate: ctx.path,
-      reference: [SPLITS.train, SPLITS.valid],
+      // The final model's training rows (valid.parquet is a block of them, not more rows).
+      reference: [SPLITS.train],
       test: SPLITS.test,
       schema: SCHEMA_PATH,
       current: g.current_dir,

@@ -1,5 +1,5 @@
 /**
- * The drift stage's work: load the reference (the model's training and validation rows)
+ * The drift stage's work: load the reference (the model's training rows)
  * and the current rows (the test split, a folder of raw files, or the endpoint's prediction
  * log), score both with the model, judge them with {@link driftVerdict}, evaluate the
  * retraining triggers from the same verdict, and write the report and the site's tables.

@@ -162,7 +162,7 @@ export function buildDataCard(i: DataCardInput): Card {
     }),
     section("preprocessing", "Preprocessing", {
       text: [
-        "Ingest parses and validates the raw files; clean builds an hourly grid per station, sets out-of-range values missing, resolves duplicates, flags stuck sensors and interpolates short input gaps (never PM2.5); features derives lags and rolling means; split cuts train, validation and test by time with a gap so that no lag crosses a boundary.",
+        "Ingest parses and validates the raw files; clean builds an hourly grid per station, sets out-of-range values missing, resolves duplicates, flags stuck sensors and interpolates short input gaps (never PM2.5); features derives lags and rolling means; split cuts train and test by time with a gap so that no lag crosses a boundary, and the rolling-origin cross-validation folds inside train (the validation split is the last fold's block).",
       ],
       facts: [fact("gap between splits", i.split.value.gapHours ?? null, sp, "gapHours", "h")],
       tables: [

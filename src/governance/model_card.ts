@@ -216,7 +216,7 @@ export function buildModelCard(i: ModelCardInput): Card {
     }),
     section("intended_use", "Intended use", {
       text: [
-        "Forecasting the next hour's PM2.5 concentration at monitoring stations whose data follow the feature schema, to support air-quality information and health warnings, with the split-conformal interval shown beside each forecast.",
+        "Forecasting the next hour's PM2.5 concentration at monitoring stations whose data follow the feature schema, to support air-quality information and health warnings, with the conformal interval shown beside each forecast.",
         "Research and teaching: comparing models, studying errors by station, season and pollution band.",
       ],
     }),
@@ -246,7 +246,7 @@ export function buildModelCard(i: ModelCardInput): Card {
     }),
     section("metrics", "Metrics", {
       text: [
-        "RMSE and MAE with percentile bootstrap confidence intervals over test rows; R², MAPE on y > 0, bias and the skill score against persistence; empirical coverage of the split-conformal interval calibrated on the validation split.",
+        "RMSE and MAE with percentile bootstrap confidence intervals over test rows; R², MAPE on y > 0, bias and the skill score against persistence; empirical coverage of the conformal interval (one width per PM2.5 band of the prediction) calibrated on out-of-fold residuals of the cross-validation.",
       ],
       facts: metricFacts,
     }),
@@ -260,7 +260,7 @@ export function buildModelCard(i: ModelCardInput): Card {
       text: [
         i.pretrained
           ? "Unknown to this workspace (a pretrained model); the rows below are this workspace's training split, used only for TreeSHAP covers and drift references."
-          : "The training split; the validation split drives early stopping and calibrates the interval.",
+          : "The training split, on which the final model is fitted; rolling-origin cross-validation inside it chose the parameters, the target form and the tree count, and calibrated the interval. The validation split is its last fold's block.",
       ],
       facts: [
         ...splitFacts("train"),
