@@ -47,7 +47,7 @@ export async function run(): Promise<Record<string, unknown>> {
   let whatif: Record<string, number> = {};
   try {
     for (const path of PAGES) {
-      const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       // Record when the first chart appears, from navigation start (performance.now()).
       await context.addInitScript((selector: string) => {
@@ -82,7 +82,7 @@ export async function run(): Promise<Record<string, unknown>> {
         all_cards_ms: Math.round(ready),
         problems: problems.length,
       });
-      if (path === "/what-if") whatif = await whatIfTimes(page);
+      if (path === "/what-if.html") whatif = await whatIfTimes(page);
       // Pages with wasm: a second visit in the same browser (HTTP cache, compiled wasm kept).
       if (bytes.wasm > 0) {
         const again = await context.newPage();

@@ -11,10 +11,11 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { buildSite, DIST, PAGES, ROOT } from "./build.ts";
+import { buildSite, DIST, pageName, PAGES, ROOT } from "./build.ts";
 import { hasChromium, launch } from "./browser.ts";
 import { serveDist, type StaticServer } from "./serve.ts";
 import { ensureArtifacts } from "./prepare.ts";
+import { clickSidebarLinks } from "./links.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
 import { createSession } from "../../src/onnx/session.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
@@ -78,7 +79,7 @@ Deno.test("site: the build contains no URL to an outside host", async () => {
 
 /** Opens `path` watched for errors; waits until its cards have content. */
 async function open(browser: Browser, server: StaticServer, path: string) {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = watchPage(page, server.url);
   await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
   problems.push(...await pageProblems(page));
@@ -104,16 +105,26 @@ Deno.test({
         const all: string[] = [];
         for (const path of PAGES) {
           const { page, problems } = await open(browser, server, path);
-          const name = path === "/" ? "index" : path.slice(1);
-          await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+          await page.screenshot({ path: `${SHOTS}/${pageName(path)}.png`, fullPage: true });
           await page.close();
           all.push(...problems.map((p) => `${path}: ${p}`));
         }
         assert.deepEqual(all, [], `problems:\n${all.join("\n")}`);
       });
 
+      for (const width of [1280, 390]) {
+        await t.step(
+          `every sidebar link works on a plain static server at ${width} px`,
+          async () => {
+            const { problems, reached } = await clickSidebarLinks(browser, server, width);
+            assert.deepEqual(problems, [], `sidebar at ${width} px:\n${problems.join("\n")}`);
+            assert.ok(reached.length > PAGES.length, `clicked ${reached.length} links`);
+          },
+        );
+      }
+
       await t.step("DuckDB-WASM answers a station filter on the Data page", async () => {
-        const { page } = await open(browser, server, "/data");
+        const { page } = await open(browser, server, "/data.html");
         const hours = "[data-testid=hours]";
         await page.waitForFunction(
           (s) => /\d/.test(document.querySelector(s)?.textContent ?? ""),
@@ -134,7 +145,7 @@ Deno.test({
       });
 
       await t.step("What-if: browser ONNX = Deno ONNX on a real row; inputs move it", async () => {
-        const { page, problems } = await open(browser, server, "/what-if");
+        const { page, problems } = await open(browser, server, "/what-if.html");
         const pred = "[data-testid=prediction]";
         await page.waitForFunction(
           (s) =>
@@ -185,7 +196,7 @@ Deno.test({
       });
 
       await t.step("Score a slice: exactly the chosen rows are scored", async () => {
-        const { page, problems } = await open(browser, server, "/score");
+        const { page, problems } = await open(browser, server, "/score.html");
         const scored = "[data-testid=scored]";
         await page.waitForSelector(scored, { timeout: 30_000 });
         const n = await numberOf(page, scored, "data-rows");
