@@ -1,4 +1,7 @@
-/** Which model the site scores with, its metadata (interval, schema) and the feature schema. */
+/**
+ * Which model the site scores with, its metadata (interval, schema), the feature schema,
+ * the split, and the persistence baseline's parameters (the reference of the skill score).
+ */
 import { modelPackage, Out } from "./_artifacts.ts";
 
 const out = new Out();
@@ -8,4 +11,8 @@ out.data.package = pkg;
 out.data.metadata = pkg && await out.json(`${pkg.path}/metadata.json`);
 out.data.schema = await out.json("data/processed/features.schema.json");
 out.data.split = await out.json("reports/data/split.json");
+const persistence = await out.json<{ params?: unknown }>(
+  "models/candidates/persistence/metadata.json",
+);
+out.data.persistence = persistence?.params ?? null;
 await out.emit();

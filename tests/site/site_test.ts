@@ -17,8 +17,10 @@ import { serveDist, type StaticServer } from "./serve.ts";
 import { ensureArtifacts } from "./prepare.ts";
 import { clickSidebarLinks } from "./links.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
+import { createHandler } from "../../src/serve/handler.ts";
+import { loadModel } from "../../src/serve/model.ts";
 import { createSession } from "../../src/onnx/session.ts";
-import { FEATURE_NAMES } from "../../src/features/schema.ts";
+import { FEATURE_NAMES, TARGET } from "../../src/features/schema.ts";
 import { all, lit, openDuck } from "../../src/data/duck.ts";
 
 const SHOTS = `${ROOT}tests/output/screenshots`;
@@ -123,25 +125,54 @@ Deno.test({
         );
       }
 
-      await t.step("DuckDB-WASM answers a station filter on the Data page", async () => {
-        const { page } = await open(browser, server, "/data.html");
-        const hours = "[data-testid=hours]";
-        await page.waitForFunction(
-          (s) => /\d/.test(document.querySelector(s)?.textContent ?? ""),
-          hours,
-          { timeout: 30_000 },
-        );
-        const all = await page.textContent(hours);
+      await t.step("Data page: DuckDB-WASM filters; the histogram counts every hour", async () => {
+        const { page, problems } = await open(browser, server, "/data.html");
+        const clean = `${ROOT}data/processed/clean.parquet`;
+        const c = await openDuck();
+        const nativeCount = async (station: string | null) =>
+          Number(
+            (await all(
+              c,
+              `SELECT count(pm25)::INT AS n FROM read_parquet(${lit(clean)})
+               ${station ? `WHERE station = ${lit(station)}` : ""}`,
+            ))[0]!.n,
+          );
+        // The page's own counts: hours selected, hours with PM2.5, and the histogram's total.
+        const read = () =>
+          page.evaluate(() => {
+            const q = (s: string) => document.querySelector(`[data-testid=${s}]`);
+            return {
+              hours: Number(q("hours")?.textContent?.replaceAll(",", "")),
+              pm25: Number(q("pm25-hours")?.getAttribute("data-hours")),
+              hist: Number(q("pm25-hist")?.getAttribute("data-hours")),
+            };
+          });
+        const settled = (before: number) =>
+          page.waitForFunction(
+            (b) => {
+              const q = (s: string) => document.querySelector(`[data-testid=${s}]`);
+              const pm = q("pm25-hours")?.getAttribute("data-hours");
+              return pm && pm !== String(b) && q("pm25-hist")?.getAttribute("data-hours") === pm;
+            },
+            before,
+            { timeout: 30_000 },
+          );
+        await settled(-1);
+        const whole = await read();
+        assert.equal(whole.hist, whole.pm25, "histogram bars sum to the hours with PM2.5");
+        assert.equal(whole.hist, await nativeCount(null), "histogram vs clean.parquet");
         await page.selectOption("select", { index: 1 });
-        await page.waitForFunction(
-          ([s, before]) => document.querySelector(s!)?.textContent !== before,
-          [hours, all],
-          { timeout: 15_000 },
+        const station = await page.$eval(
+          "select",
+          (s: HTMLSelectElement) => s.selectedOptions[0]!.textContent!,
         );
-        const one = await page.textContent(hours);
-        const n = (s: string | null) => Number(String(s).replaceAll(",", ""));
-        assert.ok(n(one) > 0 && n(one) < n(all), `station filter: ${one} of ${all} hours`);
+        await settled(whole.pm25);
+        const one = await read();
+        assert.ok(one.hours > 0 && one.hours < whole.hours, `${station}: ${one.hours} hours`);
+        assert.equal(one.hist, one.pm25, `${station}: histogram vs hours with PM2.5`);
+        assert.equal(one.hist, await nativeCount(station), `${station}: histogram vs parquet`);
         await page.close();
+        assert.deepEqual(problems, []);
       });
 
       await t.step("What-if: browser ONNX = Deno ONNX on a real row; inputs move it", async () => {
@@ -191,11 +222,58 @@ Deno.test({
           Number.isFinite(moved) && moved !== inBrowser,
           `prediction ${inBrowser} -> ${moved}`,
         );
+        // An unusual PM10 (above the training 99th percentile): the page flags what the
+        // endpoint flags for the same observation, and predicts the same to the last bit.
+        const schema = JSON.parse(
+          await Deno.readTextFile(`${ROOT}data/processed/features.schema.json`),
+        );
+        const pm10 = schema.features.find((f: { name: string }) => f.name === "PM10").observed;
+        await page.getByLabel("PM10 (µg/m³)", { exact: true }).fill(
+          String(Math.round((pm10.p99 + pm10.max) / 2)),
+        );
+        const flagsHook = "[data-testid=flags]";
+        await page.waitForFunction(
+          (s) => document.querySelector(s)?.getAttribute("data-flags")?.includes("PM10:unusual"),
+          flagsHook,
+          { timeout: 10_000 },
+        );
+        const observation = JSON.parse(
+          (await page.getAttribute(".whatif-result", "data-observation"))!,
+        );
+        const pageFlags = JSON.parse((await page.getAttribute(flagsHook, "data-flags"))!);
+        const pagePrediction = await numberOf(page, pred, "data-value");
+        const { package: pkg } = JSON.parse(
+          await Deno.readTextFile(await distFile("data/model", ".json")),
+        );
+        const endpoint = createHandler({ model: await loadModel(`${ROOT}${pkg.path}`) });
+        const answer = await (await endpoint.fetch(
+          new Request("http://localhost/v1/predict", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ observation }),
+          }),
+        )).json();
+        assert.deepEqual(
+          pageFlags,
+          answer.flags.map((f: { field: string; flag: string }) => `${f.field}:${f.flag}`),
+        );
+        assert.equal(pagePrediction, answer.prediction, "What-if vs the endpoint");
         await page.close();
         assert.deepEqual(problems, []);
       });
 
-      await t.step("Score a slice: exactly the chosen rows are scored", async () => {
+      await t.step("What-if on a phone: the prediction stays on screen by the inputs", async () => {
+        const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+        await page.goto(`${server.url}/what-if.html`, { waitUntil: "networkidle" });
+        await pageProblems(page);
+        // Scroll to the last input, as someone editing it would.
+        await page.getByLabel("local time").scrollIntoViewIfNeeded();
+        const box = await page.locator("[data-testid=prediction]").boundingBox();
+        assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `prediction at ${box?.y} px`);
+        await page.close();
+      });
+
+      await t.step("Score a slice: the chosen rows, their metrics, an empty slice", async () => {
         const { page, problems } = await open(browser, server, "/score.html");
         const scored = "[data-testid=scored]";
         await page.waitForSelector(scored, { timeout: 30_000 });
@@ -204,17 +282,37 @@ Deno.test({
         const from = await page.getAttribute(scored, "data-from");
         const to = await page.getAttribute(scored, "data-to");
         const first = await numberOf(page, scored, "data-first");
-        await page.close();
+        const persistenceRmse = await numberOf(page, scored, "data-persistence-rmse");
+        const rmse = await numberOf(page, scored, "data-rmse");
+        // Persistence as the pipeline defines it: this hour's PM2.5, else the training mean.
+        const { params } = JSON.parse(
+          await Deno.readTextFile(`${ROOT}models/candidates/persistence/metadata.json`),
+        );
         const c = await openDuck();
         const [r] = await all(
           c,
-          `SELECT count(*)::INT AS n FROM read_parquet(${lit(`${ROOT}data/processed/test.parquet`)})
+          `SELECT count(*)::INT AS n, sqrt(avg(power(coalesce("${params.column}", ${params.fallback})
+             - "${TARGET}", 2))) AS rmse
+           FROM read_parquet(${lit(`${ROOT}data/processed/test.parquet`)})
            WHERE station = ${lit(station ?? "")} AND time >= ${lit(from ?? "")}::DATE
              AND time < ${lit(to ?? "")}::DATE + 1`,
         );
         assert.ok(n > 0, `no row scored for ${station} ${from}..${to}`);
         assert.equal(n, Number(r!.n), `${station} ${from}..${to}: rows scored vs rows in test`);
         assert.ok(Number.isFinite(first), `first prediction ${first}`);
+        assert.ok(
+          Math.abs(persistenceRmse - Number(r!.rmse)) < 1e-3 * Number(r!.rmse),
+          `persistence RMSE on the page ${persistenceRmse} vs ${r!.rmse} from test.parquet`,
+        );
+        assert.ok(Number.isFinite(rmse) && rmse > 0, `slice RMSE ${rmse}`);
+        // "From" after "To": a message, no chart, nothing scored.
+        await page.getByLabel("From").fill(to!);
+        await page.getByLabel("To").fill(from!);
+        const empty = "[data-testid=empty-slice]";
+        await page.waitForSelector(empty, { timeout: 30_000 });
+        assert.equal(await numberOf(page, scored, "data-rows"), 0);
+        assert.equal(await page.locator(`${empty} svg`).count(), 0, "a chart for an empty slice");
+        await page.close();
         assert.deepEqual(problems, []);
       });
     } finally {
