@@ -3,11 +3,7 @@ import { int } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import { clean, FLAGS, RANGE_RULES } from "../src/data/clean.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { RAW } from "./ingest.ts";
-
-export const CLEAN = "data/processed/clean.parquet";
-export const DUPLICATES = "data/interim/duplicates.parquet";
-export const QUALITY_REPORT = "reports/data/quality.json";
+import { CLEAN, DUPLICATES, QUALITY_REPORT, RAW } from "../src/pipeline/catalog.ts";
 
 export default defineStage({
   name: "clean",
@@ -24,7 +20,7 @@ export default defineStage({
   },
   inputs: () => [RAW],
   outputs: () => [CLEAN, DUPLICATES, QUALITY_REPORT],
-  code: ["pipeline/clean.ts", "src/data/clean.ts", "src/data/duck.ts"],
+  module: import.meta.url,
   async run(ctx) {
     const c = await openDuck();
     try {

@@ -1,14 +1,8 @@
 import { isAbsolute, join } from "node:path";
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { defineStage } from "../src/pipeline/stage.ts";
-import { type LogEntry, recentEntries } from "../src/serve/prediction_log.ts";
 import { int, num, str } from "../src/pipeline/params.ts";
-import { all, lit, openDuck, writeParquet } from "../src/data/duck.ts";
+import { openDuck } from "../src/data/duck.ts";
 import { type LabelledMatrix, loadMatrix } from "../src/data/load_matrix.ts";
-import { ingest, listRawFiles } from "../src/data/ingest/ingest.ts";
-import { ADAPTERS } from "../src/data/ingest/adapters.ts";
-import { clean } from "../src/data/clean.ts";
-import { featureQuery } from "../src/features/build.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../src/features/schema.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import { regressionMetrics } from "../src/metrics/regression.ts";
@@ -26,27 +20,25 @@ import {
   seasonalIndices,
   sortedNonMissing,
 } from "../src/drift/mod.ts";
+import { resolveModel } from "../src/registry/resolve_model.ts";
+import { readPackage } from "../src/registry/read_package.ts";
+import { type BatchInfo, loadBatch, loadLoggedInputs } from "../src/data/batch.ts";
 import {
-  type ModelMetadata,
-  PACKAGE_FILES,
+  candidateDir,
+  DEFAULT_MODEL_NAME,
+  DRIFT_DIR,
+  primaryCandidate,
+  REGISTER_LAST,
   REGISTRY_INDEX,
-  registryPath,
-} from "../src/registry/package.ts";
-import { readRegistryIndex } from "../src/registry/store.ts";
-import { SPLITS } from "./split.ts";
-import { SCHEMA_PATH } from "./features.ts";
-import { candidateDir } from "./train.ts";
-import { REGISTER_LAST } from "./register.ts";
+  SCHEMA_PATH,
+  SPLITS,
+} from "../src/pipeline/catalog.ts";
 
 /**
  * The drift folder: `drift_<UTC timestamp>.json` per run (earlier ones kept), `latest.json`,
  * `timeline.parquet` (monthly drift of the current rows) and `distributions.parquet`
  * (histograms per feature and source, for the site).
  */
-export const DRIFT_DIR = "reports/drift";
-export const DRIFT_LATEST = `${DRIFT_DIR}/latest.json`;
-export const DRIFT_TIMELINE = `${DRIFT_DIR}/timeline.parquet`;
-export const DRIFT_DISTRIBUTIONS = `${DRIFT_DIR}/distributions.parquet`;
 
 const D = DEFAULT_RETRAIN_POLICY;
 
@@ -55,7 +47,6 @@ export default defineStage({
   description:
     "feature, prediction and target drift of the test split (or --current DIR) against the training features; retraining recommendation",
   after: ["register"],
-  enabled: (g) => !g.model_path,
   params: {
     season: str(
       "month",
@@ -131,21 +122,13 @@ export default defineStage({
     SCHEMA_PATH,
     REGISTER_LAST,
     REGISTRY_INDEX,
-    candidateDir("gbdt"),
+    candidateDir(primaryCandidate(p)),
     // An absolute batch folder is outside the runner's reach (it joins paths to the root);
     // its name is still part of the stage's parameters.
     ...(p.current_dir && !isAbsolute(p.current_dir) ? [p.current_dir] : []),
   ],
   outputs: () => [DRIFT_DIR],
-  code: [
-    "pipeline/drift.ts",
-    "src/drift",
-    "src/data/ingest",
-    "src/data/clean.ts",
-    "src/features/build.ts",
-    "src/onnx/session.ts",
-    "src/serve/prediction_log.ts",
-  ],
+  module: import.meta.url,
   async run(ctx) {
     const t0 = performance.now();
     const p = ctx.params;
@@ -203,8 +186,16 @@ export default defineStage({
       phase("load");
 
       // Prediction drift: both samples scored by the same ONNX model, as served.
-      const modelName = String(ctx.all.register?.model_name ?? "pm25");
-      const model = await resolveModel(root, modelName, p.model, ctx.path(candidateDir("gbdt")));
+      const modelName = String(ctx.all.register?.model_name ?? DEFAULT_MODEL_NAME);
+      const found = await resolveModel(root, {
+        name: modelName,
+        prefer: p.model === "candidate" ? "candidate" : "production",
+        candidate: primaryCandidate(g),
+        locate: ctx.path,
+      });
+      const model = found
+        ? { source: found.source, path: found.path, ...(await readPackage(found.url)) }
+        : null;
       let predRef: Float32Array | null = null;
       let predCur: Float32Array | null = null;
       if (model) {
@@ -400,225 +391,6 @@ interface Performance {
   degradation_pct: number | null;
 }
 
-/** What became of a raw batch on its way to features. */
-export interface BatchInfo {
-  dir: string;
-  files: string[];
-  lines: number;
-  kept: number;
-  rejected: number;
-  rows: number;
-  stations: string[];
-  unseen_stations: string[];
-  warnings: string[];
-  /** Why the batch could not be used, or null. */
-  error: string | null;
-}
-
-/**
- * The endpoint's logged inputs (Deno KV prediction log, `src/serve/prediction_log.ts`) as
- * a current sample: features as served, no labels, request times. Never throws: a log that
- * cannot be read comes back empty with `error` saying why.
- */
-export async function loadLoggedInputs(
-  path: string,
-  schema: FeatureSchema,
-  limit: number,
-): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
-  const info = emptyBatchInfo(path, [path]);
-  let entries: LogEntry[] = [];
-  try {
-    await Deno.stat(path);
-    const kv = await Deno.openKv(path);
-    try {
-      entries = await recentEntries(kv, limit);
-    } finally {
-      kv.close();
-    }
-  } catch (e) {
-    info.error = `cannot read the prediction log ${path}: ${(e as Error).message}`;
-    return { matrix: emptyMatrix(), info };
-  }
-  const nCols = FEATURE_NAMES.length;
-  const good = entries.filter((e) => Array.isArray(e.x) && e.x.length === nCols);
-  info.lines = entries.length;
-  info.kept = info.rows = good.length;
-  info.rejected = entries.length - good.length;
-  if (info.rejected) {
-    info.warnings.push(
-      `${info.rejected} logged rows have another feature count than the schema's ${nCols}`,
-    );
-  }
-  if (good.length === 0 && !info.error) {
-    info.error = `the prediction log ${path} holds no usable rows`;
-  }
-  const data = new Float32Array(good.length * nCols);
-  const time = new Float64Array(good.length);
-  const station: string[] = [];
-  const code = FEATURE_NAMES.indexOf("station_code");
-  good.forEach((e, i) => {
-    e.x.forEach((v, j) => (data[i * nCols + j] = v === null ? NaN : v));
-    time[i] = Date.parse(e.time);
-    station.push(schema.stations[Number(e.x[code])] ?? "unknown");
-  });
-  info.stations = [...new Set(station)].sort();
-  return {
-    matrix: {
-      X: { data, nRows: good.length, nCols, names: [...FEATURE_NAMES] },
-      y: new Float32Array(good.length).fill(NaN),
-      station,
-      time,
-    },
-    info,
-  };
-}
-
-/**
- * Runs a folder of raw files through the same ingest, clean and feature code as the
- * pipeline, with station codes from the training schema. Never throws: a batch that cannot
- * be read comes back empty with `error` saying why.
- */
-export async function loadBatch(
-  c: DuckDBConnection,
-  dir: string,
-  tmp: string,
-  o: {
-    source: string;
-    schema: FeatureSchema;
-    maxInterpolateHours: number;
-    stuckHours: number;
-    horizonHours: number;
-  },
-): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
-  const info = emptyBatchInfo(dir, []);
-  const empty = emptyMatrix();
-  try {
-    try {
-      info.files = await listRawFiles(dir);
-    } catch (e) {
-      throw new Error(
-        `Cannot read the batch folder "${dir}": ${e instanceof Error ? e.message : e}`,
-      );
-    }
-    if (info.files.length === 0) throw new Error(`The batch folder "${dir}" has no CSV files`);
-    const adapter = o.source === "long" ? "long" : ADAPTERS[o.source];
-    if (!adapter) throw new Error(`Unknown source layout "${o.source}"`);
-    const raw = join(tmp, "raw.parquet");
-    const rep = await ingest(c, {
-      files: info.files,
-      adapter,
-      sourceName: o.source,
-      knownStations: null,
-      rawOut: raw,
-      rejectsOut: join(tmp, "rejects.parquet"),
-    });
-    Object.assign(info, {
-      lines: rep.lines,
-      kept: rep.kept,
-      rejected: rep.rejected,
-      warnings: rep.warnings.slice(0, 50),
-    });
-    if (rep.kept === 0) {
-      throw new Error(
-        `No usable row in ${rep.lines} line(s) of ${info.files.length} file(s)${
-          rep.warnings.length ? `: ${rep.warnings.slice(0, 3).join("; ")}` : ""
-        }`,
-      );
-    }
-    const cleanPath = join(tmp, "clean.parquet");
-    await clean(c, {
-      rawPath: raw,
-      out: cleanPath,
-      duplicatesOut: join(tmp, "duplicates.parquet"),
-      maxInterpolateHours: o.maxInterpolateHours,
-      stuckHours: o.stuckHours,
-    });
-    info.stations = (await all<{ station: string }>(
-      c,
-      `SELECT DISTINCT station FROM read_parquet(${lit(cleanPath)}) ORDER BY station`,
-    )).map((r) => String(r.station));
-    const known = new Set(o.schema.stations);
-    info.unseen_stations = info.stations.filter((s) => !known.has(s));
-    const features = join(tmp, "features.parquet");
-    await writeParquet(
-      c,
-      `${
-        featureQuery(`read_parquet(${lit(cleanPath)})`, o.horizonHours, o.schema.stations)
-      } ORDER BY station, time`,
-      features,
-    );
-    const matrix = await loadMatrix(c, features, FEATURE_NAMES, TARGET);
-    info.rows = matrix.X.nRows;
-    return { matrix, info };
-  } catch (e) {
-    info.error = e instanceof Error ? e.message : String(e);
-    return { matrix: empty, info };
-  }
-}
-
-function emptyBatchInfo(dir: string, files: string[]): BatchInfo {
-  return {
-    dir,
-    files,
-    lines: 0,
-    kept: 0,
-    rejected: 0,
-    rows: 0,
-    stations: [],
-    unseen_stations: [],
-    warnings: [],
-    error: null,
-  };
-}
-
-function emptyMatrix(): LabelledMatrix {
-  return {
-    X: {
-      data: new Float32Array(0),
-      nRows: 0,
-      nCols: FEATURE_NAMES.length,
-      names: [...FEATURE_NAMES],
-    },
-    y: new Float32Array(0),
-    station: [],
-    time: new Float64Array(0),
-  };
-}
-
-/** The model scored for prediction drift, and whose metadata gives release RMSE and age. */
-async function resolveModel(
-  root: string,
-  modelName: string,
-  which: string,
-  candidate: string,
-): Promise<
-  { source: string; path: string; onnx: Uint8Array; metadata: ModelMetadata } | null
-> {
-  const tryDir = async (dir: string, source: string, path: string) => {
-    try {
-      const onnx = await Deno.readFile(join(dir, PACKAGE_FILES.onnx));
-      const metadata = JSON.parse(
-        await Deno.readTextFile(join(dir, PACKAGE_FILES.metadata)),
-      ) as ModelMetadata;
-      return { source, path, onnx, metadata };
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
-    }
-  };
-  if (which === "production") {
-    const index = await readRegistryIndex(root);
-    const v = index.models[modelName]?.aliases.production;
-    if (v !== undefined) {
-      const rel = registryPath(modelName, v);
-      const m = await tryDir(join(root, rel), "production", rel);
-      if (m) return m;
-    }
-  }
-  return await tryDir(candidate, "candidate", candidateDir("gbdt"));
-}
-
-/** Copies the earlier timestamped reports into the staged folder (the runner swaps folders). */
 async function keepEarlierReports(from: string, to: string): Promise<number> {
   let n = 0;
   try {

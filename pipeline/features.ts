@@ -3,10 +3,7 @@ import { int } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import { buildFeatures } from "../src/features/build.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { CLEAN } from "./clean.ts";
-
-export const FEATURES_PATH = "data/processed/features.parquet";
-export const SCHEMA_PATH = "data/processed/features.schema.json";
+import { CLEAN, FEATURES_PATH, SCHEMA_PATH } from "../src/pipeline/catalog.ts";
 
 export default defineStage({
   name: "features",
@@ -21,7 +18,7 @@ export default defineStage({
   },
   inputs: () => [CLEAN],
   outputs: () => [FEATURES_PATH, SCHEMA_PATH],
-  code: ["pipeline/features.ts", "src/features", "src/data/duck.ts"],
+  module: import.meta.url,
   async run(ctx) {
     const c = await openDuck();
     try {

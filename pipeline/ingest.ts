@@ -5,12 +5,8 @@ import { ingest, listRawFiles } from "../src/data/ingest/ingest.ts";
 import { ADAPTERS } from "../src/data/ingest/adapters.ts";
 import { readStationsFile } from "../src/data/ingest/stations_file.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { rawDataDir } from "./paths.ts";
 import { PRSA_STATIONS } from "../src/data/stations.ts";
-
-export const RAW = "data/interim/raw.parquet";
-export const REJECTS = "data/interim/rejects.parquet";
-export const INGEST_REPORT = "reports/data/ingest.json";
+import { INGEST_REPORT, RAW, rawDataDir, REJECTS } from "../src/pipeline/catalog.ts";
 
 export default defineStage({
   name: "ingest",
@@ -26,7 +22,7 @@ export default defineStage({
   uses: ["pipeline.source", "pipeline.data_dir"],
   inputs: (p) => [rawDataDir(p)],
   outputs: () => [RAW, REJECTS, INGEST_REPORT],
-  code: ["pipeline/ingest.ts", "src/data/ingest", "src/data/duck.ts"],
+  module: import.meta.url,
   async run(ctx) {
     const dir = ctx.path(rawDataDir(ctx.globals));
     const files = await listRawFiles(dir).catch((e) => {

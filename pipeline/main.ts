@@ -18,7 +18,7 @@ const HELP = `usage: deno task pipeline [flags]
   --set S.P=VALUE     override a parameter of params.yaml (repeatable)
   --source NAME       raw data layout: synth (default), prsa, cpcb, long
   --data DIR          folder of raw CSV files
-  --model FILE.onnx   inference-only pipeline with a pretrained model
+  --model FILE        a pretrained model (.onnx, or XGBoost .json) as the candidate
   --current DIR|F.kv  raw files, or the endpoint's prediction log, to check for drift
   --params FILE       parameters file (default params.yaml)
   --wait              wait for a running pipeline instead of refusing

@@ -7,9 +7,15 @@ import { gitCommit } from "../src/pipeline/runs.ts";
 import type { RegressionMetrics } from "../src/metrics/regression.ts";
 import { type ModelMetadata, PACKAGE_FILES, REGISTRY_INDEX } from "../src/registry/package.ts";
 import { registerVersion } from "../src/registry/register.ts";
-import { stageLineage } from "../src/registry/write_package.ts";
-import { candidateDir, type CandidateName, CANDIDATES } from "./train.ts";
-import { EVALUATION, type EvaluationSummary } from "./evaluate.ts";
+import {
+  candidateDir,
+  CANDIDATES,
+  DEFAULT_MODEL_NAME,
+  EVALUATION,
+  REGISTER_LAST,
+  registeredCandidate,
+} from "../src/pipeline/catalog.ts";
+import type { EvaluationSummary } from "../src/metrics/evaluation_summary.ts";
 
 /**
  * The stage's own output: what this run registered. The registry itself
@@ -17,16 +23,14 @@ import { EVALUATION, type EvaluationSummary } from "./evaluate.ts";
  * `deno task registry`, so the stage writes it directly under the registry lock (version
  * folder via temp name + rename, index via temp + rename) instead of staging it.
  */
-export const REGISTER_LAST = "reports/registry/last.json";
 
 export default defineStage({
   name: "register",
   description:
     "register the GBDT candidate as the next registry version; champion/challenger decides production or staging",
   after: ["evaluate"],
-  enabled: (g) => !g.model_path,
   params: {
-    model_name: str("pm25", "registered model name: models/registry/<name>/v<N>/"),
+    model_name: str(DEFAULT_MODEL_NAME, "registered model name: models/registry/<name>/v<N>/"),
     candidate: str("gbdt", "candidate package to register", CANDIDATES),
     min_improvement_pct: num(
       1.0,
@@ -40,16 +44,16 @@ export default defineStage({
     ),
   },
   inputs: (p) => [
-    candidateDir(p.candidate as CandidateName),
+    candidateDir(registeredCandidate(p, p.candidate)),
     EVALUATION.summary,
     EVALUATION.byStation,
   ],
   outputs: () => [REGISTER_LAST],
-  code: ["pipeline/register.ts", "src/registry"],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const root = ctx.path(".");
-    const name = p.candidate as CandidateName;
+    const name = registeredCandidate(ctx.globals, p.candidate);
     const pkg = ctx.path(candidateDir(name));
     const candidate = JSON.parse(
       await Deno.readTextFile(join(pkg, PACKAGE_FILES.metadata)),
@@ -68,13 +72,7 @@ export default defineStage({
       );
     }
     const byStation = await stationMetrics(ctx.path(EVALUATION.byStation), name);
-
-    const { STAGES } = await import("./stages.ts");
-    const lineage = await stageLineage(STAGES, "evaluate", {
-      all: ctx.all,
-      path: ctx.path,
-      runId: ctx.runId,
-    });
+    const lineage = await ctx.lineage("evaluate");
     const metadata: ModelMetadata = {
       ...candidate,
       git_commit: await gitCommit(root),

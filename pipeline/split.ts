@@ -4,14 +4,7 @@ import { openDuck } from "../src/data/duck.ts";
 import { splitByTime } from "../src/features/split.ts";
 import { LAGS } from "../src/features/schema.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { FEATURES_PATH } from "./features.ts";
-
-export const SPLITS = {
-  train: "data/processed/train.parquet",
-  valid: "data/processed/valid.parquet",
-  test: "data/processed/test.parquet",
-} as const;
-export const SPLIT_REPORT = "reports/data/split.json";
+import { FEATURES_PATH, SPLIT_REPORT, SPLITS } from "../src/pipeline/catalog.ts";
 
 export default defineStage({
   name: "split",
@@ -32,7 +25,7 @@ export default defineStage({
   uses: ["features.horizon_hours"],
   inputs: () => [FEATURES_PATH],
   outputs: () => [SPLITS.train, SPLITS.valid, SPLITS.test, SPLIT_REPORT],
-  code: ["pipeline/split.ts", "src/features/split.ts"],
+  module: import.meta.url,
   async run(ctx) {
     const horizon = Number(ctx.all.features?.horizon_hours ?? 1);
     const gap = ctx.params.gap_hours >= 0 ? ctx.params.gap_hours : Math.max(...LAGS) + horizon;

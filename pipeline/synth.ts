@@ -1,8 +1,7 @@
 import { defineStage } from "../src/pipeline/stage.ts";
 import { int, str } from "../src/pipeline/params.ts";
 import { generateSynth } from "../src/data/synth/mod.ts";
-
-export const SYNTH_DIR = "data/raw/synth";
+import { SYNTH_DIR } from "../src/pipeline/catalog.ts";
 
 export default defineStage({
   name: "synth",
@@ -16,7 +15,7 @@ export default defineStage({
   uses: ["pipeline.seed"],
   inputs: () => [],
   outputs: () => [SYNTH_DIR],
-  code: ["pipeline/synth.ts", "src/data/synth"],
+  module: import.meta.url,
   enabled: (g) => g.source === "synth",
   async run(ctx) {
     const dir = ctx.out(SYNTH_DIR);

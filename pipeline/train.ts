@@ -14,21 +14,22 @@ import { regressionMetrics } from "../src/metrics/regression.ts";
 import { conformalQuantile } from "../src/metrics/conformal.ts";
 import { writeColumns } from "../src/metrics/write_columns.ts";
 import type { ModelKind, ModelMetadata } from "../src/registry/package.ts";
-import { sampleReference, stageLineage, writePackage } from "../src/registry/write_package.ts";
+import { sampleReference, writePackage } from "../src/registry/write_package.ts";
 import { type LoadedSplit, loadSplit } from "../src/tuning/load_split.ts";
 import { gbdtParamsFrom, mergeTuned } from "../src/tuning/gbdt_params.ts";
 import { sampleRowIndices, takeRows } from "../src/tuning/row_sample.ts";
 import { gitCommit } from "../src/pipeline/runs.ts";
-import { SPLITS } from "./split.ts";
-import { SCHEMA_PATH } from "./features.ts";
-import { BEST_PATH, type TuneBest } from "./tune.ts";
-
-export const CANDIDATES_DIR = "models/candidates";
-export const CANDIDATES = ["gbdt", "ridge", "persistence"] as const;
-export type CandidateName = (typeof CANDIDATES)[number];
-export const candidateDir = (name: CandidateName) => `${CANDIDATES_DIR}/${name}`;
-export const CURVE_PATH = "reports/training/curve.parquet";
-export const IMPORTANCE_PATH = "reports/training/importance.parquet";
+import {
+  BEST_PATH,
+  candidateDir,
+  type CandidateName,
+  CANDIDATES,
+  CURVE_PATH,
+  IMPORTANCE_PATH,
+  SCHEMA_PATH,
+  SPLITS,
+} from "../src/pipeline/catalog.ts";
+import type { TuneBest } from "../src/tuning/best.ts";
 
 export default defineStage({
   name: "train",
@@ -75,15 +76,7 @@ export default defineStage({
   inputs: () => [SPLITS.train, SPLITS.valid, SCHEMA_PATH, BEST_PATH],
   // One output per candidate folder, so a later stage can read ctx.path(candidateDir(name)).
   outputs: () => [...CANDIDATES.map(candidateDir), CURVE_PATH, IMPORTANCE_PATH],
-  code: [
-    "pipeline/train.ts",
-    "src/gbdt",
-    "src/baselines",
-    "src/onnx",
-    "src/metrics",
-    "src/tuning",
-    "src/registry",
-  ],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const seed = ctx.globals.seed;
@@ -105,13 +98,7 @@ export default defineStage({
     const merged = p.use_tuned && best.enabled ? mergeTuned(base, best.params) : base;
     const gbdtParams = resolveParams(merged);
     ctx.log(`GBDT parameters: ${JSON.stringify(gbdtParams)}`);
-
-    const { STAGES } = await import("./stages.ts");
-    const lineage = await stageLineage(STAGES, "train", {
-      all: ctx.all,
-      path: ctx.path,
-      runId: ctx.runId,
-    });
+    const lineage = await ctx.lineage("train");
     const commit = await gitCommit(ctx.path("."));
     const created = new Date().toISOString();
     const refIdx = sampleRowIndices(tr.X.nRows, p.reference_rows, seed);

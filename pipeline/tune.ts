@@ -10,10 +10,8 @@ import { successiveHalving } from "../src/tuning/successive_halving.ts";
 import { gbdtParamsFrom, tunedPart } from "../src/tuning/gbdt_params.ts";
 import { sampleRowIndices, takeRows } from "../src/tuning/row_sample.ts";
 import { writeColumns } from "../src/metrics/write_columns.ts";
-import { SPLITS } from "./split.ts";
-
-export const TRIALS_PATH = "reports/tuning/trials.parquet";
-export const BEST_PATH = "reports/tuning/best.json";
+import { BEST_PATH, SPLITS, TRIALS_PATH } from "../src/pipeline/catalog.ts";
+import type { TuneBest } from "../src/tuning/best.ts";
 
 /** The train section's keys the search reads: base settings and the values used when disabled. */
 const TRAIN_KEYS = [
@@ -30,22 +28,6 @@ const TRAIN_KEYS = [
   "objective",
   "early_stopping_rounds",
 ] as const;
-
-/** best.json: what `train` merges over its own parameters. */
-export interface TuneBest {
-  enabled: boolean;
-  /** Learner parameters (GbdtParams names) of the best trial, or the train defaults. */
-  params: TunedParams;
-  trial_id: number | null;
-  /** Trees of the best trial at its best validation round. */
-  trees: number | null;
-  valid_rmse: number | null;
-  budgets: number[];
-  trials: number;
-  /** True when budget_seconds ended the search early. */
-  stopped: boolean;
-  seconds: number;
-}
 
 export default defineStage({
   name: "tune",
@@ -74,7 +56,7 @@ export default defineStage({
   uses: ["pipeline.seed", ...TRAIN_KEYS.map((k) => `train.${k}`)],
   inputs: () => [SPLITS.train, SPLITS.valid],
   outputs: () => [TRIALS_PATH, BEST_PATH],
-  code: ["pipeline/tune.ts", "src/tuning", "src/gbdt", "src/metrics/write_columns.ts"],
+  module: import.meta.url,
   async run(ctx) {
     const p = ctx.params;
     const t0 = performance.now();

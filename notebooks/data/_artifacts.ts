@@ -7,6 +7,8 @@
 import { all, lit, openDuck, writeParquet } from "../../src/data/duck.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { tableFromArrays, tableToIPC } from "apache-arrow";
+import { resolveModel } from "../../src/registry/resolve_model.ts";
+import { configuredModelName } from "../../src/registry/model_name.ts";
 
 /** Absolute path of a repository-relative path (loaders may run from any directory). */
 export { lit };
@@ -133,25 +135,14 @@ export async function emitFile(path: string | null): Promise<void> {
 }
 
 /**
- * The model package the site explains and scores: the registry's production version,
- * else its latest version, else the GBDT candidate. Null when there is none yet.
+ * The model package the site explains and scores, by the one rule of
+ * src/registry/resolve_model.ts (the configured model's production version, else the GBDT
+ * candidate). Null when there is none yet.
  */
 export async function modelPackage(): Promise<{ path: string; label: string } | null> {
-  if (await exists("models/registry.json")) {
-    const index = JSON.parse(await Deno.readTextFile(repo("models/registry.json")));
-    const m = index?.models?.pm25;
-    const versions: { version: number; path: string }[] = m?.versions ?? [];
-    const v = m?.aliases?.production ?? versions.at(-1)?.version;
-    const hit = versions.find((x) => x.version === v);
-    const path = hit?.path ?? (v !== undefined ? `models/registry/pm25/v${v}` : null);
-    if (path && (await exists(`${path}/model.onnx`))) {
-      return { path, label: `pm25 v${v}${m?.aliases?.production === v ? " (production)" : ""}` };
-    }
-  }
-  if (await exists("models/candidates/gbdt/model.onnx")) {
-    return { path: "models/candidates/gbdt", label: "GBDT candidate (not registered)" };
-  }
-  return null;
+  const name = await configuredModelName(repo("params.yaml"));
+  const m = await resolveModel(repo(""), { name });
+  return m && { path: m.path, label: m.label };
 }
 
 /**

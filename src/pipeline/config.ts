@@ -28,7 +28,10 @@ export const GLOBAL_PARAMS = {
     "folder of raw CSV files (default: data/raw/synth for synth, data/raw otherwise)",
   ),
   seed: int(20170301, "seed for every random choice of the pipeline"),
-  model_path: str("", "a pretrained .onnx model: runs the inference-only pipeline"),
+  model_path: str(
+    "",
+    "a pretrained model (.onnx, or XGBoost .json): packaged as the candidate instead of training",
+  ),
   current_dir: str("", "a folder of raw files to check for drift against the training data"),
 } satisfies ParamSpec;
 

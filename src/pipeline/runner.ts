@@ -6,7 +6,8 @@ import { type LockFile, readLock, type StageLock, writeLock } from "./lockfile.t
 import { progress } from "./progress.ts";
 import { appendRun, gitCommit, type RunRecord } from "./runs.ts";
 import { acquireRunLock } from "./run_lock.ts";
-import type { Globals, Stage, StageContext } from "./stage.ts";
+import type { Globals, Lineage, Stage, StageContext } from "./stage.ts";
+import { moduleGraph, pinnedVersions } from "./module_graph.ts";
 
 export interface RunOptions {
   root: string;
@@ -151,10 +152,40 @@ export async function runPipeline(
   try {
     // Old staging folders are what killed runs left behind.
     await Deno.remove(join(work, "staging"), { recursive: true }).catch(() => {});
-    const codeHash = async (s: AnyStage) => {
-      const parts: string[] = [];
-      for (const c of s.code) parts.push(`${c}:${await hashPath(join(root, c), cache)}`);
-      return hashText(parts.join("\n"));
+    const versions = await pinnedVersions(root);
+    const codeHashes = new Map<string, Promise<string>>();
+    const codeHash = (s: AnyStage): Promise<string> => {
+      let h = codeHashes.get(s.name);
+      if (!h) {
+        h = s.module ? hashModuleGraph(s.module, root, versions, cache) : Promise.resolve("");
+        codeHashes.set(s.name, h);
+      }
+      return h;
+    };
+    const lineage = async (target: string): Promise<Lineage> => {
+      const byName = new Map(ordered.map((s) => [s.name, s]));
+      if (!byName.has(target)) throw new Error(`Cannot trace lineage of unknown stage "${target}"`);
+      const names = new Set<string>();
+      const visit = (n: string) => {
+        if (names.has(n)) return;
+        names.add(n);
+        for (const a of byName.get(n)?.after ?? []) visit(a);
+      };
+      visit(target);
+      const stages: Lineage["stages"] = {};
+      for (const name of [...names].sort()) {
+        const s = byName.get(name)!;
+        if (s.enabled && !s.enabled(globals)) continue;
+        const inputs: Record<string, string | null> = {};
+        for (const i of s.inputs(withGlobals(s))) inputs[i] = await hashRel(i);
+        stages[name] = { code: await codeHash(s), params: stageParams(s, opts.params), inputs };
+      }
+      const ingest = stages["ingest"];
+      return {
+        run_id: runId,
+        data_hash: ingest ? hashText(canonicalJson(ingest.inputs)) : null,
+        stages,
+      };
     };
 
     const decide = async (
@@ -255,6 +286,7 @@ export async function runPipeline(
         record(name, value) {
           record.records[`${s.name}.${name}`] = value;
         },
+        lineage,
       };
       say(`running (${reason}): ${s.description}`);
       const t0 = performance.now();
@@ -396,4 +428,20 @@ export async function runPipeline(
 
 export function rel(root: string, p: string): string {
   return relative(root, p);
+}
+
+/** Hash of a stage's code: every file of its module graph (by content) and package version. */
+async function hashModuleGraph(
+  module: string,
+  root: string,
+  versions: Record<string, string>,
+  cache: HashCache,
+): Promise<string> {
+  const graph = await moduleGraph(module, versions);
+  const parts: string[] = [];
+  for (const f of graph.files) {
+    parts.push(`${relative(root, f)}:${(await hashPath(f, cache)) ?? "missing"}`);
+  }
+  for (const p of graph.packages) parts.push(`npm:${p}`);
+  return hashText(parts.join("\n"));
 }

@@ -15,8 +15,11 @@ export interface Stage<S extends ParamSpec = ParamSpec> {
   inputs(p: ParamValues<S> & Globals): string[];
   /** Files or folders written (repo-relative). Written atomically by the runner. */
   outputs(p: ParamValues<S> & Globals): string[];
-  /** Source files and folders whose content is part of the stage's identity. */
-  code: readonly string[];
+  /**
+   * The stage's own module (`import.meta.url`): the runner hashes every local file and npm
+   * package reachable from it (src/pipeline/module_graph.ts) as the stage's code.
+   */
+  module?: string;
   /** Whether the stage applies to this configuration (e.g. `synth` only for synthetic data). */
   enabled?(p: Globals): boolean;
   /** Parameters of other stages this one reads, as "stage.param" (they join its hash). */
@@ -51,6 +54,19 @@ export interface StageContext<S extends ParamSpec = ParamSpec> {
   metric(name: string, value: number): void;
   /** Free-form structured data for the run record (e.g. a training curve). */
   record(name: string, value: unknown): void;
+  /** Hashes of the code, parameters and inputs of `stage` and every stage before it. */
+  lineage(stage: string): Promise<Lineage>;
+}
+
+/** What made an artifact: per stage, hashes of its code, its parameters and its inputs. */
+export interface Lineage {
+  run_id: string | null;
+  /** Hash of the ingest stage's inputs (the raw data), or null without ingest. */
+  data_hash: string | null;
+  stages: Record<
+    string,
+    { code: string; params: Record<string, unknown>; inputs: Record<string, string | null> }
+  >;
 }
 
 export function defineStage<S extends ParamSpec>(stage: Stage<S>): Stage<S> {

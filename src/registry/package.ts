@@ -9,6 +9,8 @@
  *   metadata.json    ModelMetadata below
  *   reference.json   DriftReference: a sample of training features and predictions
  */
+import { REGISTRY_DIR, REGISTRY_INDEX } from "../pipeline/catalog.ts";
+import type { Lineage } from "../pipeline/stage.ts";
 import type { ConformalInterval } from "../metrics/conformal.ts";
 import type { RegressionMetrics } from "../metrics/regression.ts";
 import type { FeatureSchema } from "../features/schema.ts";
@@ -43,15 +45,8 @@ export interface ModelMetadata {
   };
   /** Split-conformal interval calibrated on the validation split. */
   interval: ConformalInterval | null;
-  /** Hashes from aqlab.lock: data, code and parameters of the stages that made the model. */
-  lineage: {
-    run_id: string | null;
-    data_hash: string | null;
-    stages: Record<
-      string,
-      { code: string; params: Record<string, unknown>; inputs: Record<string, string | null> }
-    >;
-  };
+  /** Hashes of the data, code and parameters of the stages that made the model. */
+  lineage: Lineage;
   training?: {
     rows: number;
     valid_rows: number;
@@ -93,6 +88,6 @@ export interface RegistryIndex {
   }>;
 }
 
-export const REGISTRY_INDEX = "models/registry.json";
-export const registryPath = (model: string, version: number) =>
-  `models/registry/${model}/v${version}`;
+export { REGISTRY_INDEX };
+export const registryPath = (model: string, version: number): string =>
+  `${REGISTRY_DIR}/${model}/v${version}`;

@@ -17,7 +17,8 @@ import {
 } from "./package.ts";
 
 /** The lock file beside the index; its holder's pid lets a dead holder's lock be taken over. */
-export const REGISTRY_LOCK = "models/registry.lock";
+import { REGISTRY_LOCK } from "../pipeline/catalog.ts";
+export { REGISTRY_LOCK };
 
 /** Reads `models/registry.json` under `root`; an absent file is an empty registry. */
 export async function readRegistryIndex(root: string): Promise<RegistryIndex> {

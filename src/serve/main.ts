@@ -6,6 +6,8 @@
  * Environment (all optional):
  *   AQLAB_MODEL_DIR        model package folder (default: registry production alias, else
  *                          models/candidates/gbdt/)
+ *   AQLAB_MODEL_NAME       registered model served (default: register.model_name of
+ *                          params.yaml, else "pm25")
  *   AQLAB_ADMIN_TOKEN      enables POST /admin/reload and /admin/promote (Bearer token)
  *   AQLAB_KV_PATH          prediction log file (local; default data/serve/predictions.kv;
  *                          Deno Deploy uses its managed KV); "off" disables the log
@@ -18,6 +20,7 @@ import { InputError } from "./validate.ts";
 import { registryPath } from "../registry/package.ts";
 import { promoteVersion } from "../registry/commands.ts";
 import { UnknownVersionError } from "../registry/history.ts";
+import { configuredModelName } from "../registry/model_name.ts";
 
 const env = (k: string): string | undefined => Deno.env.get(k) || undefined;
 
@@ -30,16 +33,23 @@ async function openLog(): Promise<Deno.Kv | undefined> {
   return await Deno.openKv(file);
 }
 
+async function modelName(): Promise<string> {
+  return env("AQLAB_MODEL_NAME") ?? await configuredModelName(new URL("params.yaml", REPO_ROOT));
+}
+
 async function load(): Promise<LoadedModel> {
-  return await loadModel(await resolveModelDir({ env: env("AQLAB_MODEL_DIR") }));
+  return await loadModel(
+    await resolveModelDir({ env: env("AQLAB_MODEL_DIR"), model: await modelName() }),
+  );
 }
 
 /** Moves the production alias (the registry's own promote, local registry only) and loads it. */
 async function promote(version: number, reason: string): Promise<LoadedModel> {
   const root = REPO_ROOT.pathname;
+  const name = await modelName();
   let change;
   try {
-    change = await promoteVersion(root, "pm25", String(version), reason);
+    change = await promoteVersion(root, name, String(version), reason);
   } catch (e) {
     const message = (e as Error).message;
     const unknown = e instanceof UnknownVersionError;
@@ -50,7 +60,7 @@ async function promote(version: number, reason: string): Promise<LoadedModel> {
       unknown ? 404 : 409,
     );
   }
-  return await loadModel(new URL(registryPath("pm25", change.version) + "/", REPO_ROOT));
+  return await loadModel(new URL(registryPath(name, change.version) + "/", REPO_ROOT));
 }
 
 async function start(): Promise<ServeApp> {

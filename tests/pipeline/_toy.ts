@@ -17,7 +17,6 @@ export function toyStages(): Stage[] {
     },
     inputs: () => [],
     outputs: () => ["out/a.txt"],
-    code: [],
     async run(ctx) {
       const t0 = performance.now();
       if (ctx.params.stall_ms) {
@@ -37,7 +36,6 @@ export function toyStages(): Stage[] {
     params: { fail: bool(false, "throw") },
     inputs: () => ["out/a.txt"],
     outputs: () => ["out/b.txt"],
-    code: [],
     async run(ctx) {
       const text = await Deno.readTextFile(ctx.path("out/a.txt"));
       await Deno.mkdir(ctx.out("out/b.txt").replace(/\/[^/]+$/, ""), { recursive: true });
@@ -53,7 +51,6 @@ export function toyStages(): Stage[] {
     params: { wait_ms: int(0, "sleep") },
     inputs: () => [],
     outputs: () => ["out/c.txt"],
-    code: [],
     async run(ctx) {
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, ctx.params.wait_ms));

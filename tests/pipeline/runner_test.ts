@@ -173,7 +173,6 @@ Deno.test("a stage reads a file inside a folder that an earlier stage of the sam
     params: {},
     inputs: () => [],
     outputs: () => ["pkg"],
-    code: [],
     async run(ctx) {
       await Deno.mkdir(ctx.out("pkg"), { recursive: true });
       await Deno.writeTextFile(`${ctx.out("pkg")}/meta.json`, `"${ctx.runId}"`);
@@ -186,7 +185,6 @@ Deno.test("a stage reads a file inside a folder that an earlier stage of the sam
     params: {},
     inputs: () => ["pkg/meta.json"],
     outputs: () => ["seen.txt"],
-    code: [],
     async run(ctx) {
       await Deno.writeTextFile(
         ctx.out("seen.txt"),

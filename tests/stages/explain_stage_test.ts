@@ -22,9 +22,8 @@ import { predict } from "../../src/gbdt/predict.ts";
 import { resolveParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
-import explainStage, { EXPLAIN, EXPLAINED_MODEL } from "../../pipeline/explain.ts";
-import { SPLITS } from "../../pipeline/split.ts";
-import { candidateDir } from "../../pipeline/train.ts";
+import explainStage, { EXPLAINED_MODEL } from "../../pipeline/explain.ts";
+import { candidateDir, EXPLAIN, SPLITS } from "../../src/pipeline/catalog.ts";
 import { defineStage } from "../../src/pipeline/stage.ts";
 import { mulberry32 } from "../explain/random_trees.ts";
 
@@ -233,14 +232,14 @@ Deno.test("explain stage: reads a package trained in the same run (staged, not y
     params: {},
     inputs: () => [],
     outputs: () => [candidateDir("gbdt")],
-    code: [],
     async run(ctx) {
       const dir = ctx.out(candidateDir("gbdt"));
       await Deno.mkdir(dir, { recursive: true });
       await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(modelToJSON(model)));
     },
   }) as unknown as Stage;
-  const stages = [fakeTrain, explainStage as unknown as Stage];
+  // Without a pretrained stage in the list, explain comes after train alone.
+  const stages = [fakeTrain, { ...explainStage, after: ["train"] } as unknown as Stage];
   await runPipeline(stages, {
     root,
     params: resolveParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),

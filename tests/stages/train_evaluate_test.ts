@@ -11,10 +11,15 @@ import { resolveParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import { STAGES } from "../../pipeline/stages.ts";
 import type { ModelMetadata } from "../../src/registry/package.ts";
-import { readPackage } from "../../src/registry/write_package.ts";
-import { BEST_PATH, TRIALS_PATH } from "../../pipeline/tune.ts";
-import { CURVE_PATH, IMPORTANCE_PATH } from "../../pipeline/train.ts";
-import { EVALUATION, type EvaluationSummary } from "../../pipeline/evaluate.ts";
+import { readPackage } from "../../src/registry/read_package.ts";
+import {
+  BEST_PATH,
+  CURVE_PATH,
+  EVALUATION,
+  IMPORTANCE_PATH,
+  TRIALS_PATH,
+} from "../../src/pipeline/catalog.ts";
+import type { EvaluationSummary } from "../../src/metrics/evaluation_summary.ts";
 
 const HOURS = 24 * 40; // 40 days, 2 stations: 1,920 rows
 
@@ -113,8 +118,8 @@ Deno.test("tune, train and evaluate on a tiny split write every artifact", async
       assert.equal(m.interval!.alpha, 0.1);
       assert.ok(Number.isFinite(m.interval!.quantile));
       assert.ok(m.lineage.stages["train"] && m.lineage.stages["tune"]);
-      assert.equal(pkg.reference.rows, 200);
-      assert.equal(pkg.reference.columns["prediction"]!.length, 200);
+      assert.equal(pkg.reference!.rows, 200);
+      assert.equal(pkg.reference!.columns["prediction"]!.length, 200);
     }
     const c = await openDuck();
     try {

@@ -1,0 +1,220 @@
+/**
+ * A current sample for drift checks and batch scoring: a folder of raw files run through
+ * the pipeline's own ingest, clean and feature code, or the endpoint's prediction log.
+ */
+import { join } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { type LogEntry, recentEntries } from "../serve/prediction_log.ts";
+import { all, lit, writeParquet } from "./duck.ts";
+import { type LabelledMatrix, loadMatrix } from "./load_matrix.ts";
+import { ingest, listRawFiles } from "./ingest/ingest.ts";
+import { ADAPTERS } from "./ingest/adapters.ts";
+import { clean } from "./clean.ts";
+import { featureQuery } from "../features/build.ts";
+import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
+
+/** What became of a raw batch on its way to features. */
+export interface BatchInfo {
+  dir: string;
+  files: string[];
+  lines: number;
+  kept: number;
+  rejected: number;
+  rows: number;
+  stations: string[];
+  unseen_stations: string[];
+  warnings: string[];
+  /** Why the batch could not be used, or null. */
+  error: string | null;
+}
+
+/**
+ * The endpoint's logged inputs (Deno KV prediction log, `src/serve/prediction_log.ts`) as
+ * a current sample: features as served, no labels, request times. Never throws: a log that
+ * cannot be read comes back empty with `error` saying why.
+ */
+export async function loadLoggedInputs(
+  path: string,
+  schema: FeatureSchema,
+  limit: number,
+): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
+  const info = emptyBatchInfo(path, [path]);
+  let entries: LogEntry[] = [];
+  try {
+    await Deno.stat(path);
+    const kv = await Deno.openKv(path);
+    try {
+      entries = await recentEntries(kv, limit);
+    } finally {
+      kv.close();
+    }
+  } catch (e) {
+    info.error = `cannot read the prediction log ${path}: ${(e as Error).message}`;
+    return { matrix: emptyMatrix(), info };
+  }
+  const nCols = FEATURE_NAMES.length;
+  const good = entries.filter((e) => Array.isArray(e.x) && e.x.length === nCols);
+  info.lines = entries.length;
+  info.kept = info.rows = good.length;
+  info.rejected = entries.length - good.length;
+  if (info.rejected) {
+    info.warnings.push(
+      `${info.rejected} logged rows have another feature count than the schema's ${nCols}`,
+    );
+  }
+  if (good.length === 0 && !info.error) {
+    info.error = `the prediction log ${path} holds no usable rows`;
+  }
+  const data = new Float32Array(good.length * nCols);
+  const time = new Float64Array(good.length);
+  const station: string[] = [];
+  const code = FEATURE_NAMES.indexOf("station_code");
+  good.forEach((e, i) => {
+    e.x.forEach((v, j) => (data[i * nCols + j] = v === null ? NaN : v));
+    time[i] = Date.parse(e.time);
+    station.push(schema.stations[Number(e.x[code])] ?? "unknown");
+  });
+  info.stations = [...new Set(station)].sort();
+  return {
+    matrix: {
+      X: { data, nRows: good.length, nCols, names: [...FEATURE_NAMES] },
+      y: new Float32Array(good.length).fill(NaN),
+      station,
+      time,
+    },
+    info,
+  };
+}
+
+/** How a batch is read: the raw layout, the training schema, the clean and features settings. */
+export interface BatchOptions {
+  source: string;
+  schema: FeatureSchema;
+  maxInterpolateHours: number;
+  stuckHours: number;
+  horizonHours: number;
+}
+
+/**
+ * The batch options of a run: its raw layout and the `clean` and `features` parameters
+ * (all resolved parameters, as stages see them), so a batch is cleaned like the training data.
+ */
+export function batchOptions(
+  all: Record<string, Record<string, unknown> | undefined>,
+  source: string,
+  schema: FeatureSchema,
+): BatchOptions {
+  return {
+    source,
+    schema,
+    maxInterpolateHours: Number(all.clean?.max_interpolate_hours ?? 3),
+    stuckHours: Number(all.clean?.stuck_hours ?? 24),
+    horizonHours: Number(all.features?.horizon_hours ?? 1),
+  };
+}
+
+/**
+ * Runs a folder of raw files through the same ingest, clean and feature code as the
+ * pipeline, with station codes from the training schema. Never throws: a batch that cannot
+ * be read comes back empty with `error` saying why.
+ */
+export async function loadBatch(
+  c: DuckDBConnection,
+  dir: string,
+  tmp: string,
+  o: BatchOptions,
+): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
+  const info = emptyBatchInfo(dir, []);
+  const empty = emptyMatrix();
+  try {
+    try {
+      info.files = await listRawFiles(dir);
+    } catch (e) {
+      throw new Error(
+        `Cannot read the batch folder "${dir}": ${e instanceof Error ? e.message : e}`,
+      );
+    }
+    if (info.files.length === 0) throw new Error(`The batch folder "${dir}" has no CSV files`);
+    const adapter = o.source === "long" ? "long" : ADAPTERS[o.source];
+    if (!adapter) throw new Error(`Unknown source layout "${o.source}"`);
+    const raw = join(tmp, "raw.parquet");
+    const rep = await ingest(c, {
+      files: info.files,
+      adapter,
+      sourceName: o.source,
+      knownStations: null,
+      rawOut: raw,
+      rejectsOut: join(tmp, "rejects.parquet"),
+    });
+    Object.assign(info, {
+      lines: rep.lines,
+      kept: rep.kept,
+      rejected: rep.rejected,
+      warnings: rep.warnings.slice(0, 50),
+    });
+    if (rep.kept === 0) {
+      throw new Error(
+        `No usable row in ${rep.lines} line(s) of ${info.files.length} file(s)${
+          rep.warnings.length ? `: ${rep.warnings.slice(0, 3).join("; ")}` : ""
+        }`,
+      );
+    }
+    const cleanPath = join(tmp, "clean.parquet");
+    await clean(c, {
+      rawPath: raw,
+      out: cleanPath,
+      duplicatesOut: join(tmp, "duplicates.parquet"),
+      maxInterpolateHours: o.maxInterpolateHours,
+      stuckHours: o.stuckHours,
+    });
+    info.stations = (await all<{ station: string }>(
+      c,
+      `SELECT DISTINCT station FROM read_parquet(${lit(cleanPath)}) ORDER BY station`,
+    )).map((r) => String(r.station));
+    const known = new Set(o.schema.stations);
+    info.unseen_stations = info.stations.filter((s) => !known.has(s));
+    const features = join(tmp, "features.parquet");
+    await writeParquet(
+      c,
+      `${
+        featureQuery(`read_parquet(${lit(cleanPath)})`, o.horizonHours, o.schema.stations)
+      } ORDER BY station, time`,
+      features,
+    );
+    const matrix = await loadMatrix(c, features, FEATURE_NAMES, TARGET);
+    info.rows = matrix.X.nRows;
+    return { matrix, info };
+  } catch (e) {
+    info.error = e instanceof Error ? e.message : String(e);
+    return { matrix: empty, info };
+  }
+}
+
+export function emptyBatchInfo(dir: string, files: string[]): BatchInfo {
+  return {
+    dir,
+    files,
+    lines: 0,
+    kept: 0,
+    rejected: 0,
+    rows: 0,
+    stations: [],
+    unseen_stations: [],
+    warnings: [],
+    error: null,
+  };
+}
+
+export function emptyMatrix(): LabelledMatrix {
+  return {
+    X: {
+      data: new Float32Array(0),
+      nRows: 0,
+      nCols: FEATURE_NAMES.length,
+      names: [...FEATURE_NAMES],
+    },
+    y: new Float32Array(0),
+    station: [],
+    time: new Float64Array(0),
+  };
+}
