@@ -35,4 +35,13 @@ out.data.dependence = await out.columns(
   4,
 );
 out.data.interactions = await out.parquet(`${dir}/interactions.parquet`);
+// How many rows each chart draws: the pages label their samples with these counts.
+const counted = await out.parquet(
+  `${dir}/shap.parquet`,
+  `SELECT count(DISTINCT row_id)::INT AS explained,
+     count(DISTINCT row_id) FILTER (WHERE ${subset(SWARM_ROWS)})::INT AS swarm,
+     count(DISTINCT row_id) FILTER (WHERE ${subset(WATERFALL_ROWS)})::INT AS waterfall
+   FROM t`,
+);
+out.data.sample = counted?.[0] ?? null;
 await out.emit();

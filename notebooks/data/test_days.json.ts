@@ -4,10 +4,11 @@
  */
 import { Out } from "./_artifacts.ts";
 import { TARGET } from "../../src/features/schema.ts";
+import { SPLITS } from "../../src/pipeline/catalog.ts";
 
 const out = new Out();
 out.data.days = await out.columns(
-  "data/processed/test.parquet",
+  SPLITS.test,
   `SELECT station, strftime(time, '%Y-%m-%d') AS day, avg("${TARGET}") AS pm25,
      count(*)::INT AS hours
    FROM t GROUP BY ALL ORDER BY station, day`,

@@ -1,10 +1,14 @@
 /**
- * The built report site in headless Chromium: every page loads with no console error and
- * no failed request, each chart card renders, nothing points outside the site; DuckDB-WASM
- * answers a filter; the What-if page's in-browser ONNX prediction for a real test row
- * equals onnxruntime's in Deno on the same row and model, and moves when an input moves;
- * Score-a-slice scores exactly the rows of the chosen station and dates. Desktop
- * screenshots go to tests/output/screenshots/ (phone and dark: tests/site/screenshots.ts).
+ * The built report site in headless Chromium, served by a static server that rewrites
+ * nothing (serve.ts): every sidebar link works at desktop and phone width; every page loads
+ * with no console error, Plot warning or failed request, each chart card renders, nothing
+ * points outside the site; the content takes the full width and tables fit or scroll in
+ * their cards; no chart is drawn from a sample unless it says so (the Data page's histogram
+ * counts every hour of clean.parquet); DuckDB-WASM answers a filter; the What-if page's
+ * in-browser ONNX prediction equals onnxruntime's in Deno and the endpoint's, flags included;
+ * Score-a-slice scores exactly the rows of the chosen station and dates, with persistence's
+ * RMSE as the pipeline defines it. Desktop screenshots go to tests/output/screenshots/
+ * (phone and dark: tests/site/screenshots.ts).
  *
  * From a clean clone the test runs a small pipeline first (see prepare.ts), then builds.
  * Without Chromium the browser test skips, except in CI (CI=true), where it fails.
@@ -16,6 +20,8 @@ import { hasChromium, launch } from "./browser.ts";
 import { serveDist, type StaticServer } from "./serve.ts";
 import { ensureArtifacts } from "./prepare.ts";
 import { clickSidebarLinks } from "./links.ts";
+import { DESKTOP, layoutProblems } from "./layout.ts";
+import { evaluationTotals, sampleHeadings, samplingPages, unlabelledSamples } from "./samples.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
 import { createHandler } from "../../src/serve/handler.ts";
 import { loadModel } from "../../src/serve/model.ts";
@@ -108,10 +114,44 @@ Deno.test({
         for (const path of PAGES) {
           const { page, problems } = await open(browser, server, path);
           await page.screenshot({ path: `${SHOTS}/${pageName(path)}.png`, fullPage: true });
+          problems.push(...(await unlabelledSamples(page)).map((h) => `sample unlabelled: ${h}`));
           await page.close();
           all.push(...problems.map((p) => `${path}: ${p}`));
         }
         assert.deepEqual(all, [], `problems:\n${all.join("\n")}`);
+      });
+
+      for (const width of [DESKTOP, 390]) {
+        await t.step(
+          `full-width pages; tables fit or scroll in their card at ${width} px`,
+          async () => {
+            const all: string[] = [];
+            for (const path of PAGES) {
+              const page = await browser.newPage({ viewport: { width, height: 900 } });
+              await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
+              await pageProblems(page);
+              all.push(...(await layoutProblems(page, width)).map((p) => `${path}: ${p}`));
+              await page.close();
+            }
+            assert.deepEqual(all, [], `layout at ${width} px:\n${all.join("\n")}`);
+          },
+        );
+      }
+
+      await t.step("no chart is drawn from a sample unless it says so", async () => {
+        assert.deepEqual(await samplingPages(), [], "pages with SQL that samples");
+        assert.deepEqual(await evaluationTotals(), []);
+        // The Explanations page's samples, with the loader's own counts in their headings.
+        const { sample } = JSON.parse(
+          await Deno.readTextFile(await distFile("data/explain", ".json")),
+        );
+        const { page } = await open(browser, server, "/explanations.html");
+        const headings = await sampleHeadings(page);
+        await page.close();
+        const fmt = (n: number) => n.toLocaleString("en-US");
+        assert.ok(headings.length >= 4, `sample cards: ${headings.join(" | ")}`);
+        assert.ok(headings.some((h) => h.includes(`sample of ${fmt(sample.swarm)} hours`)));
+        assert.ok(headings.some((h) => h.includes(`sample of ${fmt(sample.explained)} hours`)));
       });
 
       for (const width of [1280, 390]) {
