@@ -1,7 +1,6 @@
 /** The test split (features and target) for the Score page (gzipped Arrow for DuckDB-WASM). */
 import { emitArrow } from "./_artifacts.ts";
+import { SPLITS } from "../../src/pipeline/catalog.ts";
 
-await emitArrow(
-  "data/processed/test.parquet",
-  "SELECT * EXCLUDE (time), (epoch_ms(time) // 3600000)::INTEGER AS time_h FROM t ORDER BY station, time",
-);
+// Time-major order: each hour repeats once per station, which gzip packs tightly.
+await emitArrow(SPLITS.test, "SELECT * FROM t ORDER BY time, station");

@@ -7,9 +7,9 @@
  * by URL.
  *
  * Start-up is most of the wait on a DuckDB page (the wasm is 34 MB), so `openDuck` fetches
- * the tables while the database starts, and turns each into a real table once (not a view
- * that every query would convert again). The worker fetches the wasm itself, so that it
- * compiles while it downloads.
+ * the tables while the database starts; each arrives in its final column types, so it
+ * becomes a table in one insert. The worker fetches the wasm itself, so that it compiles
+ * while it downloads.
  */
 import { AsyncDuckDB, type AsyncDuckDBConnection, VoidLogger } from "@duckdb/duckdb-wasm";
 
@@ -29,11 +29,7 @@ export async function openDuck(
   { workerUrl, wasmUrl, tables = {} }: {
     workerUrl: string;
     wasmUrl: string;
-    /**
-     * Table name -> URL of a gzipped Arrow IPC stream written by the site's `emitArrow`
-     * loaders (its `time` column, epoch milliseconds, or `time_h`, whole hours since the
-     * epoch: becomes a TIMESTAMP named `time`).
-     */
+    /** Table name -> URL of a gzipped Arrow IPC stream written by an `emitArrow` loader. */
     tables?: Record<string, string>;
   },
 ): Promise<Duck> {
@@ -53,19 +49,8 @@ export async function openDuck(
       empty.push(name);
       continue;
     }
-    await conn.insertArrowFromIPCStream(ipc, { name: `${name}_raw`, create: true });
-    // Arrow float columns carry NaN for missing; SQL wants NULL (avg, count, casts).
-    const cols = (await conn.query(`DESCRIBE "${name}_raw"`)).toArray();
-    const select = cols.map((r) => {
-      const c = `"${String(r.column_name)}"`, t = String(r.column_type);
-      if (r.column_name === "time") return `epoch_ms(${c}::BIGINT) AS time`;
-      if (r.column_name === "time_h") return `epoch_ms(${c}::BIGINT * 3600000) AS time`;
-      return t === "FLOAT" || t === "DOUBLE"
-        ? `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END AS ${c}`
-        : c;
-    });
-    await conn.query(`CREATE TABLE "${name}" AS SELECT ${select.join(", ")} FROM "${name}_raw"`);
-    await conn.query(`DROP TABLE "${name}_raw"`);
+    // The loaders write final types (emitArrow): the table is made in this one step.
+    await conn.insertArrowFromIPCStream(ipc, { name, create: true });
     timings[`${name}_ms`] = performance.now() - t0;
   }
   return { db, conn, timings, empty };

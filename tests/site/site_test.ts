@@ -298,6 +298,32 @@ Deno.test({
           answer.flags.map((f: { field: string; flag: string }) => `${f.field}:${f.flag}`),
         );
         assert.equal(pagePrediction, answer.prediction, "What-if vs the endpoint");
+        // The page's TreeSHAP (on the site's lighter copy of the trees) = the endpoint's.
+        await page.waitForFunction(
+          (o) =>
+            document.querySelector("[data-testid=shap]")?.getAttribute("data-observation") === o,
+          JSON.stringify(observation),
+          { timeout: 10_000 },
+        );
+        const pageShap = JSON.parse(
+          (await page.getAttribute("[data-testid=shap]", "data-values"))!,
+        );
+        const explained = await (await endpoint.fetch(
+          new Request("http://localhost/v1/predict?explain=true", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ observation }),
+          }),
+        )).json();
+        const shapNames = Object.keys(explained.shap.values);
+        assert.deepEqual(Object.keys(pageShap).sort(), shapNames.sort());
+        for (const name of shapNames) {
+          const [a, b] = [pageShap[name], explained.shap.values[name]];
+          assert.ok(
+            Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)),
+            `SHAP ${name}: ${a} vs ${b}`,
+          );
+        }
         await page.close();
         assert.deepEqual(problems, []);
       });
