@@ -2,7 +2,7 @@ import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num, strings } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { subgroupColumns } from "../src/governance/subgroups.ts";
 import { cardMarkdown } from "../src/governance/card.ts";
 import { riskMatrixMarkdown } from "../src/governance/risks.ts";
@@ -53,15 +53,15 @@ export default defineStage({
     }),
     ci_level: num(0.95, "confidence level of the bootstrap intervals", { min: 0.5, max: 0.999 }),
   },
-  uses: [
-    "pipeline.seed",
-    "pipeline.source",
-    "pipeline.data_dir",
-    "pipeline.model_path",
-    "register.candidate",
-    "register.model_name",
-    "ingest.stations_file",
-  ],
+  uses: {
+    "pipeline.seed": "number",
+    "pipeline.source": "string",
+    "pipeline.data_dir": "string",
+    "pipeline.model_path": "string",
+    "register.candidate": "string",
+    "register.model_name": "string",
+    "ingest.stations_file": "string",
+  },
   inputs: (p) => [...CARD_SOURCES, ...candidatesOf(p).map(candidateDir)],
   outputs: () => Object.values(CARDS),
   module: import.meta.url,
@@ -71,7 +71,7 @@ export default defineStage({
     try {
       const r = await buildCards(c, {
         read: ctx.path,
-        candidate: registeredCandidate(g, String(ctx.all.register?.candidate ?? "gbdt")),
+        candidate: registeredCandidate(g, ctx.used["register.candidate"]),
         producer: isPretrained(g) ? "pretrained" : "train",
         source: g.source,
         rawDir: rawDataDir(g),

@@ -6,7 +6,7 @@ import { type LabelledMatrix, loadMatrix } from "../src/data/load_matrix.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../src/features/schema.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import { regressionMetrics } from "../src/metrics/regression.ts";
-import { type Column as TableColumn, writeColumns } from "../src/metrics/write_columns.ts";
+import { type Column as TableColumn, writeColumns } from "../src/data/write_columns.ts";
 import { createSession } from "../src/onnx/session.ts";
 import {
   type Columns,
@@ -22,10 +22,15 @@ import {
 } from "../src/drift/mod.ts";
 import { resolveModel } from "../src/registry/resolve_model.ts";
 import { readPackage } from "../src/registry/read_package.ts";
-import { type BatchInfo, loadBatch, loadLoggedInputs } from "../src/data/batch.ts";
+import {
+  BATCH_USES,
+  type BatchInfo,
+  batchOptions,
+  loadBatch,
+  loadLoggedInputs,
+} from "../src/data/batch.ts";
 import {
   candidateDir,
-  DEFAULT_MODEL_NAME,
   DRIFT_DIR,
   primaryCandidate,
   REGISTER_LAST,
@@ -86,7 +91,7 @@ export default defineStage({
     ),
     retrain_drift_share: num(
       D.driftShare,
-      "retrain when the seasonal drifted-feature share reaches this",
+      "retrain when the seasonal drifted-feature share reaches this (governance/RETRAINING_PLAN.md)",
       {
         min: 0.01,
         max: 1,
@@ -108,14 +113,12 @@ export default defineStage({
       { min: 1 },
     ),
   },
-  uses: [
-    "pipeline.current_dir",
-    "pipeline.source",
-    "clean.max_interpolate_hours",
-    "clean.stuck_hours",
-    "features.horizon_hours",
-    "register.model_name",
-  ],
+  uses: {
+    "pipeline.current_dir": "string",
+    "pipeline.source": "string",
+    ...BATCH_USES,
+    "register.model_name": "string",
+  },
   inputs: (p) => [
     SPLITS.train,
     SPLITS.test,
@@ -154,13 +157,7 @@ export default defineStage({
         if (batch.error) notes.push(`Bad batch: ${batch.error}`);
       } else if (g.current_dir) {
         const dir = isAbsolute(g.current_dir) ? g.current_dir : ctx.path(g.current_dir);
-        const r = await loadBatch(c, dir, tmp, {
-          source: g.source,
-          schema,
-          maxInterpolateHours: Number(ctx.all.clean?.max_interpolate_hours ?? 3),
-          stuckHours: Number(ctx.all.clean?.stuck_hours ?? 24),
-          horizonHours: Number(ctx.all.features?.horizon_hours ?? 1),
-        });
+        const r = await loadBatch(c, dir, tmp, batchOptions(ctx.used, g.source, schema));
         cur = r.matrix;
         batch = r.info;
         if (batch.error) notes.push(`Bad batch: ${batch.error}`);
@@ -186,7 +183,7 @@ export default defineStage({
       phase("load");
 
       // Prediction drift: both samples scored by the same ONNX model, as served.
-      const modelName = String(ctx.all.register?.model_name ?? DEFAULT_MODEL_NAME);
+      const modelName = ctx.used["register.model_name"];
       const found = await resolveModel(root, {
         name: modelName,
         prefer: p.model === "candidate" ? "candidate" : "production",

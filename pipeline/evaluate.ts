@@ -16,7 +16,7 @@ import {
 import { groupedMetrics } from "../src/metrics/grouped_metrics.ts";
 import { groupRows, PM25_BANDS, pm25Band, season } from "../src/metrics/groups.ts";
 import { histogram, quantile } from "../src/metrics/histogram.ts";
-import { type Column, writeColumns } from "../src/metrics/write_columns.ts";
+import { type Column, writeColumns } from "../src/data/write_columns.ts";
 import { predictionsTable } from "../src/metrics/predictions_table.ts";
 import { readPackage } from "../src/registry/read_package.ts";
 import { loadSplit } from "../src/tuning/load_split.ts";

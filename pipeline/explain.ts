@@ -5,7 +5,7 @@ import { loadMatrix } from "../src/data/load_matrix.ts";
 import { FEATURE_NAMES, TARGET } from "../src/features/schema.ts";
 import { PACKAGE_FILES } from "../src/registry/package.ts";
 import { explainCandidate, readExplainedModel } from "../src/explain/explain_candidate.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import { candidateDir, EXPLAIN, primaryCandidate, SPLITS } from "../src/pipeline/catalog.ts";
 
@@ -35,7 +35,7 @@ export default defineStage({
       { min: 1 },
     ),
   },
-  uses: ["pipeline.seed"],
+  uses: { "pipeline.seed": "number" },
   inputs: (p) => [SPLITS.test, candidateDir(primaryCandidate(p))],
   outputs: () => Object.values(EXPLAIN),
   module: import.meta.url,

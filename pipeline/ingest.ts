@@ -19,7 +19,7 @@ export default defineStage({
       "station metadata CSV (station,type,...); default: stations.csv in the data folder",
     ),
   },
-  uses: ["pipeline.source", "pipeline.data_dir"],
+  uses: { "pipeline.source": "string", "pipeline.data_dir": "string" },
   inputs: (p) => [rawDataDir(p)],
   outputs: () => [RAW, REJECTS, INGEST_REPORT],
   module: import.meta.url,
@@ -38,8 +38,12 @@ export default defineStage({
       ? new Set(PRSA_STATIONS.map((s) => s.station))
       : null;
     ctx.log(
-      `${files.length} files in ${dir}; stations checked against ${
-        meta ? stationsPath : known ? "the PRSA station list" : "nothing (no stations file)"
+      `${files.length} files in ${ctx.relative(dir)}; stations checked against ${
+        meta
+          ? ctx.relative(stationsPath)
+          : known
+          ? "the PRSA station list"
+          : "nothing (no stations file)"
       }`,
     );
     const c = await openDuck();
@@ -51,6 +55,7 @@ export default defineStage({
         knownStations: known,
         rawOut: ctx.out(RAW),
         rejectsOut: ctx.out(REJECTS),
+        name: ctx.relative,
       });
       for (const w of report.warnings.slice(0, 20)) ctx.warn(w);
       if (report.warnings.length > 20) {

@@ -2,11 +2,11 @@ import { defineStage } from "../src/pipeline/stage.ts";
 import { str } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import type { FeatureSchema } from "../src/features/schema.ts";
-import { batchOptions, emptyMatrix, loadBatch } from "../src/data/batch.ts";
+import { BATCH_USES, batchOptions, emptyMatrix, loadBatch } from "../src/data/batch.ts";
 import { readPackage } from "../src/registry/read_package.ts";
 import { scoreOnnx } from "../src/registry/candidate.ts";
 import { predictionsTable } from "../src/metrics/predictions_table.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import {
   isPretrained,
@@ -28,12 +28,7 @@ export default defineStage({
     ),
   },
   enabled: isPretrained,
-  uses: [
-    "pipeline.source",
-    "clean.max_interpolate_hours",
-    "clean.stuck_hours",
-    "features.horizon_hours",
-  ],
+  uses: { "pipeline.source": "string", ...BATCH_USES },
   inputs: (
     p,
   ) => [PRETRAINED_DIR, SCHEMA_PATH, ...(exists(p.production_dir) ? [p.production_dir] : [])],
@@ -47,7 +42,7 @@ export default defineStage({
     const tmp = await Deno.makeTempDir({ prefix: "aqlab-score-" });
     try {
       const batch = exists(dir)
-        ? await loadBatch(c, dir, tmp, batchOptions(ctx.all, ctx.globals.source, schema))
+        ? await loadBatch(c, dir, tmp, batchOptions(ctx.used, ctx.globals.source, schema))
         : { matrix: emptyMatrix(), info: null };
       if (batch.info?.error) ctx.warn(`batch ${ctx.params.production_dir}: ${batch.info.error}`);
       const m = batch.matrix;

@@ -95,21 +95,29 @@ export interface BatchOptions {
   horizonHours: number;
 }
 
+/** The `clean` and `features` parameters a batch is prepared with, for a stage's `uses`. */
+export const BATCH_USES = {
+  "clean.max_interpolate_hours": "number",
+  "clean.stuck_hours": "number",
+  "features.horizon_hours": "number",
+} as const;
+
 /**
  * The batch options of a run: its raw layout and the `clean` and `features` parameters
- * (all resolved parameters, as stages see them), so a batch is cleaned like the training data.
+ * (a stage's `ctx.used`, with BATCH_USES in its `uses`), so a batch is cleaned like the
+ * training data.
  */
 export function batchOptions(
-  all: Record<string, Record<string, unknown> | undefined>,
+  used: { readonly [K in keyof typeof BATCH_USES]: number },
   source: string,
   schema: FeatureSchema,
 ): BatchOptions {
   return {
     source,
     schema,
-    maxInterpolateHours: Number(all.clean?.max_interpolate_hours ?? 3),
-    stuckHours: Number(all.clean?.stuck_hours ?? 24),
-    horizonHours: Number(all.features?.horizon_hours ?? 1),
+    maxInterpolateHours: used["clean.max_interpolate_hours"],
+    stuckHours: used["clean.stuck_hours"],
+    horizonHours: used["features.horizon_hours"],
   };
 }
 

@@ -5,7 +5,7 @@
  * as typed arrays, written to Parquet by the caller.
  */
 import type { FeatureMatrix } from "../data/matrix.ts";
-import type { Column } from "../metrics/write_columns.ts";
+import type { Column } from "../data/write_columns.ts";
 import type { FeatureImportance as GainImportance } from "../gbdt/importance.ts";
 import type { ShapValues } from "./shap_values.ts";
 import { globalImportance } from "./global_importance.ts";

@@ -9,7 +9,7 @@
  */
 import { regressionMetrics } from "../metrics/regression.ts";
 import { groupRows, pm25Band, season } from "../metrics/groups.ts";
-import type { Column } from "../metrics/write_columns.ts";
+import type { Column } from "../data/write_columns.ts";
 
 export type SubgroupDimension = "overall" | "station" | "station_type" | "season" | "band";
 

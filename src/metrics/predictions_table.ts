@@ -4,7 +4,7 @@
  * of the test split and the scoring of a production batch write it alike.
  */
 import { type ConformalInterval, predictionInterval } from "./conformal.ts";
-import type { Column } from "./write_columns.ts";
+import type { Column } from "../data/write_columns.ts";
 
 /** The scored rows: who, when, and the truth (NaN = not labelled). */
 export interface ScoredRows {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { all, lit, openDuck } from "../../src/data/duck.ts";
 import { clean, FLAGS } from "../../src/data/clean.ts";
+import { tempDir } from "../_temp.ts";
 
 /** Writes a tiny raw table (station, time, canonical columns, file, line) and cleans it. */
 async function cleanRows(
@@ -12,7 +13,7 @@ async function cleanRows(
     station?: string;
   }[],
 ) {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const c = await openDuck();
   const values = rows.map((r) =>
     `(${lit(r.station ?? "S")}, TIMESTAMP '2020-01-01 00:00' + INTERVAL ${r.h} HOUR, ${

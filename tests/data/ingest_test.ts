@@ -3,6 +3,7 @@ import { all, lit, openDuck } from "../../src/data/duck.ts";
 import { ingest, type IngestReport, listRawFiles } from "../../src/data/ingest/ingest.ts";
 import { CPCB, PRSA } from "../../src/data/ingest/adapters.ts";
 import type { Adapter } from "../../src/data/ingest/adapters.ts";
+import { tempDir } from "../_temp.ts";
 
 const HEADER =
   `"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3","TEMP","PRES","DEWP","RAIN","wd","WSPM","station"`;
@@ -14,7 +15,7 @@ async function runIngest(
   adapter: Adapter | "long" = PRSA,
   known: string[] | null = null,
 ) {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   for (const [name, content] of Object.entries(files)) {
     if (typeof content === "string") await Deno.writeTextFile(`${dir}/${name}`, content);
     else await Deno.writeFile(`${dir}/${name}`, content);

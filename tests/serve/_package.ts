@@ -13,6 +13,7 @@ import type { FeatureMatrix } from "../../src/data/matrix.ts";
 import type { DriftReference, ModelMetadata } from "../../src/registry/package.ts";
 import { createPrng, type Prng } from "../../src/data/synth/prng.ts";
 import type { TreeEnsemble } from "../../src/gbdt/tree.ts";
+import { tempDir } from "../_temp.ts";
 
 const NEVER_MISSING = new Set(["PM2.5", "hour", "dow", "month", "station_code"]);
 
@@ -109,7 +110,7 @@ export interface TestPackage {
 export async function writeTestPackage(
   options: { dir?: string; version?: number | null; seed?: number; trees?: number } = {},
 ): Promise<TestPackage> {
-  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "aqlab_serve_" });
+  const dir = options.dir ?? await tempDir("aqlab_serve_");
   const { X, y } = syntheticMatrix(options.seed ?? 7, 800);
   const nTrain = 600;
   const Xtrain: FeatureMatrix = { ...X, data: X.data.subarray(0, nTrain * X.nCols), nRows: nTrain };

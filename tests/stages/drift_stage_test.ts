@@ -13,10 +13,12 @@ import { buildFeatures } from "../../src/features/build.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
 import { exportLinear } from "../../src/onnx/linear.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
 import driftStage from "../../pipeline/drift.ts";
+import { STAGES } from "../../pipeline/stages.ts";
+import { tempDir } from "../_temp.ts";
 
 const HEADER =
   `"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3","TEMP","PRES","DEWP","RAIN","wd","WSPM","station"`;
@@ -62,7 +64,7 @@ const TEST_START = "2015-03-01";
 
 /** A workspace with train/test splits, the features schema and a candidate package. */
 async function workspace(): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "aqlab-drift-stage-" });
+  const root = await tempDir("aqlab-drift-stage-");
   const raw = join(root, "raw");
   await Deno.mkdir(raw);
   await Deno.writeTextFile(join(raw, "a.csv"), csv("Alpha", START, 24 * 90, 1));
@@ -135,7 +137,8 @@ async function runDrift(root: string, sets: string[] = [], force = false) {
   const lines: string[] = [];
   await runPipeline([stage], {
     root,
-    params: resolveParams([stage], null, sets),
+    // Every stage's declarations: drift reads clean's, features' and register's parameters.
+    params: resolveStageParams(STAGES, null, sets),
     only: ["drift"],
     force,
     log: (l) => lines.push(l),

@@ -93,12 +93,8 @@ async function importanceMethod(): Promise<string> {
   return s.method;
 }
 
-/** The shared fixture of XGBoost 1.7 (../shared): skips locally when absent, fails in CI. */
-const SHARED_FIXTURE = new URL("../../../shared/fixtures/xgb_pm25_small.json", import.meta.url);
-const sharedFixture = await Deno.stat(SHARED_FIXTURE).then(() => true, () => false);
-if (!sharedFixture && Deno.env.get("CI") === "true") {
-  throw new Error(`Cannot run the XGBoost fixture test: ${SHARED_FIXTURE.pathname} is missing`);
-}
+/** The project's XGBoost 1.7 fixture (tests/fixtures/README.md). */
+const XGB_FIXTURE = new URL("../fixtures/xgb_pm25_small.json", import.meta.url);
 
 Deno.test("pretrained mode: our own exported GBDT runs end to end and gets TreeSHAP and cards", async () => {
   assert.equal(await prepared, 0);
@@ -145,12 +141,11 @@ Deno.test("pretrained mode: our own exported GBDT runs end to end and gets TreeS
 
 Deno.test({
   name: "pretrained mode: the XGBoost fixture (15 of 22 features) is matched by name",
-  ignore: !sharedFixture,
   async fn() {
-    const json = JSON.parse(await Deno.readTextFile(SHARED_FIXTURE));
+    const json = JSON.parse(await Deno.readTextFile(XGB_FIXTURE));
     const model = importXgboostJson(json);
     const expected = JSON.parse(
-      await Deno.readTextFile(new URL("xgb_pm25_small.expected.json", SHARED_FIXTURE)),
+      await Deno.readTextFile(new URL("xgb_pm25_small.expected.json", XGB_FIXTURE)),
     );
     model.featureNames = expected.feature_names;
     const file = join(root, "xgb.onnx");

@@ -31,6 +31,12 @@ export interface IngestOptions {
   knownStations: Set<string> | null;
   rawOut: string;
   rejectsOut: string;
+  /**
+   * The name recorded for a file (report, raw and rejects tables): by default its path. The
+   * pipeline passes `ctx.relative`, so a file is named by its path in the project, never by
+   * the staging folder it was read from.
+   */
+  name?: (path: string) => string;
 }
 
 /** Raw files of a folder: every *.csv except station metadata files, sorted. */
@@ -54,6 +60,7 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
   if (o.files.length === 0) {
     throw new Error(`Cannot ingest: no CSV files found for source "${o.sourceName}"`);
   }
+  const name = o.name ?? ((path: string) => path);
   const sniffs: FileSniff[] = [];
   for (const f of o.files) sniffs.push(await sniffFile(f));
   const columns = o.adapter === "long"
@@ -73,19 +80,19 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
         } (found ${s.header.slice(0, 20).map((h) => `"${h}"`).join(", ")})`;
       }
     }
-    if (problem) warnings.push(`${s.path}: ${problem}`);
-    if (!problem && s.bytes === 0) warnings.push(`${s.path}: empty file`);
+    if (problem) warnings.push(`${name(s.path)}: ${problem}`);
+    if (!problem && s.bytes === 0) warnings.push(`${name(s.path)}: empty file`);
     const idx = columns.map((col) => {
       const i = s.header.indexOf(col);
       return i < 0 ? "NULL" : String(i + 1);
     });
-    return `(${fid}, ${lit(s.path)}, ${lit(basename(s.path).replace(/\.[^.]*$/, ""))}, ${
-      problem ? lit(problem) : "NULL"
-    }, ${s.header.length}, ${idx.join(", ")})`;
+    return `(${fid}, ${lit(s.path)}, ${lit(name(s.path))}, ${
+      lit(basename(s.path).replace(/\.[^.]*$/, ""))
+    }, ${problem ? lit(problem) : "NULL"}, ${s.header.length}, ${idx.join(", ")})`;
   });
   const colIdx = (col: string) => `fi.c${columns.indexOf(col)}`;
   await c.run(
-    `CREATE OR REPLACE TEMP TABLE files (fid INT, filename VARCHAR, base VARCHAR, problem VARCHAR, ncols INT, ${
+    `CREATE OR REPLACE TEMP TABLE files (fid INT, filename VARCHAR, name VARCHAR, base VARCHAR, problem VARCHAR, ncols INT, ${
       columns.map((_, i) => `c${i} INT`).join(", ")
     }); INSERT INTO files VALUES ${fileRows.join(", ")}`,
   );
@@ -202,7 +209,7 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
   // The raw text is kept for rejected lines only: the kept ones are in raw.parquet.
   await c.run(
     `CREATE OR REPLACE TEMP TABLE checked AS SELECT * REPLACE (CASE WHEN rule IS NOT NULL THEN raw END AS raw)
-    FROM (SELECT fi.filename AS file, l.ord AS line, l.line AS raw, ${ruleOf} AS rule, ${reasons} AS reason, ${
+    FROM (SELECT fi.name AS file, l.ord AS line, l.line AS raw, ${ruleOf} AS rule, ${reasons} AS reason, ${
       select.join(", ")
     }
     FROM (SELECT *, string_split(line, ',') AS f FROM lines WHERE ord > 1 AND line <> '') l
@@ -216,7 +223,9 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     `SELECT file, line, raw, rule, reason FROM checked WHERE rule IS NOT NULL
      ${
       binary.map((s) =>
-        `UNION ALL SELECT ${lit(s.path)}, 0, ${lit(s.preview)}, 'not_text', ${lit(s.problem!)}`
+        `UNION ALL SELECT ${lit(name(s.path))}, 0, ${lit(s.preview)}, 'not_text', ${
+          lit(s.problem!)
+        }`
       ).join(" ")
     }
      ORDER BY file, line`,
@@ -243,9 +252,9 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
 
   const perFile = await all<{ file: string; lines: bigint; kept: bigint; rejected: bigint }>(
     c,
-    `SELECT fi.filename AS file, count(ch.line) AS lines, count(ch.line) FILTER (WHERE ch.rule IS NULL) AS kept,
+    `SELECT fi.name AS file, count(ch.line) AS lines, count(ch.line) FILTER (WHERE ch.rule IS NULL) AS kept,
        count(ch.line) FILTER (WHERE ch.rule IS NOT NULL) AS rejected
-     FROM files fi LEFT JOIN checked ch ON ch.file = fi.filename GROUP BY fi.filename ORDER BY fi.filename`,
+     FROM files fi LEFT JOIN checked ch ON ch.file = fi.name GROUP BY fi.name ORDER BY fi.name`,
   );
   const byRule = await all<{ rule: string; n: bigint }>(
     c,
@@ -258,14 +267,14 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     { rows: bigint },
   ];
   const files = sniffs.map((s) => {
-    const p = perFile.find((r) => r.file === s.path);
+    const p = perFile.find((r) => r.file === name(s.path));
     const isBinary = s.problem?.startsWith("not a CSV");
     const lines = isBinary ? 1 : Number(p?.lines ?? 0);
     const kept = isBinary ? 0 : Number(p?.kept ?? 0);
     const rejected = isBinary ? 1 : Number(p?.rejected ?? 0);
     const status = s.problem ??
       (s.bytes === 0 || lines === 0 ? "empty" : rejected ? "partly rejected" : "ok");
-    return { file: s.path, bytes: s.bytes, lines, kept, rejected, status };
+    return { file: name(s.path), bytes: s.bytes, lines, kept, rejected, status };
   });
   const rejectsByRule: Record<string, number> = Object.fromEntries(
     byRule.map((r) => [r.rule, Number(r.n)]),
