@@ -124,9 +124,12 @@ async function visit(context: BrowserContext, server: StaticServer, path: string
 /** Built file of `lib/<stem>` with extension `ext`, as a URL path. */
 function libFile(stem: string, ext: string): string {
   for (const e of Deno.readDirSync(`${DIST}/_file/lib`)) {
-    if (e.name.startsWith(`${stem}.`) && e.name.endsWith(ext) && e.name.split(".").length === 3) {
-      return `/_file/lib/${e.name}`;
-    }
+    // Framework's name for a built file: <stem>.<8 hex digits of its hash><ext>.
+    const rest = e.name.slice(stem.length + 1);
+    if (
+      e.name.startsWith(`${stem}.`) && /^[0-9a-f]{8}$/.test(rest.slice(0, -ext.length)) &&
+      rest.endsWith(ext)
+    ) return `/_file/lib/${e.name}`;
   }
   throw new Error(`Cannot find lib/${stem}${ext} in dist: expected a built loader output`);
 }
