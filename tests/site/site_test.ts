@@ -20,6 +20,7 @@ import { hasChromium, launch } from "./browser.ts";
 import { serveDist, type StaticServer } from "./serve.ts";
 import { ensureArtifacts } from "./prepare.ts";
 import { clickSidebarLinks } from "./links.ts";
+import { driftStoryProblems } from "./drift.ts";
 import { DESKTOP, layoutProblems } from "./layout.ts";
 import { evaluationTotals, sampleHeadings, samplingPages, unlabelledSamples } from "./samples.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
@@ -337,6 +338,14 @@ Deno.test({
         const box = await page.locator("[data-testid=prediction]").boundingBox();
         assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `prediction at ${box?.y} px`);
         await page.close();
+      });
+
+      await t.step("Drift: the headline, the timeline and the grid tell one story", async () => {
+        const { page, problems } = await open(browser, server, "/drift.html");
+        const report = JSON.parse(await Deno.readTextFile(`${ROOT}reports/drift/latest.json`));
+        problems.push(...await driftStoryProblems(page, report));
+        await page.close();
+        assert.deepEqual(problems, []);
       });
 
       await t.step("Score a slice: the chosen rows, their metrics, an empty slice", async () => {
