@@ -165,7 +165,9 @@ export async function modelPackage(): Promise<{ path: string; label: string } | 
  * types, so the browser creates its table in one step: text as a dictionary, TIMESTAMP as
  * Arrow timestamp[ms], TINYINT / SMALLINT / INTEGER as the same integers, BIGINT and DOUBLE
  * as float64, other numbers as float32, SQL NULL as Arrow null. Nothing is written when the
- * source is missing.
+ * source is missing. With `partBy` (a column the query orders by), each of its values gets
+ * an Arrow stream of its own, behind an index, so the page loads one value's rows at a time
+ * (see `partsFile`).
  */
 const INTEGERS: Record<string, () => Int8 | Int16 | Int32> = {
   TINYINT: () => new Int8(),
@@ -173,7 +175,11 @@ const INTEGERS: Record<string, () => Int8 | Int16 | Int32> = {
   INTEGER: () => new Int32(),
 };
 
-export async function emitArrow(source: string, query: string): Promise<void> {
+export async function emitArrow(
+  source: string,
+  query: string,
+  { partBy }: { partBy?: string } = {},
+): Promise<void> {
   if (!(await exists(source))) return;
   const c = await openDuck();
   const result = await c.runAndReadAll(
@@ -200,8 +206,56 @@ export async function emitArrow(source: string, query: string): Promise<void> {
       columns[name] = vectorFromArray(values(Number), new Float64());
     } else columns[name] = vectorFromArray(values(Number), new Float32());
   });
-  const ipc = tableToIPC(new Table(columns), "stream");
-  await new Blob([new Uint8Array(ipc)]).stream().pipeThrough(new CompressionStream("gzip")).pipeTo(
+  const table = new Table(columns);
+  let ipc: Uint8Array = tableToIPC(table, "stream");
+  if (partBy !== undefined) {
+    const key = names.indexOf(partBy);
+    if (key < 0) throw new RangeError(`Cannot split by "${partBy}": the query has no such column`);
+    const starts = rows.flatMap((r, i) => i === 0 || r[key] !== rows[i - 1]![key] ? [i] : []);
+    ipc = partsFile(
+      partBy,
+      starts.map((a, k) => ({
+        value: String(rows[a]![key]),
+        ipc: tableToIPC(table.slice(a, starts[k + 1] ?? rows.length), "stream"),
+      })),
+    );
+  }
+  await new Blob([ipc as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  ).pipeTo(
     Deno.stdout.writable,
   );
+}
+
+/** First bytes of a parts file (see `partsFile`). */
+export const PARTS_MAGIC = "AQPT";
+
+/**
+ * One Arrow stream per value of `column`, in one file: "AQPT", the index's length (uint32,
+ * little-endian), the index as JSON (`{column, parts: [{value, offset, length}]}`, offsets
+ * from the end of the index), then the streams. The site's `openDuck` reads it.
+ */
+export function partsFile(
+  column: string,
+  parts: { value: string; ipc: Uint8Array }[],
+): Uint8Array {
+  let offset = 0;
+  const index = new TextEncoder().encode(JSON.stringify({
+    column,
+    parts: parts.map((p) => {
+      const entry = { value: p.value, offset, length: p.ipc.length };
+      offset += p.ipc.length;
+      return entry;
+    }),
+  }));
+  const out = new Uint8Array(8 + index.length + offset);
+  out.set(new TextEncoder().encode(PARTS_MAGIC), 0);
+  new DataView(out.buffer).setUint32(4, index.length, true);
+  out.set(index, 8);
+  let at = 8 + index.length;
+  for (const p of parts) {
+    out.set(p.ipc, at);
+    at += p.ipc.length;
+  }
+  return out;
 }

@@ -15,10 +15,25 @@ import { AsyncDuckDB, type AsyncDuckDBConnection, VoidLogger } from "@duckdb/duc
 
 export type { AsyncDuckDBConnection };
 
+/** A table whose file holds one Arrow stream per value of a column (emitArrow's `partBy`). */
+interface Parts {
+  column: string;
+  streams: Map<string, Uint8Array>;
+  /** Each requested value's load; loads run one after the other (the first creates the table). */
+  loads: Map<string, Promise<void>>;
+  tail: Promise<void>;
+  created: boolean;
+}
+
 export interface Duck {
   db: AsyncDuckDB;
   conn: AsyncDuckDBConnection;
-  /** Milliseconds from the call: `start_ms` (database ready), `<table>_ms` (table ready). */
+  /** Tables loaded a part at a time (`loadPart`), by name. */
+  parts: Map<string, Parts>;
+  /**
+   * Milliseconds since the page's navigation started (performance.now()): `asked_ms` (this
+   * call), `start_ms` (database ready), `<table>_ms` (each table ready).
+   */
   timings: Record<string, number>;
   /** Tables whose file was empty (the loader found no artifact): not created. */
   empty: string[];
@@ -29,31 +44,84 @@ export async function openDuck(
   { workerUrl, wasmUrl, tables = {} }: {
     workerUrl: string;
     wasmUrl: string;
-    /** Table name -> URL of a gzipped Arrow IPC stream written by an `emitArrow` loader. */
+    /**
+     * Table name -> URL of a gzipped file written by an `emitArrow` loader: an Arrow IPC
+     * stream (loaded now) or one stream per value of a column (loaded by `loadPart`).
+     */
     tables?: Record<string, string>;
   },
 ): Promise<Duck> {
-  const t0 = performance.now();
-  const timings: Record<string, number> = {};
+  const timings: Record<string, number> = { asked_ms: performance.now() };
   // Downloads first: they run while the worker compiles and starts the database.
   const bytes = Object.entries(tables).map(([name, url]) => [name, arrowBytes(url)] as const);
   const worker = new Worker(new URL(workerUrl, location.href).href);
   const db = new AsyncDuckDB(new VoidLogger(), worker);
   await db.instantiate(new URL(wasmUrl, location.href).href);
   const conn = await db.connect();
-  timings.start_ms = performance.now() - t0;
+  timings.start_ms = performance.now();
   const empty: string[] = [];
+  const parts = new Map<string, Parts>();
   for (const [name, pending] of bytes) {
     const ipc = await pending;
     if (ipc.length === 0) {
       empty.push(name);
       continue;
     }
+    const split = readParts(ipc);
+    if (split) {
+      parts.set(name, split);
+      continue;
+    }
     // The loaders write final types (emitArrow): the table is made in this one step.
     await conn.insertArrowFromIPCStream(ipc, { name, create: true });
-    timings[`${name}_ms`] = performance.now() - t0;
+    timings[`${name}_ms`] = performance.now();
   }
-  return { db, conn, timings, empty };
+  return { db, conn, parts, timings, empty };
+}
+
+/**
+ * Makes the rows of `value` (of the table's part column) present in the table `name`,
+ * loading its stream on first use; the table exists once any part is loaded.
+ */
+export function loadPart(duck: Duck, name: string, value: string): Promise<void> {
+  const p = duck.parts.get(name);
+  if (!p) throw new RangeError(`Cannot load a part of "${name}": it is not a parted table`);
+  let load = p.loads.get(value);
+  if (!load) {
+    const ipc = p.streams.get(value);
+    // No rows for this value: nothing to insert (the table may then not exist yet).
+    load = p.tail = p.tail.then(async () => {
+      if (!ipc) return;
+      const create = !p.created;
+      // A copy: the insert hands its buffer to the worker, which would take the other parts.
+      await duck.conn.insertArrowFromIPCStream(ipc.slice(), { name, create });
+      p.created = true;
+    });
+    p.loads.set(value, load);
+  }
+  return load;
+}
+
+/** A parts file's streams by value (see partsFile in notebooks/data/_artifacts.ts), or null. */
+function readParts(bytes: Uint8Array): Parts | null {
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== "AQPT") return null;
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+  const index = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as {
+    column: string;
+    parts: { value: string; offset: number; length: number }[];
+  };
+  const start = 8 + n;
+  return {
+    column: index.column,
+    streams: new Map(
+      index.parts.map((
+        q,
+      ) => [q.value, bytes.subarray(start + q.offset, start + q.offset + q.length)]),
+    ),
+    loads: new Map(),
+    tail: Promise.resolve(),
+    created: false,
+  };
 }
 
 async function fetchOk(url: string): Promise<Response> {
