@@ -1,16 +1,20 @@
 /**
  * Layout checks on a rendered page: the content takes the width the sidebar leaves (no empty
  * contents column), every table fits its card at desktop width, and on a narrower screen a
- * table wider than its card scrolls inside a box that stays within the card.
+ * table wider than its card scrolls inside a box that stays within the card; a short table
+ * (up to `SHORT` rows) shows every row without scrolling.
  */
 import type { Page } from "playwright-core";
 
 /** Desktop width from which every table must fit without scrolling. */
 export const DESKTOP = 1280;
 
+/** Tables with at most this many rows must show them all (no vertical scroll). */
+export const SHORT = 5;
+
 /** Problems of the page as laid out in a viewport `width` px wide. */
 export function layoutProblems(page: Page, width: number): Promise<string[]> {
-  return page.evaluate(({ width, desktop }) => {
+  return page.evaluate(({ width, desktop, short }) => {
     const problems: string[] = [];
     const main = document.querySelector("main");
     if (!main) return ["no <main>"];
@@ -26,6 +30,11 @@ export function layoutProblems(page: Page, width: number): Promise<string[]> {
       let box: Element | null = table.parentElement;
       while (box && box !== card && !scrolls(box)) box = box.parentElement;
       const scroller = box && box !== card ? box : null;
+      const rows = table.querySelectorAll("tbody tr").length;
+      const clipped = scroller && scroller.scrollHeight > scroller.clientHeight + 1;
+      if (rows > 0 && rows <= short && clipped) {
+        problems.push(`"${name}": ${rows} rows, not all shown (scrolls vertically)`);
+      }
       const cardBox = card.getBoundingClientRect();
       const tableBox = table.getBoundingClientRect();
       if (width >= desktop) {
@@ -41,5 +50,5 @@ export function layoutProblems(page: Page, width: number): Promise<string[]> {
       }
     }
     return problems;
-  }, { width, desktop: DESKTOP });
+  }, { width, desktop: DESKTOP, short: SHORT });
 }
