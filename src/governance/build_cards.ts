@@ -203,14 +203,17 @@ export async function buildCards(c: DuckDBConnection, o: CardsOptions): Promise<
   }
 
   const drift = await maybeJson<{
-    verdict?: { seasonal?: { dataset_drift: boolean | null; drift_share: number | null } };
+    verdict?: { headline?: { state: string; drift_share: number | null } };
     retraining?: { retrain: boolean };
   }>(DRIFT_LATEST);
+  const headline = drift?.value.verdict?.headline;
   const driftFacts = drift && {
     path: drift.path,
     value: {
-      dataset_drift: drift.value.verdict?.seasonal?.dataset_drift ?? null,
-      drift_share: drift.value.verdict?.seasonal?.drift_share ?? null,
+      dataset_drift: !headline || headline.state === "unavailable"
+        ? null
+        : headline.state === "drift",
+      drift_share: headline?.drift_share ?? null,
       retrain: drift.value.retraining?.retrain ?? null,
     },
   };

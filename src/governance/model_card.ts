@@ -176,13 +176,13 @@ export function buildModelCard(i: ModelCardInput): Card {
         "dataset drift on the test period",
         i.drift.value.dataset_drift,
         i.drift.path,
-        "verdict.seasonal.dataset_drift",
+        "verdict.headline.state",
       ),
       fact(
         "drifted feature share",
         i.drift.value.drift_share,
         i.drift.path,
-        "verdict.seasonal.drift_share",
+        "verdict.headline.drift_share",
       ),
       fact("retraining recommended", i.drift.value.retrain, i.drift.path, "retraining.retrain"),
     );

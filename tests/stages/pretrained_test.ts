@@ -301,8 +301,9 @@ Deno.test("pretrained mode: drift honours drift.season and drift.retrain_*; a pr
   );
   const d = await readJson("reports/drift/latest.json");
   assert.equal(d.settings.season, "hour");
-  assert.equal(d.drift.by, "hour");
-  assert.deepEqual(d.drift.keys, Array.from({ length: 24 }, (_, h) => h));
+  assert.equal(d.verdict.rule.season, "hour");
+  assert.ok(d.verdict.windows.length > 0);
+  for (const w of d.verdict.windows) assert.equal(w.comparison, "seasonal", w.window);
   assert.equal(d.retraining.policy.driftShare, 0.2);
   assert.equal(d.retraining.policy.maxModelAgeDays, 30);
   const trigger = d.retraining.triggers.find((t: { name: string }) => t.name === "data_drift");
