@@ -12,6 +12,7 @@
  * stay at their row index), so each node's rows stay in ascending order.
  */
 import type { Tree } from "./tree.ts";
+import type { GrownTree } from "./grown_tree.ts";
 import type { BinCuts } from "./binning.ts";
 import { thresholdOf } from "./binning.ts";
 import { C_ACTIVE, C_NACTIVE, MAX_BATCH, type NodeJobs } from "./node_jobs.ts";
@@ -32,20 +33,6 @@ export interface GrowWorkspace {
   nBins: Int32Array;
   /** Histogram slots available (the hist array's capacity). */
   nSlots: number;
-}
-
-/** A grown tree, plus what the booster needs to update its training predictions. */
-export interface GrownTree {
-  tree: Tree;
-  /** Split bin per node (bins <= it go left); -1 at leaves. */
-  splitBin: Int32Array;
-  /**
-   * Row segment [leafStart, leafEnd) of `rows` per leaf node, and per split node whose rows
-   * were not partitioned (its children are leaves at the depth limit, right = left + 1, with
-   * segments -1: its rows go to them by `splitBin`); -1 elsewhere.
-   */
-  leafStart: Int32Array;
-  leafEnd: Int32Array;
 }
 
 /** Histogram memory above which depth-wise growth goes one node at a time (bytes). */

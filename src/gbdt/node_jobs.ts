@@ -38,7 +38,7 @@ import {
   updateItem,
   updateItems,
 } from "./round_jobs.ts";
-import type { GrownTree } from "./grow.ts";
+import type { GrownTree } from "./grown_tree.ts";
 import type { Pcg32 } from "./random.ts";
 
 /** Everything a job reads and writes; SharedArrayBuffer views when T > 1. */

@@ -6,7 +6,7 @@
  * order, so the results do not depend on the number of threads.
  */
 import { MISSING_BIN } from "./binning.ts";
-import type { GrownTree } from "./grow.ts";
+import type { GrownTree } from "./grown_tree.ts";
 import { Pcg32 } from "./random.ts";
 
 /** Positions of `rows` per work item. */

@@ -24,7 +24,8 @@ import {
   F_MCW,
   NodeJobs,
 } from "../../src/gbdt/node_jobs.ts";
-import { type GrownTree, growTree, slotsNeeded } from "../../src/gbdt/grow.ts";
+import { growTree, slotsNeeded } from "../../src/gbdt/grow.ts";
+import type { GrownTree } from "../../src/gbdt/grown_tree.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
 import {
   type FeatureHistogram,
