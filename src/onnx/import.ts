@@ -17,6 +17,10 @@
  *
  * Covers come from our exporter's metadata_props; other exporters do not store them, so
  * they are NaN until `recomputeCovers` passes a background dataset through the trees.
+ *
+ * Our own change-target export adds PM2.5(t) back after the trees (export.ts); that graph
+ * comes back as a tree ensemble with its `addBack` when the nodes compute exactly what the
+ * `aqlab.add_back` metadata describes (read_add_back.ts), so TreeSHAP sums to the level.
  */
 import type { Tree, TreeEnsemble } from "../gbdt/tree.ts";
 import type { FeatureMatrix } from "../data/matrix.ts";
@@ -34,6 +38,8 @@ import {
   type ValueInfo,
 } from "./_proto.ts";
 import { META_KEYS } from "./export.ts";
+import type { AddBack } from "../gbdt/add_back.ts";
+import { readAddBack } from "./read_add_back.ts";
 
 export interface OnnxIO {
   name: string;
@@ -105,7 +111,6 @@ export function importOnnx(bytes: Uint8Array): ImportedOnnx {
     return other(`TreeEnsembleRegressor is in domain "${node.domain}", expected "${ML_DOMAIN}"`);
   }
   const extra = graph.node.find((n) => n !== node && !PASSTHROUGH.has(n.opType ?? ""));
-  if (extra) return other(`the graph also computes "${extra.opType}"`);
   if (inputs.length !== 1) return other(`it has ${inputs.length} inputs, expected 1`);
 
   const dim1 = inputs[0]!.shape[1];
@@ -116,6 +121,19 @@ export function importOnnx(bytes: Uint8Array): ImportedOnnx {
     ? names
     : Array.from({ length: nFeatures }, (_, j) => `f${j}`);
   const treeList = parsed.trees;
+  let addBack: AddBack | undefined;
+  if (extra) {
+    const found = readAddBack(
+      graph.node,
+      node,
+      inputs[0]!.name,
+      outputs.length === 1 ? outputs[0]!.name : "",
+      featureNames,
+      metadata[META_KEYS.addBack],
+    );
+    if (typeof found === "string") return other(found);
+    addBack = found;
+  }
 
   const covers = perNodeArrays(metadata, META_KEYS.covers, treeList);
   const gains = perNodeArrays(metadata, META_KEYS.gains, treeList);
@@ -130,7 +148,7 @@ export function importOnnx(bytes: Uint8Array): ImportedOnnx {
 
   return {
     kind: "tree_ensemble",
-    model: { baseScore, trees: treeList, featureNames },
+    model: { baseScore, trees: treeList, featureNames, ...(addBack ? { addBack } : {}) },
     hasCovers: covers !== undefined,
     inputs,
     outputs,

@@ -8,6 +8,8 @@ import type { TreeEnsemble } from "../../src/gbdt/tree.ts";
 import type { FeatureMatrix } from "../../src/data/matrix.ts";
 import { randomEnsemble, randomMatrix } from "./_random_ensemble.ts";
 import { foreignModel, type ForeignNode, scoreForeign } from "./_foreign_model.ts";
+import { onnx } from "../../src/onnx/_proto.ts";
+import { shapValues } from "../../src/explain/mod.ts";
 
 function treeEnsembleOf(bytes: Uint8Array) {
   const r = importOnnx(bytes);
@@ -214,4 +216,82 @@ Deno.test("our covers in metadata must match the trees", () => {
     () => importOnnx(other),
     /metadata "aqlab.covers" does not hold one number per node/,
   );
+});
+
+/** A random ensemble over the study's add-back columns, with a change-target add-back. */
+function changeModel(seed: number): TreeEnsemble {
+  const base = randomEnsemble(seed, 12, 4, { maxDepth: 4 });
+  return {
+    ...base,
+    featureNames: ["TEMP", "PM2.5", "WSPM", "pm25_lag1"],
+    addBack: { features: ["PM2.5", "pm25_lag1"], fallback: 71.25, mean: 68.5 },
+  };
+}
+
+/** Rows where PM2.5 is there, only its lag is, or neither (the fallback). */
+function addBackRows(names: string[]): FeatureMatrix {
+  const m = randomMatrix(21, 60, names, 0.1);
+  for (let i = 0; i < m.nRows; i++) {
+    const o = i * m.nCols;
+    m.data[o + 1] = i % 3 === 0 ? NaN : 20 + i;
+    m.data[o + 3] = i % 3 === 0 && i % 2 === 0 ? NaN : 30 + i;
+  }
+  return m;
+}
+
+/** `bytes` with metadata entry `key` set to `value` (or removed when null). */
+function withMeta(bytes: Uint8Array, key: string, value: string | null): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  m.metadataProps = m.metadataProps.filter((e) => e.key !== key);
+  if (value !== null) m.metadataProps.push(onnx.StringStringEntryProto.create({ key, value }));
+  return onnx.ModelProto.encode(m).finish();
+}
+
+Deno.test("our change-target export comes back as a tree ensemble with its add-back", async () => {
+  const model = changeModel(31);
+  const bytes = exportTreeEnsemble(model, {});
+  const r = treeEnsembleOf(bytes);
+  assert.deepEqual(r.model.addBack, model.addBack);
+  r.model.trees.forEach((t, i) => assert.deepEqual(t, model.trees[i]));
+  // It predicts the level as onnxruntime scores the graph, in all three add-back cases.
+  const X = addBackRows(r.model.featureNames);
+  const scorer = await createSession(bytes);
+  const ort = await scorer.run(X);
+  await scorer.release();
+  const ours = predict(r.model, X);
+  for (let i = 0; i < X.nRows; i++) {
+    assert.ok(
+      Math.abs(ours[i]! - ort[i]!) <= 1e-4 * Math.max(1, Math.abs(ort[i]!)),
+      `row ${i}: imported ${ours[i]} vs onnxruntime ${ort[i]}`,
+    );
+  }
+  // TreeSHAP of the imported model sums to that level.
+  const shap = shapValues(r.model, X);
+  for (let i = 0; i < X.nRows; i++) {
+    let sum = shap.expectedValue;
+    for (let j = 0; j < shap.nFeatures; j++) sum += shap.values[i * shap.nFeatures + j]!;
+    assert.ok(Math.abs(sum - ours[i]!) < 1e-6 * Math.max(1, Math.abs(ours[i]!)), `row ${i}`);
+  }
+});
+
+Deno.test("an add-back graph that its metadata does not describe is 'other', with the reason", () => {
+  const model = changeModel(32);
+  const bytes = exportTreeEnsemble(model, {});
+  const meta = (a: object) => JSON.stringify({ ...model.addBack, ...a });
+  const cases: [Uint8Array, RegExp][] = [
+    [withMeta(bytes, "aqlab.add_back", null), /no "aqlab.add_back" metadata/],
+    [withMeta(bytes, "aqlab.add_back", meta({ fallback: 12 })), /fallback 71.25.*12/],
+    [withMeta(bytes, "aqlab.add_back", meta({ features: ["pm25_lag1", "PM2.5"] })), /columns/],
+    [withMeta(bytes, "aqlab.add_back", meta({ features: ["PM2.5"] })), /columns/],
+    [withMeta(bytes, "aqlab.add_back", "{not json"), /aqlab.add_back/],
+  ];
+  for (const [b, reason] of cases) {
+    const r = importOnnx(b);
+    assert.equal(r.kind, "other");
+    if (r.kind === "other") assert.match(r.reason, reason);
+  }
+  // Metadata naming an add-back on a graph without one: the graph is what is scored.
+  const plain = exportTreeEnsemble({ ...model, addBack: undefined }, {});
+  const r = treeEnsembleOf(withMeta(plain, "aqlab.add_back", JSON.stringify(model.addBack)));
+  assert.equal(r.model.addBack, undefined);
 });

@@ -14,6 +14,7 @@ import type { FeatureMatrix } from "../../src/data/matrix.ts";
 import { FEATURE_NAMES, TARGET } from "../../src/features/schema.ts";
 import { loadSplit } from "../../src/tuning/load_split.ts";
 import { train } from "../../src/gbdt/boost.ts";
+import { addBackValues, fitAddBack, treeTarget } from "../../src/tuning/target.ts";
 import { exportTreeEnsemble } from "../../src/onnx/export.ts";
 import { exportLinear } from "../../src/onnx/linear.ts";
 import { createSession } from "../../src/onnx/session.ts";
@@ -137,6 +138,55 @@ Deno.test("pretrained mode: our own exported GBDT runs end to end and gets TreeS
   // train never ran in this mode, and there is no second report folder.
   await assert.rejects(Deno.stat(join(root, "models/candidates/gbdt")));
   await assert.rejects(Deno.stat(join(root, "reports/score")));
+});
+
+Deno.test("pretrained mode: our own change-target GBDT keeps its add-back and gets TreeSHAP of the level", async () => {
+  assert.equal(await prepared, 0);
+  const c = await openDuck();
+  let onnx: Uint8Array, X: FeatureMatrix;
+  try {
+    const tr = await loadSplit(c, join(root, "data/processed/train.parquet"), {
+      features: FEATURE_NAMES,
+      target: TARGET,
+      label: "training",
+    });
+    const addBack = fitAddBack(tr.X, tr.y);
+    const y = treeTarget(tr.y, addBackValues(addBack, tr.X));
+    const r = await train(tr.X, y, { nEstimators: 15, maxDepth: 4, seed: 1 }, { threads: 1 });
+    onnx = exportTreeEnsemble({ ...r.model, addBack }, {});
+    X = (await loadSplit(c, join(root, "data/processed/test.parquet"), {
+      features: FEATURE_NAMES,
+      target: TARGET,
+      label: "test",
+    })).X;
+  } finally {
+    c.closeSync();
+  }
+  const file = join(root, "own_change.onnx");
+  await Deno.writeFile(file, onnx);
+  assert.equal(await runWith(file), 0);
+  const pkg = await readPackage(join(root, "models/candidates/pretrained"));
+  assert.equal(pkg.metadata.kind, "pretrained_tree");
+  const json = pkg.model as { addBack?: { features: string[] } } | null;
+  assert.deepEqual(json?.addBack?.features, ["PM2.5", "pm25_lag1"]);
+  // TreeSHAP of the level: base + Σ SHAP = the prediction, which is the level's.
+  assert.equal(await importanceMethod(), "mean_abs_treeshap");
+  const summary = await readJson("reports/explain/summary.json");
+  assert.ok(summary.additivity.max_rel_error <= summary.additivity.tolerance);
+  // The package scores the test rows as the file it came from (the level, add-back in it).
+  const [a, b] = [await createSession(onnx), await createSession(pkg.onnx)];
+  try {
+    const [pa, pb] = [await a.run(X), await b.run(X)];
+    pa.forEach((p, i) => assert.ok(Math.abs(p - pb[i]!) <= 1e-4 * Math.max(1, Math.abs(p))));
+  } finally {
+    await a.release();
+    await b.release();
+  }
+  const pm = FEATURE_NAMES.indexOf("PM2.5");
+  assert.ok(
+    Array.from({ length: X.nRows }, (_, i) => X.data[i * X.nCols + pm]).some(Number.isNaN),
+    "expected test rows without PM2.5 (the add-back's fallback path)",
+  );
 });
 
 Deno.test({
