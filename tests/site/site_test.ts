@@ -28,6 +28,7 @@ import { createHandler } from "../../src/serve/handler.ts";
 import { loadModel } from "../../src/serve/model.ts";
 import { createSession } from "../../src/onnx/session.ts";
 import { FEATURE_NAMES, TARGET } from "../../src/features/schema.ts";
+import { OBSERVATION_NUMBERS } from "../../src/features/derive.ts";
 import { all, lit, openDuck } from "../../src/data/duck.ts";
 
 const SHOTS = `${ROOT}tests/output/screenshots`;
@@ -328,6 +329,147 @@ Deno.test({
         await page.close();
         assert.deepEqual(problems, []);
       });
+
+      await t.step(
+        "What-if: a missing input stays missing (NaN into ONNX), and can be set",
+        async () => {
+          const { page, problems } = await open(browser, server, "/what-if.html");
+          const pred = "[data-testid=prediction]";
+          const { rows } = JSON.parse(
+            await Deno.readTextFile(await distFile("data/whatif_rows", ".json")),
+          );
+          const schema = JSON.parse(
+            await Deno.readTextFile(`${ROOT}data/processed/features.schema.json`),
+          );
+          const { package: pkg } = JSON.parse(
+            await Deno.readTextFile(await distFile("data/model", ".json")),
+          );
+          const endpoint = createHandler({ model: await loadModel(`${ROOT}${pkg.path}`) });
+          const scorer = await createSession(
+            await Deno.readFile(await distFile("data/model", ".onnx")),
+          );
+          // The page's inputs: every raw field of an observation (wind as degrees).
+          const RAW = [...OBSERVATION_NUMBERS, "wd_deg"];
+          const missingOf = (r: Record<string, unknown>) => RAW.filter((k) => r[k] == null);
+          const gappy = rows.filter((r: Record<string, unknown>) => missingOf(r).length > 0);
+          // The rows with the most missing PM2.5 history (the add-back's path) and wind.
+          const picks = [
+            gappy.filter((r: Record<string, unknown>) => r["PM2.5"] == null || r.pm25_lag1 == null)
+              .sort((a: Record<string, unknown>, b: Record<string, unknown>) =>
+                missingOf(b).length - missingOf(a).length
+              )[0],
+            gappy.find((r: Record<string, unknown>) => r.wd_deg == null),
+          ].filter(Boolean);
+          assert.ok(picks.length > 0, `no What-if row with a missing input (${rows.length} rows)`);
+          /** The checkbox beside a field's input ("PM2.5 (µg/m³) missing"). */
+          const missingBox = (field: string) => {
+            if (field === "wd_deg") return page.getByLabel("wind from (° from north) missing");
+            const unit = schema.features.find((f: { name: string }) => f.name === field)?.unit;
+            return page.getByLabel(`${field}${unit && unit !== "-" ? ` (${unit})` : ""} missing`, {
+              exact: true,
+            });
+          };
+          /** Waits until the page has recomputed for an observation whose `key` is `value`. */
+          const observed = (key: string, value: number | null) =>
+            page.waitForFunction(
+              ([k, v]) => {
+                const o = document.querySelector(".whatif-result")?.getAttribute(
+                  "data-observation",
+                );
+                const p = document.querySelector("[data-testid=prediction]")?.getAttribute(
+                  "data-value",
+                );
+                return !!o && JSON.parse(o)[k as string] === v &&
+                  Number.isFinite(parseFloat(p ?? ""));
+              },
+              [key, value] as const,
+              { timeout: 10_000 },
+            );
+          try {
+            for (const row of picks) {
+              await page.getByLabel("Start from").selectOption({
+                label: `${row.station} ${row.time}`,
+              });
+              await page.waitForFunction(
+                ([s, st, tm]) => {
+                  const e = document.querySelector(s!);
+                  return e?.getAttribute("data-station") === st &&
+                    e?.getAttribute("data-time") === tm &&
+                    Number.isFinite(parseFloat(e?.getAttribute("data-value") ?? ""));
+                },
+                [pred, row.station, row.time],
+                { timeout: 10_000 },
+              );
+              const what = `${row.station} ${row.time} (missing ${missingOf(row).join(", ")})`;
+              const inBrowser = await numberOf(page, pred, "data-value");
+              // The stored feature vector, its gaps as NaN: what the model saw for this row.
+              const x = Float32Array.from(FEATURE_NAMES, (n) => row[n] ?? NaN);
+              const [expected] = await scorer.run({
+                data: x,
+                nRows: 1,
+                nCols: x.length,
+                names: [...FEATURE_NAMES],
+              });
+              assert.ok(
+                Math.abs(inBrowser - expected!) <= 1e-5 * Math.max(1, Math.abs(expected!)),
+                `${what}: browser ${inBrowser} vs onnxruntime in Deno ${expected}`,
+              );
+              // Shown as missing, flagged as the endpoint flags it, predicted as it predicts.
+              for (const field of missingOf(row)) {
+                assert.ok(
+                  await missingBox(field).isChecked(),
+                  `${what}: ${field} not shown missing`,
+                );
+              }
+              const observation = JSON.parse(
+                (await page.getAttribute(".whatif-result", "data-observation"))!,
+              );
+              for (const field of missingOf(row)) {
+                assert.equal(observation[field === "wd_deg" ? "wd" : field], null, field);
+              }
+              const pageFlags = JSON.parse(
+                (await page.getAttribute("[data-testid=flags]", "data-flags"))!,
+              );
+              const answer = await (await endpoint.fetch(
+                new Request("http://localhost/v1/predict", {
+                  method: "POST",
+                  headers: { "content-type": "application/json" },
+                  body: JSON.stringify({ observation }),
+                }),
+              )).json();
+              assert.equal(inBrowser, answer.prediction, `${what}: What-if vs the endpoint`);
+              assert.deepEqual(
+                pageFlags,
+                answer.flags.map((f: { field: string; flag: string }) => `${f.field}:${f.flag}`),
+              );
+              const field = missingOf(row)[0]!;
+              const flagName = field === "wd_deg" ? "wd_sin" : field;
+              assert.ok(pageFlags.includes(`${flagName}:missing`), `${what}: flags ${pageFlags}`);
+              // Set it: the value is used and the flag goes; tick "missing": back to the start.
+              const range = schema.features.find((f: { name: string }) => f.name === flagName)
+                ?.observed;
+              const value = field === "wd_deg" ? 90 : Math.round(range.p99);
+              const key = field === "wd_deg" ? "wd" : field;
+              const box = missingBox(field);
+              const number = box.locator("xpath=ancestor::form[1]").locator("input[type=number]");
+              await number.fill(String(value));
+              await observed(key, value);
+              assert.equal(await box.isChecked(), false, `${what}: ${field} still ticked missing`);
+              const set = JSON.parse(
+                (await page.getAttribute("[data-testid=flags]", "data-flags"))!,
+              );
+              assert.ok(!set.includes(`${flagName}:missing`), `${what}: flags ${set} after set`);
+              await box.check();
+              await observed(key, null);
+              assert.equal(await numberOf(page, pred, "data-value"), inBrowser, `${what}: unset`);
+            }
+          } finally {
+            await scorer.release();
+          }
+          await page.close();
+          assert.deepEqual(problems, []);
+        },
+      );
 
       await t.step("What-if on a phone: the prediction stays on screen by the inputs", async () => {
         const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
