@@ -5,12 +5,25 @@
  */
 import { Out } from "./_artifacts.ts";
 import { SKILL_DEFINITION } from "../../src/metrics/regression.ts";
+import { PM25_BANDS } from "../../src/metrics/groups.ts";
+import { candidateDir } from "../../src/pipeline/catalog.ts";
+import type { EvaluationSummary } from "../../src/metrics/evaluation_summary.ts";
 
 const out = new Out();
 const dir = "reports/evaluation";
 const predictions = `${dir}/predictions.parquet`;
-out.data.summary = await out.json(`${dir}/summary.json`);
+const summary = await out.json<EvaluationSummary>(`${dir}/summary.json`);
+out.data.summary = summary;
 out.data.skill_definition = SKILL_DEFINITION;
+out.data.bands = PM25_BANDS;
+// Each candidate's calibrated interval (its method, and its half-width per band of the
+// prediction), from the package's metadata.
+const calibrated: Record<string, unknown> = {};
+for (const name of Object.keys(summary?.candidates ?? {})) {
+  const meta = await out.json<{ interval?: unknown }>(`${candidateDir(name)}/metadata.json`);
+  calibrated[name] = meta?.interval ?? null;
+}
+out.data.calibrated = calibrated;
 for (const name of ["by_station", "by_hour", "by_month", "by_season", "by_band"]) {
   out.data[name] = await out.parquet(`${dir}/${name}.parquet`);
 }

@@ -21,6 +21,7 @@ import { serveDist, type StaticServer } from "./serve.ts";
 import { ensureArtifacts } from "./prepare.ts";
 import { clickSidebarLinks } from "./links.ts";
 import { driftStoryProblems } from "./drift.ts";
+import { intervalCardProblems } from "./evaluation.ts";
 import { DESKTOP, layoutProblems } from "./layout.ts";
 import { evaluationTotals, sampleHeadings, samplingPages, unlabelledSamples } from "./samples.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
@@ -216,6 +217,16 @@ Deno.test({
         await page.close();
         assert.deepEqual(problems, []);
       });
+
+      await t.step(
+        "Evaluation: interval coverage by band of the truth, of the prediction and by station",
+        async () => {
+          const { page, problems } = await open(browser, server, "/evaluation.html");
+          problems.push(...await intervalCardProblems(page));
+          await page.close();
+          assert.deepEqual(problems, []);
+        },
+      );
 
       await t.step("What-if: browser ONNX = Deno ONNX on a real row; inputs move it", async () => {
         const { page, problems } = await open(browser, server, "/what-if.html");
