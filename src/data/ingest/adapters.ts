@@ -1,5 +1,5 @@
 import type { CanonicalNumeric } from "./canonical.ts";
-import { compassSql } from "../../features/derive.ts";
+import { compassSql } from "../compass.ts";
 
 /**
  * A raw-file layout. Columns are found by header name (any order). Each canonical column
