@@ -32,8 +32,8 @@ async function dataStages(
     await clean(c, {
       rawPath: `${work}/raw.parquet`,
       out: `${work}/clean.parquet`,
-      duplicatesOut: `${work}/dups.parquet`,
-      maxInterpolateHours: 3,
+      fill: "carry_forward",
+      maxFillHours: 3,
       stuckHours: 24,
     });
     s.clean = (performance.now() - t) / 1000;

@@ -9,7 +9,8 @@ import { all, lit, writeParquet } from "./duck.ts";
 import { type LabelledMatrix, loadMatrix } from "./load_matrix.ts";
 import { ingest, listRawFiles } from "./ingest/ingest.ts";
 import { ADAPTERS } from "./ingest/adapters.ts";
-import { clean } from "./clean.ts";
+import { OFF_HOUR_RULES } from "./ingest/times.ts";
+import { clean, FILL_RULES, type FillRule } from "./clean.ts";
 import { featureQuery } from "../features/build.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
 
@@ -98,9 +99,13 @@ export async function loadBatch(
   o: {
     source: string;
     schema: FeatureSchema;
-    maxInterpolateHours: number;
-    stuckHours: number;
     horizonHours: number;
+    /** The pipeline's `ingest` and `clean` parameters, so the batch is read as training data was. */
+    ingest?: Record<string, unknown>;
+    clean?: Record<string, unknown>;
+    /** Older callers: the clean stage's stuck_hours (its max_interpolate_hours is gone). */
+    maxInterpolateHours?: number;
+    stuckHours?: number;
   },
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
   const info = emptyBatchInfo(dir, []);
@@ -124,6 +129,7 @@ export async function loadBatch(
       knownStations: null,
       rawOut: raw,
       rejectsOut: join(tmp, "rejects.parquet"),
+      offHour: pick(o.ingest?.off_hour, OFF_HOUR_RULES, "reject"),
     });
     Object.assign(info, {
       lines: rep.lines,
@@ -142,9 +148,9 @@ export async function loadBatch(
     await clean(c, {
       rawPath: raw,
       out: cleanPath,
-      duplicatesOut: join(tmp, "duplicates.parquet"),
-      maxInterpolateHours: o.maxInterpolateHours,
-      stuckHours: o.stuckHours,
+      fill: pick(o.clean?.fill_inputs, FILL_RULES, "carry_forward") as FillRule,
+      maxFillHours: Number(o.clean?.max_fill_hours ?? 3),
+      stuckHours: Number(o.clean?.stuck_hours ?? o.stuckHours ?? 24),
     });
     info.stations = (await all<{ station: string }>(
       c,
@@ -167,6 +173,10 @@ export async function loadBatch(
     info.error = e instanceof Error ? e.message : String(e);
     return { matrix: empty, info };
   }
+}
+
+function pick<T extends string>(v: unknown, choices: readonly T[], fallback: T): T {
+  return choices.includes(v as T) ? v as T : fallback;
 }
 
 export function emptyBatchInfo(dir: string, files: string[]): BatchInfo {

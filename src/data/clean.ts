@@ -25,17 +25,26 @@ export const RANGE_RULES: Record<CanonicalNumeric, { min: number; max: number; u
 export const FLAGS = {
   gap: 1, // hour absent from the raw data: a grid row
   out_of_range: 2, // at least one value set missing by a range rule
-  stuck: 4, // PM2.5 repeated unchanged for `stuckHours` or more
-  interpolated: 8, // at least one input feature filled by short-gap interpolation
-  duplicate_resolved: 16, // several raw rows had this station and hour
+  stuck: 4, // PM2.5 unchanged for the last `stuckHours` hours, this one included
+  filled: 8, // at least one input filled from an earlier hour (fill_inputs)
+  duplicate_resolved: 16, // ingest merged duplicate lines into this hour
 } as const;
+
+/**
+ * How gaps in the inputs are filled. Never from a later hour: a feature at hour t may only
+ * use what was measured at or before t, as at serving time.
+ * - "none": left missing; the trees send them down their learned missing branch.
+ * - "carry_forward": the last value measured at most `maxFillHours` hours before.
+ */
+export const FILL_RULES = ["none", "carry_forward"] as const;
+export type FillRule = typeof FILL_RULES[number];
 
 export interface CleanOptions {
   rawPath: string;
   out: string;
-  duplicatesOut: string;
-  /** Longest gap (hours) filled by linear interpolation, inputs only. */
-  maxInterpolateHours: number;
+  fill: FillRule;
+  /** Longest gap (hours since the last measurement) that carry_forward fills. */
+  maxFillHours: number;
   stuckHours: number;
 }
 
@@ -46,143 +55,178 @@ export interface QualityReport {
   duplicates: { groups: number; rowsDropped: number; rule: string };
   outOfRange: Record<string, number>;
   stuckRows: number;
-  interpolated: Record<string, number>;
+  fill: { rule: FillRule; maxHours: number };
+  /** Values filled per input column. */
+  filled: Record<string, number>;
   missingShare: { station: string; column: string; before: number; after: number }[];
   flags: Record<string, number>;
 }
 
-const INPUTS_TO_INTERPOLATE = CANONICAL_NUMERIC.filter((c) => c !== "pm25" && c !== "wd_deg");
+/** Inputs that may be filled: never PM2.5 (the target), nor the wind direction (an angle). */
+export const FILLED_INPUTS = CANONICAL_NUMERIC.filter((c) => c !== "pm25" && c !== "wd_deg");
+
+const HOUR = "INTERVAL 1 HOUR";
 
 /**
- * The clean hourly table: one row per station and hour between its first and last
- * observation, range-checked, duplicates resolved, short input gaps interpolated. PM2.5 is
- * never interpolated: it is the target.
+ * The clean hourly table: one row per station and whole hour between its first and last
+ * observation, range-checked, input gaps filled from the past by `fill`, stuck PM2.5
+ * flagged. Every value at hour t depends only on raw rows at or before t. One window pass
+ * over raw.parquet (sorted by station and hour) does it all; gap hours are generated after
+ * the row before them, carrying what that row carries.
  */
 export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<QualityReport> {
-  await c.run(`CREATE OR REPLACE TEMP VIEW r AS SELECT * FROM read_parquet(${lit(o.rawPath)})`);
-  // Duplicate station-hours: keep the row with the most values present, then the last read.
-  const present = CANONICAL_NUMERIC.map((k) => `(${k} IS NOT NULL)::INT`).join(" + ");
-  await c.run(`CREATE OR REPLACE TEMP VIEW ranked AS SELECT *, row_number() OVER (
-      PARTITION BY station, time ORDER BY ${present} DESC, file DESC NULLS LAST, line DESC NULLS LAST) AS rk,
-      count(*) OVER (PARTITION BY station, time) AS dup FROM r`);
-  await writeParquet(
+  const raw = `read_parquet(${lit(o.rawPath)})`;
+  const [check] = await all<{ rows: bigint; offHour: bigint; first: string | null }>(
     c,
-    `SELECT * EXCLUDE (rk, dup), 'duplicate of a kept row with as many or more values' AS reason FROM ranked WHERE rk > 1`,
-    o.duplicatesOut,
+    `SELECT count(*) AS rows, count(*) FILTER (WHERE time <> date_trunc('hour', time)) AS offHour,
+      min(time) FILTER (WHERE time <> date_trunc('hour', time))::VARCHAR AS first FROM ${raw}`,
   );
-  const ranged = CANONICAL_NUMERIC.map((k) => {
+  if (Number(check!.offHour) > 0) {
+    throw new Error(
+      `Cannot clean "${o.rawPath}": ${check!.offHour} times are between whole hours (first: ${
+        check!.first
+      }); ingest's off_hour rule should have rejected or floored them`,
+    );
+  }
+  const inRange = (k: CanonicalNumeric) => {
     const b = RANGE_RULES[k];
-    return `CASE WHEN ${k} >= ${b.min} AND ${k} ${
-      k === "wd_deg" ? "<" : "<="
-    } ${b.max} THEN ${k} END AS ${k}, (${k} IS NOT NULL AND NOT (${k} >= ${b.min} AND ${k} ${
-      k === "wd_deg" ? "<" : "<="
-    } ${b.max})) AS oor_${k}`;
-  }).join(", ");
-  await c.run(
-    `CREATE OR REPLACE TEMP VIEW dedup AS SELECT station, time, dup > 1 AS dup, ${ranged} FROM ranked WHERE rk = 1`,
-  );
-  await c.run(`CREATE OR REPLACE TEMP VIEW grid AS
-    WITH span AS (SELECT station, min(time) AS t0, max(time) AS t1 FROM dedup GROUP BY station)
-    SELECT s.station, g.time FROM span s, LATERAL (SELECT unnest(generate_series(s.t0, s.t1, INTERVAL 1 HOUR)) AS time) g`);
-  await c.run(
-    `CREATE OR REPLACE TEMP VIEW joined AS SELECT g.station, g.time, d.station IS NULL AS gap,
-      coalesce(d.dup, false) AS dup, ${
-      CANONICAL_NUMERIC.map((k) => `d.${k}, coalesce(d.oor_${k}, false) AS oor_${k}`).join(", ")
-    }
-    FROM grid g LEFT JOIN dedup d USING (station, time)`,
-  );
-  // Stuck sensor: a run of identical non-zero PM2.5 values as long as stuckHours.
-  await c.run(`CREATE OR REPLACE TEMP VIEW runs AS SELECT *,
-      sum(CASE WHEN pm25 IS DISTINCT FROM prev THEN 1 ELSE 0 END) OVER (PARTITION BY station ORDER BY time) AS run_id
-    FROM (SELECT *, lag(pm25) OVER (PARTITION BY station ORDER BY time) AS prev FROM joined)`);
-  await c.run(`CREATE OR REPLACE TEMP VIEW stuck AS SELECT * EXCLUDE (prev, run_id),
-      (pm25 IS NOT NULL AND pm25 > 0 AND count(*) OVER (PARTITION BY station, run_id) >= ${o.stuckHours}) AS stuck FROM runs`);
-  // Short-gap linear interpolation by time, inputs only. On the complete grid a fillable
-  // gap spans at most maxInterpolateHours rows, so the nearest values on either side are
-  // within that many rows plus one: fixed-offset lag/lead (cheap) instead of frames.
-  const reach = o.maxInterpolateHours + 1;
-  const w = "OVER (PARTITION BY station ORDER BY time)";
-  const offsets = Array.from({ length: reach }, (_, i) => i + 1);
-  const near = (k: string, fn: "lag" | "lead") => ({
-    v: reach ? `coalesce(${offsets.map((d) => `${fn}(${k}, ${d}) ${w}`).join(", ")})` : "NULL",
-    d: reach
-      ? `CASE ${
-        offsets.map((d) => `WHEN ${fn}(${k}, ${d}) ${w} IS NOT NULL THEN ${d}`).join(" ")
-      } END`
-      : "NULL",
-  });
-  const neighbours = INPUTS_TO_INTERPOLATE.map((k) => {
-    const p = near(k, "lag"), n = near(k, "lead");
-    return `${p.v} AS ${k}_pv, ${p.d} AS ${k}_pd, ${n.v} AS ${k}_nv, ${n.d} AS ${k}_nd`;
-  }).join(",\n");
+    return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
+  };
+  const checked = CANONICAL_NUMERIC.map((k) =>
+    `CASE WHEN ${inRange(k)} THEN ${k} END AS ${k}, (${k} IS NOT NULL AND NOT ${
+      inRange(k)
+    }) AS oor_${k}`
+  ).join(", ");
+  const w = "(PARTITION BY station ORDER BY time)";
+  const upTo =
+    `(PARTITION BY station ORDER BY time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const n = o.stuckHours;
+  const lastN = `(PARTITION BY station ORDER BY time ROWS BETWEEN ${
+    n - 1
+  } PRECEDING AND CURRENT ROW)`;
+  const carry = o.fill === "carry_forward" && o.maxFillHours > 0;
+  // Per raw row: the next row's hour (for the gap hours after it), what it carries forward,
+  // and whether PM2.5 has been the same over the last n hours.
+  const perRow = [
+    `lead(time) OVER ${w} AS next_time`,
+    `(pm25 > 0 AND count(pm25) OVER ${lastN} = ${n} AND min(pm25) OVER ${lastN} = max(pm25) OVER ${lastN}
+      AND lag(time, ${n - 1}) OVER ${w} = time - INTERVAL ${n - 1} HOUR) AS stuck`,
+    ...(carry
+      ? FILLED_INPUTS.flatMap((k) => [
+        `last_value(${k} IGNORE NULLS) OVER ${upTo} AS last_${k}`,
+        `last_value(CASE WHEN ${k} IS NOT NULL THEN time END IGNORE NULLS) OVER ${upTo} AS last_t_${k}`,
+      ])
+      : []),
+  ];
+  // Each raw row, then the hours missing before the next one (gap rows).
+  const expanded = `SELECT *, unnest(generate_series(time,
+      CASE WHEN next_time > time + ${HOUR} THEN next_time - ${HOUR} ELSE time END, ${HOUR})) AS hour
+    FROM (SELECT *, ${
+    perRow.join(",\n")
+  } FROM (SELECT station, time, merged_lines, ${checked} FROM ${raw}))`;
+  const real = "hour = time";
   const fillable = (k: string) =>
-    `(${k} IS NULL AND ${k}_pd IS NOT NULL AND ${k}_nd IS NOT NULL AND ${k}_pd + ${k}_nd <= ${reach})`;
-  const interp = INPUTS_TO_INTERPOLATE.map((k) =>
-    `CASE WHEN ${
-      fillable(k)
-    } THEN ${k}_pv + (${k}_nv - ${k}_pv) * ${k}_pd / (${k}_pd + ${k}_nd) ELSE ${k} END AS ${k}, ${
-      fillable(k)
-    } AS int_${k}`
-  ).join(",\n");
-  await c.run(
-    `CREATE OR REPLACE TEMP TABLE filled AS SELECT station, time, gap, dup, stuck, pm25, wd_deg, ${interp},
-      ${CANONICAL_NUMERIC.map((k) => `oor_${k}`).join(", ")}
-    FROM (SELECT *, ${neighbours} FROM stuck)`,
-  );
+    carry
+      ? `(NOT (${real} AND ${k} IS NOT NULL) AND last_${k} IS NOT NULL AND hour - last_t_${k} <= INTERVAL ${o.maxFillHours} HOUR)`
+      : "false";
+  const value = (k: CanonicalNumeric) =>
+    carry && FILLED_INPUTS.includes(k as never)
+      ? `CASE WHEN ${real} AND ${k} IS NOT NULL THEN ${k} WHEN ${fillable(k)} THEN last_${k} END`
+      : `CASE WHEN ${real} THEN ${k} END`;
   const anyOor = CANONICAL_NUMERIC.map((k) => `oor_${k}`).join(" OR ");
-  const anyInt = INPUTS_TO_INTERPOLATE.map((k) => `int_${k}`).join(" OR ");
+  const anyFilled = FILLED_INPUTS.map((k) => fillable(k)).join(" OR ");
   await writeParquet(
     c,
-    `SELECT station, time, ${CANONICAL_NUMERIC.map((k) => `${k}::DOUBLE AS ${k}`).join(", ")},
-      (gap::INT * ${FLAGS.gap} + (${anyOor})::INT * ${FLAGS.out_of_range} + stuck::INT * ${FLAGS.stuck}
-       + (${anyInt})::INT * ${FLAGS.interpolated} + dup::INT * ${FLAGS.duplicate_resolved})::INT AS flags
-     FROM filled ORDER BY station, time`,
+    `SELECT station, hour AS time, ${
+      CANONICAL_NUMERIC.map((k) => `(${value(k)})::DOUBLE AS ${k}`).join(", ")
+    },
+      (CASE WHEN ${real} THEN
+         (${anyOor})::INT * ${FLAGS.out_of_range} + coalesce(stuck, false)::INT * ${FLAGS.stuck}
+         + (merged_lines > 0)::INT * ${FLAGS.duplicate_resolved}
+       ELSE ${FLAGS.gap} END + (${anyFilled})::INT * ${FLAGS.filled})::INT AS flags
+    FROM (${expanded}) ORDER BY station, time`,
     o.out,
   );
+  return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o, Number(check!.rows));
+}
 
-  const counts = await all<Record<string, bigint | number>>(
+/**
+ * The quality report, from one pass over raw.parquet and one over clean.parquet, per
+ * station: a value of clean is the raw value when that was in range, otherwise a fill, so
+ * fills = values present in clean - values in range in raw.
+ */
+async function qualityReport(
+  c: DuckDBConnection,
+  raw: string,
+  cleaned: string,
+  o: CleanOptions,
+  rawRows: number,
+): Promise<QualityReport> {
+  const inRange = (k: CanonicalNumeric) => {
+    const b = RANGE_RULES[k];
+    return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
+  };
+  type Row = Record<string, bigint | number | string | null>;
+  const before = await all<Row>(
     c,
-    `SELECT count(*) AS rows, count(DISTINCT station) AS stations, count(*) FILTER (WHERE gap) AS gaps,
-      count(*) FILTER (WHERE stuck) AS stuck, count(*) FILTER (WHERE dup) AS dups,
-      ${CANONICAL_NUMERIC.map((k) => `count(*) FILTER (WHERE oor_${k}) AS oor_${k}`).join(", ")},
-      ${INPUTS_TO_INTERPOLATE.map((k) => `count(*) FILTER (WHERE int_${k}) AS int_${k}`).join(", ")}
-     FROM filled`,
-  );
-  const n = (k: string) => Number(counts[0]![k] ?? 0);
-  const dupRows = await all<{ groups: bigint; dropped: bigint }>(
-    c,
-    `SELECT count(DISTINCT (station, time)) AS groups, count(*) AS dropped FROM read_parquet(${
-      lit(o.duplicatesOut)
-    })`,
-  );
-  const missing = await all<{ station: string; column: string; before: number; after: number }>(
-    c,
-    `SELECT station, col AS "column", before, after FROM (
-      SELECT station, ${
+    `SELECT station, count(*) AS rows, coalesce(sum(merged_lines), 0) AS merged, ${
       CANONICAL_NUMERIC.map((k) =>
-        `avg(((${
-          INPUTS_TO_INTERPOLATE.includes(k as never) ? `${k} IS NULL OR int_${k}` : `${k} IS NULL`
-        }))::INT) AS b_${k}, avg((${k} IS NULL)::INT) AS a_${k}`
+        `count(*) FILTER (WHERE ${
+          inRange(k)
+        }) AS ok_${k}, count(*) FILTER (WHERE ${k} IS NOT NULL AND NOT ${inRange(k)}) AS oor_${k}`
       ).join(", ")
-    } FROM filled GROUP BY station)
-      UNPIVOT ((before, after) FOR col IN (${
-      CANONICAL_NUMERIC.map((k) => `(b_${k}, a_${k}) AS '${k}'`).join(", ")
-    }))
-     ORDER BY station, col`,
+    } FROM ${raw} GROUP BY station ORDER BY station`,
   );
+  const bit = (b: number) => `count(*) FILTER (WHERE flags & ${b} <> 0)`;
+  const after = await all<Row>(
+    c,
+    `SELECT station, count(*) AS rows, ${bit(FLAGS.gap)} AS gaps, ${bit(FLAGS.stuck)} AS stuck,
+      ${bit(FLAGS.duplicate_resolved)} AS dups, ${
+      CANONICAL_NUMERIC.map((k) => `count(${k}) AS has_${k}`).join(", ")
+    } FROM ${cleaned} GROUP BY station ORDER BY station`,
+  );
+  const num = (r: Row | undefined, k: string) => Number(r?.[k] ?? 0);
+  const total = (rows: Row[], k: string) => rows.reduce((a, r) => a + num(r, k), 0);
+  if (total(after, "rows") - total(after, "gaps") !== rawRows) {
+    throw new Error(
+      `Cannot clean "${o.rawPath}": ${rawRows} raw rows became ${
+        total(after, "rows") - total(after, "gaps")
+      } hours (several rows for one station and hour? ingest merges duplicates)`,
+    );
+  }
+  const missingShare: QualityReport["missingShare"] = [];
+  for (const a of after) {
+    const b = before.find((r) => r.station === a.station);
+    const rows = num(a, "rows");
+    for (const k of [...CANONICAL_NUMERIC].sort()) {
+      missingShare.push({
+        station: String(a.station),
+        column: k,
+        before: 1 - num(b, `ok_${k}`) / rows,
+        after: 1 - num(a, `has_${k}`) / rows,
+      });
+    }
+  }
   return {
-    rows: n("rows"),
-    stations: n("stations"),
-    gridRowsAdded: n("gaps"),
+    rows: total(after, "rows"),
+    stations: after.length,
+    gridRowsAdded: total(after, "gaps"),
     duplicates: {
-      groups: Number(dupRows[0]!.groups),
-      rowsDropped: Number(dupRows[0]!.dropped),
-      rule: "keep the row with the most values present; ties: the last file and line read",
+      groups: total(after, "dups"),
+      rowsDropped: total(before, "merged"),
+      rule: "resolved by ingest (duplicates.parquet): per station, hour and variable, the median",
     },
-    outOfRange: Object.fromEntries(CANONICAL_NUMERIC.map((k) => [k, n(`oor_${k}`)])),
-    stuckRows: n("stuck"),
-    interpolated: Object.fromEntries(INPUTS_TO_INTERPOLATE.map((k) => [k, n(`int_${k}`)])),
-    missingShare: missing.map((m) => ({ ...m, before: Number(m.before), after: Number(m.after) })),
-    flags: { gap: n("gaps"), stuck: n("stuck"), duplicate_resolved: n("dups") },
+    outOfRange: Object.fromEntries(CANONICAL_NUMERIC.map((k) => [k, total(before, `oor_${k}`)])),
+    stuckRows: total(after, "stuck"),
+    fill: { rule: o.fill, maxHours: o.maxFillHours },
+    filled: Object.fromEntries(
+      FILLED_INPUTS.map((k) => [k, total(after, `has_${k}`) - total(before, `ok_${k}`)]),
+    ),
+    missingShare,
+    flags: {
+      gap: total(after, "gaps"),
+      stuck: total(after, "stuck"),
+      duplicate_resolved: total(after, "dups"),
+    },
   };
 }

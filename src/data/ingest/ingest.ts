@@ -1,307 +1,526 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { basename, extname } from "node:path";
+import { basename, join } from "node:path";
 import { all, lit, writeParquet } from "../duck.ts";
 import { type Adapter, LONG_COLUMNS, LONG_VARIABLES } from "./adapters.ts";
 import { CANONICAL_NUMERIC } from "./canonical.ts";
-import { type FileSniff, sniffFile } from "./sniff.ts";
+import { listRawFiles, scanDataDir, type SkippedEntry } from "./data_dir.ts";
+import { countLines } from "./line_count.ts";
+import { type HeaderVerdict, type LineProblem, splitLines } from "./lines.ts";
+import { splitCsvLine } from "./csv_line.ts";
+import { type OffHourRule, timeFromText } from "./times.ts";
+import { DUPLICATE_RULE, mergedValueSql } from "./duplicates.ts";
+import { assertAccounted, EMPTY_TALLY, type LineTally } from "./accounting.ts";
+
+export { listRawFiles, scanDataDir };
+
+/** What became of one raw file. `sourceLines` = `headerLines` + `kept` + `rejected`. */
+export interface FileReport {
+  file: string;
+  bytes: number;
+  /** Lines in the file, counted from its bytes (line_count.ts). */
+  sourceLines: number;
+  headerLines: number;
+  /** Data lines: `kept` + `rejected`. */
+  lines: number;
+  /** Data lines whose values reached raw.parquet (alone, or merged with duplicates). */
+  kept: number;
+  rejected: number;
+  /** Kept lines that were duplicates of another line (duplicates.parquet). */
+  duplicates: number;
+  status: string;
+}
 
 export interface IngestReport {
   source: string;
-  files: {
-    file: string;
-    bytes: number;
-    lines: number;
-    kept: number;
-    rejected: number;
-    status: string;
-  }[];
+  files: FileReport[];
+  /** Entries of the data folder that were not read, with why. */
+  skipped: SkippedEntry[];
+  sourceLines: number;
+  headerLines: number;
+  /** Data lines of every file read: `kept` + `rejected`. */
   lines: number;
   kept: number;
   rejected: number;
+  /** Rows of raw.parquet: one per station and hour. */
   rows: number;
+  duplicates: { groups: number; lines: number; rule: string };
+  offHour: OffHourRule;
   rejectsByRule: Record<string, number>;
   warnings: string[];
 }
 
 export interface IngestOptions {
+  /** Files to read (paths this process can open). */
   files: string[];
+  /** Entries of the data folder not read, with why (from `scanDataDir`). */
+  skipped?: SkippedEntry[];
   adapter: Adapter | "long";
   sourceName: string;
   /** Station names accepted; null accepts any. */
   knownStations: Set<string> | null;
   rawOut: string;
   rejectsOut: string;
+  /** duplicates.parquet; when absent, duplicates are resolved and not kept. */
+  duplicatesOut?: string;
+  /** Times between whole hours: see times.ts. Default "reject". */
+  offHour?: OffHourRule;
+  /** How a file is named in the artifacts and the report (default: its path as given). */
+  fileName?: (path: string) => string;
 }
 
-/** Raw files of a folder: every *.csv except station metadata files, sorted. */
-export async function listRawFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!e.isFile || e.name.startsWith(".")) continue;
-    const lower = e.name.toLowerCase();
-    if (lower === "stations.csv" || lower === "stations_info.csv") continue;
-    if (extname(lower) === ".csv") out.push(`${dir}/${e.name}`);
-  }
-  return out.sort();
+interface FileState {
+  fid: number;
+  path: string;
+  name: string;
+  copy: string;
+  bytes: number;
+  sourceLines: number;
+  header: string[] | null;
+  problem: string | null;
+  problems: LineProblem[];
 }
 
 /**
- * Reads every raw file of a source into the canonical table. Each data line either lands
- * in `raw.parquet` or in `rejects.parquet` with its file, line number, text and reason;
- * the report asserts lines = kept + rejected.
+ * Reads every raw file of a source into the canonical table, one row per station and hour.
+ * Each line of each file is the header, kept (its values are in raw.parquet, alone or
+ * merged with its duplicates, which duplicates.parquet lists) or rejected (rejects.parquet:
+ * file, line, text, rule, reason). The line count of each file comes from its bytes and is
+ * checked against the rows of the written files, so a line lost anywhere fails the run.
+ * Bad lines never stop the run; a file that cannot be read does, naming it.
  */
 export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<IngestReport> {
+  const offHour = o.offHour ?? "reject";
+  const name = o.fileName ?? ((p: string) => p);
+  const skipped = (o.skipped ?? []).map((s) => ({ ...s, file: name(s.file) }));
   if (o.files.length === 0) {
-    throw new Error(`Cannot ingest: no CSV files found for source "${o.sourceName}"`);
-  }
-  const sniffs: FileSniff[] = [];
-  for (const f of o.files) sniffs.push(await sniffFile(f));
-  const columns = o.adapter === "long"
-    ? [...LONG_COLUMNS]
-    : [...o.adapter.required, ...o.adapter.optional];
-  const required = o.adapter === "long" ? [...LONG_COLUMNS] : o.adapter.required;
-  const warnings: string[] = [];
-
-  // One row per file: its problem, if any, and where each known column sits in its header.
-  const fileRows = sniffs.map((s, fid) => {
-    let problem = s.problem;
-    if (!problem && s.bytes > 0) {
-      const missing = required.filter((r) => !s.header.includes(r));
-      if (missing.length) {
-        problem = `header does not match the ${o.sourceName} layout: missing ${
-          missing.map((m) => `"${m}"`).join(", ")
-        } (found ${s.header.slice(0, 20).map((h) => `"${h}"`).join(", ")})`;
-      }
-    }
-    if (problem) warnings.push(`${s.path}: ${problem}`);
-    if (!problem && s.bytes === 0) warnings.push(`${s.path}: empty file`);
-    const idx = columns.map((col) => {
-      const i = s.header.indexOf(col);
-      return i < 0 ? "NULL" : String(i + 1);
-    });
-    return `(${fid}, ${lit(s.path)}, ${lit(basename(s.path).replace(/\.[^.]*$/, ""))}, ${
-      problem ? lit(problem) : "NULL"
-    }, ${s.header.length}, ${idx.join(", ")})`;
-  });
-  const colIdx = (col: string) => `fi.c${columns.indexOf(col)}`;
-  await c.run(
-    `CREATE OR REPLACE TEMP TABLE files (fid INT, filename VARCHAR, base VARCHAR, problem VARCHAR, ncols INT, ${
-      columns.map((_, i) => `c${i} INT`).join(", ")
-    }); INSERT INTO files VALUES ${fileRows.join(", ")}`,
-  );
-
-  const readable = sniffs.filter((s) => s.bytes > 0 && !s.problem?.startsWith("not a CSV"));
-  if (readable.length) {
-    // Each physical line as one text field, in file order: exact line numbers and raw text for rejects.
-    await c.run(
-      `CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT filename, rtrim(line, chr(13)) AS line
-      FROM read_csv([${
-        readable.map((s) => lit(s.path)).join(", ")
-      }], columns = {'line': 'VARCHAR'}, delim = '\x01',
-      quote = '', escape = '', header = false, filename = true, auto_detect = false, strict_mode = false)`,
+    throw new Error(
+      `Cannot ingest: no CSV files found for source "${o.sourceName}"${
+        skipped.length
+          ? ` (not read: ${skipped.map((s) => `${s.file}: ${s.reason}`).join("; ")})`
+          : ""
+      }`,
     );
-  } else {
-    await c.run(`CREATE OR REPLACE TEMP TABLE raw_lines (filename VARCHAR, line VARCHAR)`);
   }
-  // A table's rowid follows insertion order, which read_csv keeps: line number within the file.
-  await c.run(`CREATE OR REPLACE TEMP VIEW lines AS
-    SELECT filename, line, rowid - min(rowid) OVER (PARTITION BY filename) + 1 AS ord FROM raw_lines`);
-  const raw = (col: string) =>
-    columns.includes(col)
-      ? `nullif(nullif(trim(trim(f[${colIdx(col)}]), '"'), 'NA'), '')`
-      : "NULL::VARCHAR";
-
-  const checks: { rule: string; sql: string }[] = [
-    { rule: "header", sql: `fi.problem` },
-    {
-      rule: "field_count",
-      sql:
-        `CASE WHEN len(f) <> fi.ncols THEN 'expected ' || fi.ncols || ' fields, found ' || len(f) ||
-        CASE WHEN len(f) < fi.ncols THEN ' (truncated line?)' ELSE ' (a quoted comma, or extra fields)' END END`,
-    },
-  ];
-  let select: string[];
-  if (o.adapter === "long") {
-    const known = Object.keys(LONG_VARIABLES).map(lit).join(", ");
-    checks.push(
-      {
-        rule: "bad_time",
-        sql: `CASE WHEN TRY_CAST(${raw("time")} AS TIMESTAMP) IS NULL THEN 'time: "' || coalesce(${
-          raw("time")
-        }, '') || '" is not a date/time (expected YYYY-MM-DD HH:MM)' END`,
-      },
-      {
-        rule: "unknown_variable",
-        sql: `CASE WHEN lower(${raw("variable")}) NOT IN (${known}) OR ${
-          raw("variable")
-        } IS NULL THEN 'variable: "' || coalesce(${raw("variable")}, '') || '" is not one of ${
-          Object.keys(LONG_VARIABLES).join(", ")
-        }' END`,
-      },
-      numericCheck("value", raw("value")),
-    );
-    select = [
-      `${raw("station")} AS station`,
-      `TRY_CAST(${raw("time")} AS TIMESTAMP) AS time`,
-      `lower(${raw("variable")}) AS variable`,
-      `TRY_CAST(${raw("value")} AS DOUBLE) AS value`,
-    ];
-  } else {
-    const a = o.adapter;
-    checks.push({
-      rule: "bad_time",
-      sql: `CASE WHEN (${
-        a.time(raw)
-      }) IS NULL THEN 'time: cannot read the date/time of this line' END`,
-    });
-    select = [`${a.station(raw, "")} AS station`, `${a.time(raw)} AS time`];
-    if (o.adapter.name === "cpcb") select[0] = `fi.base AS station`;
-    for (const col of CANONICAL_NUMERIC) {
-      const m = a.numeric[col];
-      const d = a.derived?.[col];
-      if (m) {
-        const r = raw(m.column);
-        if (m.text) {
-          checks.push({
-            rule: "bad_category",
-            sql: `CASE WHEN ${r} IS NOT NULL AND (${
-              m.text(r)
-            }) IS NULL THEN '${m.column}: "' || ${r} || '" is not a valid value' END`,
-          });
-          select.push(`(${m.text(r)})::DOUBLE AS ${col}`);
-        } else {
-          checks.push(numericCheck(m.column, r));
-          const v = `TRY_CAST(${r} AS DOUBLE)`;
-          select.push(`${m.convert ? m.convert(v) : v} AS ${col}`);
+  const long = o.adapter === "long";
+  const required = long ? [...LONG_COLUMNS] : (o.adapter as Adapter).required;
+  const tmp = await Deno.makeTempDir({ prefix: "aqlab-ingest-" });
+  try {
+    // Line-level pass (JS): line counts from the bytes, numbered copies of the good lines.
+    const files: FileState[] = [];
+    for (const [fid, path] of o.files.entries()) {
+      const f: FileState = {
+        fid,
+        path,
+        name: name(path),
+        copy: join(tmp, `${fid}.csv`),
+        bytes: 0,
+        sourceLines: 0,
+        header: null,
+        problem: null,
+        problems: [],
+      };
+      try {
+        const counted = await countLines(path);
+        f.bytes = counted.bytes;
+        f.sourceLines = counted.lines;
+        const split = await splitLines(path, f.copy, (text): HeaderVerdict => {
+          const fields = splitCsvLine(text);
+          const missing = required.filter((r) => !fields.includes(r));
+          if (missing.length) {
+            return {
+              problem: `header does not match the ${o.sourceName} layout: missing ${
+                missing.map((m) => `"${m}"`).join(", ")
+              } (found ${fields.slice(0, 20).map((h) => `"${h}"`).join(", ")})`,
+            };
+          }
+          f.header = fields;
+          return { fields: fields.length };
+        });
+        f.problems = split.problems;
+        if (split.header !== null && f.header === null) {
+          f.problem = split.problems[0]?.reason ??
+            `header does not match the ${o.sourceName} layout`;
         }
-      } else if (d) {
-        select.push(`(${d((name) => `TRY_CAST(${raw(name)} AS DOUBLE)`)})::DOUBLE AS ${col}`);
-      } else select.push(`NULL::DOUBLE AS ${col}`);
+      } catch (e) {
+        throw new Error(
+          `Cannot read raw file "${f.name}": ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      files.push(f);
     }
-  }
-  checks.push({
-    rule: "missing_station",
-    sql: `CASE WHEN (${
-      select[0]!.replace(/ AS station$/, "")
-    }) IS NULL THEN 'station: missing' END`,
-  });
-  if (o.knownStations) {
-    const st = select[0]!.replace(/ AS station$/, "");
-    checks.push({
-      rule: "unknown_station",
-      sql: `CASE WHEN (${st}) NOT IN (${
-        [...o.knownStations].map(lit).join(", ")
-      }) THEN 'station: "' || (${st}) ||
-        '" is not in the stations list' END`,
+    const warnings: string[] = [];
+    for (const s of skipped) warnings.push(`${s.file}: not read: ${s.reason}`);
+    for (const f of files) {
+      if (f.bytes === 0) warnings.push(`${f.name}: empty file`);
+      else if (f.problem) warnings.push(`${f.name}: ${f.problem}`);
+    }
+
+    await c.run(
+      `CREATE OR REPLACE TEMP TABLE ingest_files (fid INT, name VARCHAR, copy VARCHAR, base VARCHAR);
+      INSERT INTO ingest_files VALUES ${
+        files.map((f) =>
+          `(${f.fid}, ${lit(f.name)}, ${lit(f.copy)}, ${
+            lit(basename(f.path).replace(/\.[^.]*$/, ""))
+          })`
+        ).join(", ")
+      }`,
+    );
+    const names = `[${files.map((f) => lit(f.name)).join(", ")}]`;
+    const fileOf = (fid: string) => `${names}[${fid} + 1]`;
+
+    // Value-level pass (DuckDB): parse the copies, check and convert every value.
+    const checked = join(tmp, "checked.parquet");
+    const groups = headerGroups(files.filter((f) => f.header));
+    const selects = [...groups].map(([, g]) =>
+      long ? longSelect(g, o, offHour) : wideSelect(g, o.adapter as Adapter, o, offHour)
+    );
+    await c.run(
+      `DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans`,
+    );
+    if (selects.length) {
+      await c.run(`COPY (${selects.join("\nUNION ALL\n")}) TO ${lit(checked)} (FORMAT parquet)`);
+    } else {
+      await c.run(`COPY (SELECT NULL::INT AS fid, NULL::BIGINT AS line, NULL::VARCHAR AS rule,
+        NULL::VARCHAR AS reason, NULL::VARCHAR AS station, NULL::TIMESTAMP AS time, NULL::VARCHAR AS var,
+        ${CANONICAL_NUMERIC.map((k) => `NULL::DOUBLE AS ${k}`).join(", ")} WHERE false) TO ${
+        lit(checked)
+      } (FORMAT parquet)`);
+    }
+    const chk = `read_parquet(${lit(checked)})`;
+
+    // Rejects: the line-level ones, the value-level ones with their text, and any line the
+    // CSV parser itself refused.
+    const problemsPath = join(tmp, "problems.ndjson");
+    await Deno.writeTextFile(
+      problemsPath,
+      files.flatMap((f) =>
+        f.problems.map((p) =>
+          JSON.stringify({ fid: f.fid, line: p.line, raw: p.raw, rule: p.rule, reason: p.reason }) +
+          "\n"
+        )
+      ).join(""),
+    );
+    const valueRejectFiles = (await all<{ fid: number }>(
+      c,
+      `SELECT DISTINCT fid FROM ${chk} WHERE rule IS NOT NULL ORDER BY fid`,
+    )).map((r) => Number(r.fid));
+    const parseRejects = selects.length ? await parserRejects(c) : null;
+    const parts = [
+      `SELECT fid, line::BIGINT AS line, raw, rule, reason FROM read_json(${
+        lit(problemsPath)
+      }, format = 'newline_delimited', columns = {fid: 'INT', line: 'BIGINT', raw: 'VARCHAR', rule: 'VARCHAR', reason: 'VARCHAR'})`,
+    ];
+    if (valueRejectFiles.length) {
+      const copies = valueRejectFiles.map((fid) => lit(files[fid]!.copy)).join(", ");
+      parts.push(`SELECT ch.fid, ch.line, t.raw, ch.rule, ch.reason
+        FROM (SELECT fid, line, rule, reason FROM ${chk} WHERE rule IS NOT NULL) ch
+        JOIN (SELECT f.fid, split_part(x, ',', 1)::BIGINT AS line, substr(x, strpos(x, ',') + 1) AS raw
+              FROM (SELECT filename, unnest(string_split(content, chr(10))) AS x FROM read_text([${copies}]))
+              JOIN ingest_files f ON f.copy = filename WHERE x <> '') t USING (fid, line)`);
+    }
+    if (parseRejects) parts.push(parseRejects);
+    await writeParquet(
+      c,
+      `SELECT ${fileOf("fid")} AS file, line, raw, rule, reason FROM (${
+        parts.join(" UNION ALL ")
+      }) ORDER BY fid, line`,
+      o.rejectsOut,
+    );
+
+    // Duplicates: lines that give a value for the same station, hour (and variable, in the
+    // long layout) as another line; one merged value each, by a rule blind to line order.
+    const key = long ? "station, time, var" : "station, time";
+    await c.run(`CREATE OR REPLACE TEMP TABLE ingest_dupkeys AS
+      SELECT ${key}, count(*) AS copies FROM ${chk} WHERE rule IS NULL GROUP BY ${key} HAVING count(*) > 1`);
+    const [{ dupGroups }] = await all<{ dupGroups: bigint }>(
+      c,
+      `SELECT count(*) AS dupGroups FROM ingest_dupkeys`,
+    ) as [{ dupGroups: bigint }];
+    const values = CANONICAL_NUMERIC.join(", ");
+    const dupLines =
+      `SELECT ch.*, d.copies FROM ${chk} ch JOIN ingest_dupkeys d USING (${key}) WHERE ch.rule IS NULL`;
+    const dupOut = o.duplicatesOut ?? join(tmp, "duplicates.parquet");
+    await writeParquet(
+      c,
+      `SELECT station, time, ${
+        fileOf("fid")
+      } AS file, line, var AS variable, ${values}, copies::INT AS copies,
+        ${lit(DUPLICATE_RULE)} AS rule FROM (${dupLines}) ORDER BY station, time, fid, line`,
+      dupOut,
+    );
+    const source = `{'file': ${fileOf("fid")}, 'line': line}`;
+    const merged = CANONICAL_NUMERIC.map((k) => `${mergedValueSql(k)} AS ${k}`).join(", ");
+    const groupRows = (from: string, duplicate: string) =>
+      `SELECT station, time, ${merged}, list_sort(list(${source})) AS lines, (${duplicate})::INT AS merged_lines
+       FROM ${from} GROUP BY station, time`;
+    const single = `SELECT station, time, ${values}, ${fileOf("fid")} AS file, line,
+      NULL::STRUCT(file VARCHAR, line BIGINT)[] AS lines, 0::INT AS merged_lines`;
+    let rawQuery: string;
+    if (long) {
+      rawQuery = `SELECT station, time, ${values},
+          CASE WHEN len(lines) = 1 THEN lines[1].file END AS file,
+          CASE WHEN len(lines) = 1 THEN lines[1].line END AS line,
+          CASE WHEN len(lines) > 1 THEN lines END AS lines, merged_lines
+        FROM (${groupRows(`${chk} WHERE rule IS NULL`, "count(*) - count(DISTINCT var)")})`;
+    } else if (Number(dupGroups) === 0) {
+      rawQuery = `${single} FROM ${chk} WHERE rule IS NULL`;
+    } else {
+      rawQuery = `${single} FROM ${chk} ch WHERE rule IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ingest_dupkeys d WHERE d.station = ch.station AND d.time = ch.time)
+        UNION ALL
+        SELECT station, time, ${values}, NULL AS file, NULL AS line, lines, merged_lines
+        FROM (${groupRows(`(${dupLines})`, "count(*) - 1")})`;
+    }
+    await writeParquet(c, `${rawQuery} ORDER BY station, time`, o.rawOut);
+
+    // The check: per file, lines from the bytes = header + kept + rejected, where kept and
+    // rejected are read back from the written files, and each line number 1..n is used
+    // exactly once (count, sum and sum of squares of the line numbers all match).
+    const tally = await all<{ file: string; kind: string; n: bigint; s: bigint; q: bigint }>(
+      c,
+      `WITH kept AS (
+        SELECT file, line FROM read_parquet(${lit(o.rawOut)}) WHERE lines IS NULL
+        UNION ALL SELECT l.file, l.line FROM (SELECT unnest(lines) AS l FROM read_parquet(${
+        lit(o.rawOut)
+      }) WHERE lines IS NOT NULL))
+      SELECT file, 'kept' AS kind, count(*) AS n, sum(line)::HUGEINT AS s, sum(line::HUGEINT * line) AS q FROM kept GROUP BY file
+      UNION ALL
+      SELECT file, 'rejected', count(*), sum(line)::HUGEINT, sum(line::HUGEINT * line) FROM read_parquet(${
+        lit(o.rejectsOut)
+      }) GROUP BY file
+      UNION ALL
+      SELECT file, 'duplicates', count(*), 0, 0 FROM read_parquet(${lit(dupOut)}) GROUP BY file`,
+    );
+    const got = (file: string, kind: string): LineTally => {
+      const r = tally.find((t) => t.file === file && t.kind === kind);
+      return r ? { n: BigInt(r.n), sum: BigInt(r.s), squares: BigInt(r.q) } : EMPTY_TALLY;
+    };
+    const reports: FileReport[] = files.map((f) => {
+      const k = got(f.name, "kept"), r = got(f.name, "rejected");
+      assertAccounted(f.name, f.sourceLines, k, r);
+      const header = f.sourceLines > 0 ? 1 : 0;
+      const kept = Number(k.n), rejected = Number(r.n);
+      const status = f.bytes === 0
+        ? "empty"
+        : f.problem
+        ? f.problem
+        : kept === 0 && rejected > 0
+        ? "all lines rejected"
+        : rejected
+        ? "partly rejected"
+        : "ok";
+      return {
+        file: f.name,
+        bytes: f.bytes,
+        sourceLines: f.sourceLines,
+        headerLines: header,
+        lines: kept + rejected,
+        kept,
+        rejected,
+        duplicates: Number(got(f.name, "duplicates").n),
+        status,
+      };
     });
-  }
-  const ruleOf = `CASE ${
-    checks.map((k) => `WHEN (${k.sql}) IS NOT NULL THEN '${k.rule}'`).join(" ")
-  } END`;
-  const reasons = `concat_ws('; ', ${checks.map((k) => k.sql).join(", ")})`;
-  // The raw text is kept for rejected lines only: the kept ones are in raw.parquet.
-  await c.run(
-    `CREATE OR REPLACE TEMP TABLE checked AS SELECT * REPLACE (CASE WHEN rule IS NOT NULL THEN raw END AS raw)
-    FROM (SELECT fi.filename AS file, l.ord AS line, l.line AS raw, ${ruleOf} AS rule, ${reasons} AS reason, ${
-      select.join(", ")
-    }
-    FROM (SELECT *, string_split(line, ',') AS f FROM lines WHERE ord > 1 AND line <> '') l
-    JOIN files fi ON fi.filename = l.filename)`,
-  );
-  await c.run(`DROP VIEW lines; DROP TABLE raw_lines`);
 
-  const binary = sniffs.filter((s) => s.problem?.startsWith("not a CSV"));
-  await writeParquet(
-    c,
-    `SELECT file, line, raw, rule, reason FROM checked WHERE rule IS NOT NULL
-     ${
-      binary.map((s) =>
-        `UNION ALL SELECT ${lit(s.path)}, 0, ${lit(s.preview)}, 'not_text', ${lit(s.problem!)}`
-      ).join(" ")
+    const byRule = await all<{ rule: string; n: bigint }>(
+      c,
+      `SELECT rule, count(*) AS n FROM read_parquet(${
+        lit(o.rejectsOut)
+      }) GROUP BY rule ORDER BY n DESC, rule`,
+    );
+    const [{ rows }] = await all<{ rows: bigint }>(
+      c,
+      `SELECT count(*) AS rows FROM read_parquet(${lit(o.rawOut)})`,
+    ) as [{ rows: bigint }];
+    const sum = (k: "sourceLines" | "headerLines" | "lines" | "kept" | "rejected" | "duplicates") =>
+      reports.reduce((a, f) => a + f[k], 0);
+    const report: IngestReport = {
+      source: o.sourceName,
+      files: reports,
+      skipped,
+      sourceLines: sum("sourceLines"),
+      headerLines: sum("headerLines"),
+      lines: sum("lines"),
+      kept: sum("kept"),
+      rejected: sum("rejected"),
+      rows: Number(rows),
+      duplicates: { groups: Number(dupGroups), lines: sum("duplicates"), rule: DUPLICATE_RULE },
+      offHour,
+      rejectsByRule: Object.fromEntries(byRule.map((r) => [r.rule, Number(r.n)])),
+      warnings,
+    };
+    if (report.kept === 0) {
+      throw new Error(
+        `Cannot ingest: every line of the ${o.files.length} file(s) of source "${o.sourceName}" was rejected (${
+          Object.entries(report.rejectsByRule).map(([k, v]) => `${k}: ${v}`).join(", ")
+        }); see the rejects table. First problem: ${warnings[0] ?? "see rejects"}`,
+      );
     }
-     ORDER BY file, line`,
-    o.rejectsOut,
-  );
-  const keptQuery = o.adapter === "long"
-    ? `PIVOT (SELECT station, time, CASE variable ${
-      Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN '${v.to}'`).join(" ")
-    } END AS variable, value * CASE variable ${
-      Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN ${v.factor ?? 1}`).join(" ")
-    } END AS value, file, line FROM checked WHERE rule IS NULL)
-      ON variable IN (${
-      CANONICAL_NUMERIC.map(lit).join(", ")
-    }) USING first(value) GROUP BY station, time`
-    : `SELECT station, time, ${
-      CANONICAL_NUMERIC.join(", ")
-    }, file, line FROM checked WHERE rule IS NULL`;
-  const ordered = o.adapter === "long"
-    ? `SELECT station, time, ${
-      CANONICAL_NUMERIC.map((k) => `"${k}"::DOUBLE AS ${k}`).join(", ")
-    }, NULL::VARCHAR AS file, NULL::BIGINT AS line FROM (${keptQuery}) ORDER BY station, time`
-    : `${keptQuery} ORDER BY station, time, file, line`;
-  await writeParquet(c, ordered, o.rawOut);
-
-  const perFile = await all<{ file: string; lines: bigint; kept: bigint; rejected: bigint }>(
-    c,
-    `SELECT fi.filename AS file, count(ch.line) AS lines, count(ch.line) FILTER (WHERE ch.rule IS NULL) AS kept,
-       count(ch.line) FILTER (WHERE ch.rule IS NOT NULL) AS rejected
-     FROM files fi LEFT JOIN checked ch ON ch.file = fi.filename GROUP BY fi.filename ORDER BY fi.filename`,
-  );
-  const byRule = await all<{ rule: string; n: bigint }>(
-    c,
-    `SELECT rule, count(*) AS n FROM checked WHERE rule IS NOT NULL GROUP BY rule ORDER BY n DESC`,
-  );
-  const [{ rows }] = await all<{ rows: bigint }>(
-    c,
-    `SELECT count(*) AS rows FROM read_parquet(${lit(o.rawOut)})`,
-  ) as [
-    { rows: bigint },
-  ];
-  const files = sniffs.map((s) => {
-    const p = perFile.find((r) => r.file === s.path);
-    const isBinary = s.problem?.startsWith("not a CSV");
-    const lines = isBinary ? 1 : Number(p?.lines ?? 0);
-    const kept = isBinary ? 0 : Number(p?.kept ?? 0);
-    const rejected = isBinary ? 1 : Number(p?.rejected ?? 0);
-    const status = s.problem ??
-      (s.bytes === 0 || lines === 0 ? "empty" : rejected ? "partly rejected" : "ok");
-    return { file: s.path, bytes: s.bytes, lines, kept, rejected, status };
-  });
-  const rejectsByRule: Record<string, number> = Object.fromEntries(
-    byRule.map((r) => [r.rule, Number(r.n)]),
-  );
-  if (binary.length) rejectsByRule["not_text"] = binary.length;
-  const sum = (k: "lines" | "kept" | "rejected") => files.reduce((a, f) => a + f[k], 0);
-  const report: IngestReport = {
-    source: o.sourceName,
-    files,
-    lines: sum("lines"),
-    kept: sum("kept"),
-    rejected: sum("rejected"),
-    rows: Number(rows),
-    rejectsByRule,
-    warnings,
-  };
-  if (report.lines !== report.kept + report.rejected) {
-    throw new Error(
-      `Ingest lost lines: ${report.lines} read, ${report.kept} kept + ${report.rejected} rejected`,
-    );
+    return report;
+  } finally {
+    await c.run(
+      `DROP TABLE IF EXISTS ingest_files; DROP TABLE IF EXISTS ingest_dupkeys;
+       DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans`,
+    ).catch(() => {});
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
-  if (report.kept === 0) {
-    throw new Error(
-      `Cannot ingest: every line of the ${o.files.length} file(s) of source "${o.sourceName}" was rejected (${
-        Object.entries(rejectsByRule).map(([k, v]) => `${k}: ${v}`).join(", ")
-      }); see the rejects table. First problem: ${warnings[0] ?? "see rejects"}`,
-    );
-  }
-  return report;
 }
 
-function numericCheck(column: string, r: string): { rule: string; sql: string } {
+/** Files with the same header fields, in order: one parse each. */
+function headerGroups(files: FileState[]): Map<string, FileState[]> {
+  const groups = new Map<string, FileState[]>();
+  for (const f of files) {
+    const k = JSON.stringify(f.header);
+    groups.set(k, [...(groups.get(k) ?? []), f]);
+  }
+  return groups;
+}
+
+/**
+ * The numbered copies of files sharing a header, parsed as CSV text: `__line` is the line
+ * number written by splitLines, `c1..cN` the fields ("NA" and empty are NULL).
+ */
+function readCopies(g: FileState[]): string {
+  const header = g[0]!.header!;
+  const columns = [`'__line': 'BIGINT'`, ...header.map((_, i) => `'c${i + 1}': 'VARCHAR'`)];
+  return `(SELECT f.fid, f.base, r.* EXCLUDE (filename) FROM read_csv([${
+    g.map((f) => lit(f.copy)).join(", ")
+  }], columns = {${columns.join(", ")}}, header = false, auto_detect = false, delim = ',',
+    quote = '"', escape = '"', nullstr = ['NA', ''], filename = true, ignore_errors = true,
+    store_rejects = true, rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans',
+    max_line_size = 4194304) r JOIN ingest_files f ON f.copy = r.filename)`;
+}
+
+interface Check {
+  rule: string;
+  /** SQL: true when the line fails the check. */
+  fails: string;
+  /** SQL text of the reason (evaluated on failing lines only). */
+  reason: string;
+}
+
+/** rule = the first failing check; reason = every failing check's text. */
+function ruleAndReason(checks: Check[]): { rule: string; reason: string } {
+  return {
+    rule: `CASE ${checks.map((k) => `WHEN ${k.fails} THEN '${k.rule}'`).join(" ")} END`,
+    reason: `CASE WHEN ${checks.map((k) => `(${k.fails})`).join(" OR ")} THEN concat_ws('; ', ${
+      checks.map((k) => `CASE WHEN ${k.fails} THEN ${k.reason} END`).join(", ")
+    }) END`,
+  };
+}
+
+function stationChecks(station: string, known: Set<string> | null): Check[] {
+  const checks: Check[] = [{
+    rule: "missing_station",
+    fails: `(${station} IS NULL OR ${station} = '')`,
+    reason: `'station: missing'`,
+  }];
+  if (known) {
+    checks.push({
+      rule: "unknown_station",
+      fails: `(${station} NOT IN (${[...known].map(lit).join(", ")}))`,
+      reason: `'station: "' || ${station} || '" is not in the stations list'`,
+    });
+  }
+  return checks;
+}
+
+function numberCheck(column: string, text: string, value: string): Check {
   return {
     rule: "not_a_number",
-    sql:
-      `CASE WHEN ${r} IS NOT NULL AND (TRY_CAST(${r} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(${r} AS DOUBLE)))
-      THEN '${column.replaceAll("'", "''")}: "' || ${r} || '" is not a finite number' END`,
+    fails: `(${text} IS NOT NULL AND (${value} IS NULL OR NOT isfinite(${value})))`,
+    reason: `${lit(`${column}: "`)} || ${text} || '" is not a finite number'`,
   };
+}
+
+/** One parse of a group of files in a wide layout (one line = one station and hour). */
+function wideSelect(g: FileState[], a: Adapter, o: IngestOptions, offHour: OffHourRule): string {
+  const header = g[0]!.header!;
+  const raw = (col: string) => {
+    const i = header.indexOf(col);
+    return i < 0 ? "NULL::VARCHAR" : `c${i + 1}`;
+  };
+  const time = a.time(raw, offHour);
+  const inner: string[] = [`${a.station(raw, "base")} AS station`, `${time.ts} AS time`];
+  const checks: Check[] = [{ rule: "bad_time", fails: "time IS NULL", reason: time.problem }];
+  for (const col of CANONICAL_NUMERIC) {
+    const m = a.numeric[col];
+    const d = a.derived?.[col];
+    if (m) {
+      const r = raw(m.column);
+      if (m.text) {
+        inner.push(`(${m.text(`trim(${r})`)})::DOUBLE AS ${col}`);
+        checks.push({
+          rule: "bad_category",
+          fails: `(${r} IS NOT NULL AND ${col} IS NULL)`,
+          reason: `${lit(`${m.column}: "`)} || ${r} || '" is not a valid value'`,
+        });
+      } else {
+        const v = `TRY_CAST(${r} AS DOUBLE)`;
+        inner.push(`${v} AS v_${col}`, `${m.convert ? m.convert(v) : v} AS ${col}`);
+        checks.push(numberCheck(m.column, r, `v_${col}`));
+      }
+    } else if (d) {
+      inner.push(`(${d((name) => `TRY_CAST(${raw(name)} AS DOUBLE)`)})::DOUBLE AS ${col}`);
+    } else inner.push(`NULL::DOUBLE AS ${col}`);
+  }
+  checks.push(...stationChecks("station", o.knownStations));
+  const { rule, reason } = ruleAndReason(checks);
+  return `SELECT fid, __line AS line, ${rule} AS rule, ${reason} AS reason, station, time,
+    NULL::VARCHAR AS var, ${CANONICAL_NUMERIC.join(", ")}
+    FROM (SELECT *, ${inner.join(", ")} FROM ${readCopies(g)})`;
+}
+
+/** One parse of a group of files in the long layout (one line = one value). */
+function longSelect(g: FileState[], o: IngestOptions, offHour: OffHourRule): string {
+  const header = g[0]!.header!;
+  const raw = (col: string) => `c${header.indexOf(col) + 1}`;
+  const time = timeFromText(raw("time"), offHour);
+  const known = Object.keys(LONG_VARIABLES);
+  const inner = [
+    `trim(${raw("station")}) AS station`,
+    `${time.ts} AS time`,
+    `lower(trim(${raw("variable")})) AS variable`,
+    `CASE lower(trim(${raw("variable")})) ${
+      Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN '${v.to}'`).join(" ")
+    } END AS var`,
+    `TRY_CAST(${raw("value")} AS DOUBLE) AS v`,
+  ];
+  const factor = `CASE variable ${
+    Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN ${v.factor ?? 1}`).join(" ")
+  } END`;
+  const checks: Check[] = [
+    { rule: "bad_time", fails: "time IS NULL", reason: time.problem },
+    {
+      rule: "unknown_variable",
+      fails: "var IS NULL",
+      reason: `'variable: "' || coalesce(${raw("variable")}, '') || '" is not one of ${
+        known.join(", ")
+      }'`,
+    },
+    numberCheck("value", raw("value"), "v"),
+    ...stationChecks("station", o.knownStations),
+  ];
+  const { rule, reason } = ruleAndReason(checks);
+  return `SELECT fid, __line AS line, ${rule} AS rule, ${reason} AS reason, station, time, var, ${
+    CANONICAL_NUMERIC.map((k) => `CASE WHEN var = '${k}' THEN v * ${factor} END AS ${k}`).join(", ")
+  } FROM (SELECT *, ${inner.join(", ")} FROM ${readCopies(g)})`;
+}
+
+/**
+ * Lines the CSV parser refused itself (it should see none: splitLines rejects bad field
+ * counts and quotes first). The line number is the prefix splitLines wrote.
+ */
+async function parserRejects(c: DuckDBConnection): Promise<string | null> {
+  const exists = await all<{ n: bigint }>(
+    c,
+    `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'ingest_reject_errors'`,
+  );
+  if (Number(exists[0]?.n ?? 0) === 0) return null;
+  return `SELECT f.fid, split_part(e.csv_line, ',', 1)::BIGINT AS line,
+      any_value(substr(e.csv_line, strpos(e.csv_line, ',') + 1)) AS raw, 'csv_parse' AS rule,
+      string_agg(e.error_type || ': ' || e.error_message, '; ') AS reason
+    FROM ingest_reject_errors e JOIN ingest_reject_scans s USING (scan_id, file_id)
+    JOIN ingest_files f ON f.copy = s.file_path
+    GROUP BY f.fid, split_part(e.csv_line, ',', 1)`;
 }
