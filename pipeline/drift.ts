@@ -111,7 +111,9 @@ export default defineStage({
   uses: [
     "pipeline.current_dir",
     "pipeline.source",
-    "clean.max_interpolate_hours",
+    "ingest.off_hour",
+    "clean.fill_inputs",
+    "clean.max_fill_hours",
     "clean.stuck_hours",
     "features.horizon_hours",
     "register.model_name",
@@ -157,8 +159,8 @@ export default defineStage({
         const r = await loadBatch(c, dir, tmp, {
           source: g.source,
           schema,
-          maxInterpolateHours: Number(ctx.all.clean?.max_interpolate_hours ?? 3),
-          stuckHours: Number(ctx.all.clean?.stuck_hours ?? 24),
+          ingest: ctx.all.ingest,
+          clean: ctx.all.clean,
           horizonHours: Number(ctx.all.features?.horizon_hours ?? 1),
         });
         cur = r.matrix;

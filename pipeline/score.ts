@@ -63,7 +63,9 @@ export default defineStage({
     "pipeline.seed",
     "pipeline.source",
     "train.alpha",
-    "clean.max_interpolate_hours",
+    "ingest.off_hour",
+    "clean.fill_inputs",
+    "clean.max_fill_hours",
     "clean.stuck_hours",
     "features.horizon_hours",
     "drift.drift_share",
@@ -178,8 +180,8 @@ export default defineStage({
             const r = await loadBatch(c, prodDir, tmp, {
               source: g.source,
               schema,
-              maxInterpolateHours: Number(ctx.all.clean?.max_interpolate_hours ?? 3),
-              stuckHours: Number(ctx.all.clean?.stuck_hours ?? 24),
+              ingest: ctx.all.ingest,
+              clean: ctx.all.clean,
               horizonHours: Number(ctx.all.features?.horizon_hours ?? 1),
             });
             batch = r.info;

@@ -103,9 +103,6 @@ export async function loadBatch(
     /** The pipeline's `ingest` and `clean` parameters, so the batch is read as training data was. */
     ingest?: Record<string, unknown>;
     clean?: Record<string, unknown>;
-    /** Older callers: the clean stage's stuck_hours (its max_interpolate_hours is gone). */
-    maxInterpolateHours?: number;
-    stuckHours?: number;
   },
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
   const info = emptyBatchInfo(dir, []);
@@ -150,7 +147,7 @@ export async function loadBatch(
       out: cleanPath,
       fill: pick(o.clean?.fill_inputs, FILL_RULES, "carry_forward") as FillRule,
       maxFillHours: Number(o.clean?.max_fill_hours ?? 3),
-      stuckHours: Number(o.clean?.stuck_hours ?? o.stuckHours ?? 24),
+      stuckHours: Number(o.clean?.stuck_hours ?? 24),
     });
     info.stations = (await all<{ station: string }>(
       c,
