@@ -145,7 +145,7 @@ export async function loadBatch(
     await clean(c, {
       rawPath: raw,
       out: cleanPath,
-      fill: pick(o.clean?.fill_inputs, FILL_RULES, "carry_forward") as FillRule,
+      fill: pick(o.clean?.fill_inputs, FILL_RULES, "none") as FillRule,
       maxFillHours: Number(o.clean?.max_fill_hours ?? 3),
       stuckHours: Number(o.clean?.stuck_hours ?? 24),
     });

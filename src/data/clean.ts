@@ -70,24 +70,17 @@ const HOUR = "INTERVAL 1 HOUR";
 /**
  * The clean hourly table: one row per station and whole hour between its first and last
  * observation, range-checked, input gaps filled from the past by `fill`, stuck PM2.5
- * flagged. Every value at hour t depends only on raw rows at or before t. One window pass
- * over raw.parquet (sorted by station and hour) does it all; gap hours are generated after
- * the row before them, carrying what that row carries.
+ * flagged. Every value at hour t depends only on raw rows at or before t.
+ *
+ * raw.parquet is sorted by station and hour, one row each (ingest's contract, checked
+ * here), so one streaming pass in file order does it all without a sort: window functions
+ * over the rows in that order (`OVER ()`, guarded at station boundaries), then the missing
+ * hours after each row (gap rows), which carry what that row carries. The output comes out
+ * in the same order, sorted, the same on every run.
  */
 export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<QualityReport> {
   const raw = `read_parquet(${lit(o.rawPath)})`;
-  const [check] = await all<{ rows: bigint; offHour: bigint; first: string | null }>(
-    c,
-    `SELECT count(*) AS rows, count(*) FILTER (WHERE time <> date_trunc('hour', time)) AS offHour,
-      min(time) FILTER (WHERE time <> date_trunc('hour', time))::VARCHAR AS first FROM ${raw}`,
-  );
-  if (Number(check!.offHour) > 0) {
-    throw new Error(
-      `Cannot clean "${o.rawPath}": ${check!.offHour} times are between whole hours (first: ${
-        check!.first
-      }); ingest's off_hour rule should have rejected or floored them`,
-    );
-  }
+  const rawRows = await checkSortedHours(c, raw, `"${o.rawPath}"`, "ingest writes it so");
   const inRange = (k: CanonicalNumeric) => {
     const b = RANGE_RULES[k];
     return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
@@ -97,41 +90,53 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
       inRange(k)
     }) AS oor_${k}`
   ).join(", ");
-  const w = "(PARTITION BY station ORDER BY time)";
-  const upTo =
-    `(PARTITION BY station ORDER BY time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   const n = o.stuckHours;
-  const lastN = `(PARTITION BY station ORDER BY time ROWS BETWEEN ${
-    n - 1
-  } PRECEDING AND CURRENT ROW)`;
   const carry = o.fill === "carry_forward" && o.maxFillHours > 0;
-  // Per raw row: the next row's hour (for the gap hours after it), what it carries forward,
-  // and whether PM2.5 has been the same over the last n hours.
-  const perRow = [
-    `lead(time) OVER ${w} AS next_time`,
-    `(pm25 > 0 AND count(pm25) OVER ${lastN} = ${n} AND min(pm25) OVER ${lastN} = max(pm25) OVER ${lastN}
-      AND lag(time, ${n - 1}) OVER ${w} = time - INTERVAL ${n - 1} HOUR) AS stuck`,
-    ...(carry
-      ? FILLED_INPUTS.flatMap((k) => [
-        `last_value(${k} IGNORE NULLS) OVER ${upTo} AS last_${k}`,
-        `last_value(CASE WHEN ${k} IS NOT NULL THEN time END IGNORE NULLS) OVER ${upTo} AS last_t_${k}`,
-      ])
-      : []),
+  const upTo = "(ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
+  const reach = carry ? o.maxFillHours : 0;
+  const back = Array.from({ length: reach }, (_, i) => i + 1);
+  // Level 1, per raw row: its neighbours in file order, and for carry_forward the rows up to
+  // max_fill_hours back (one row per hour at most, so those hours lie within as many rows).
+  // (lag with a fixed offset, not last_value(... IGNORE NULLS): DuckDB 1.5's streaming
+  // last_value returns NULLs when a query has two of them.)
+  const level1 = [
+    "lag(station) OVER () AS p_station",
+    "lag(time) OVER () AS p_time",
+    "lag(pm25) OVER () AS p_pm25",
+    "CASE WHEN lead(station) OVER () = station THEN lead(time) OVER () END AS next_time",
+    ...back.flatMap((k) => [
+      `lag(station, ${k}) OVER () AS s_${k}`,
+      `lag(time, ${k}) OVER () AS t_${k}`,
+      ...FILLED_INPUTS.map((x) => `lag(${x}, ${k}) OVER () AS ${x}_${k}`),
+    ]),
   ];
+  // Level 2: a running count of the rows where PM2.5 did not continue the previous hour's
+  // value; level 3: stuck = none in the last n - 1 rows (so n equal, consecutive hours).
+  const broken = `CASE WHEN pm25 IS NULL OR p_station IS DISTINCT FROM station
+    OR p_time <> time - ${HOUR} OR pm25 IS DISTINCT FROM p_pm25 THEN 1 ELSE 0 END`;
+  const stuck = `coalesce(pm25 > 0 AND breaks - lag(breaks, ${n - 1}) OVER () = 0
+    AND lag(station, ${n - 1}) OVER () = station, false)`;
+  const perRow = `SELECT *, ${stuck} AS stuck FROM (
+      SELECT *, sum(${broken}) OVER ${upTo} AS breaks FROM (
+        SELECT *, ${level1.join(",\n")} FROM (
+          SELECT station, time, merged_lines, ${checked} FROM ${raw})))`;
   // Each raw row, then the hours missing before the next one (gap rows).
   const expanded = `SELECT *, unnest(generate_series(time,
       CASE WHEN next_time > time + ${HOUR} THEN next_time - ${HOUR} ELSE time END, ${HOUR})) AS hour
-    FROM (SELECT *, ${
-    perRow.join(",\n")
-  } FROM (SELECT station, time, merged_lines, ${checked} FROM ${raw}))`;
+    FROM (${perRow})`;
   const real = "hour = time";
+  // carry_forward: the nearest value at or before the hour, measured within max_fill_hours.
+  const carried = (x: string) =>
+    `coalesce(CASE WHEN time >= hour - INTERVAL ${reach} HOUR THEN ${x} END, ${
+      back.map((k) =>
+        `CASE WHEN s_${k} = station AND t_${k} >= hour - INTERVAL ${reach} HOUR THEN ${x}_${k} END`
+      ).join(", ")
+    })`;
   const fillable = (k: string) =>
-    carry
-      ? `(NOT (${real} AND ${k} IS NOT NULL) AND last_${k} IS NOT NULL AND hour - last_t_${k} <= INTERVAL ${o.maxFillHours} HOUR)`
-      : "false";
+    carry ? `(NOT (${real} AND ${k} IS NOT NULL) AND ${carried(k)} IS NOT NULL)` : "false";
   const value = (k: CanonicalNumeric) =>
     carry && FILLED_INPUTS.includes(k as never)
-      ? `CASE WHEN ${real} AND ${k} IS NOT NULL THEN ${k} WHEN ${fillable(k)} THEN last_${k} END`
+      ? `CASE WHEN ${real} AND ${k} IS NOT NULL THEN ${k} ELSE ${carried(k)} END`
       : `CASE WHEN ${real} THEN ${k} END`;
   const anyOor = CANONICAL_NUMERIC.map((k) => `oor_${k}`).join(" OR ");
   const anyFilled = FILLED_INPUTS.map((k) => fillable(k)).join(" OR ");
@@ -141,13 +146,52 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
       CANONICAL_NUMERIC.map((k) => `(${value(k)})::DOUBLE AS ${k}`).join(", ")
     },
       (CASE WHEN ${real} THEN
-         (${anyOor})::INT * ${FLAGS.out_of_range} + coalesce(stuck, false)::INT * ${FLAGS.stuck}
+         (${anyOor})::INT * ${FLAGS.out_of_range} + stuck::INT * ${FLAGS.stuck}
          + (merged_lines > 0)::INT * ${FLAGS.duplicate_resolved}
        ELSE ${FLAGS.gap} END + (${anyFilled})::INT * ${FLAGS.filled})::INT AS flags
-    FROM (${expanded}) ORDER BY station, time`,
+    FROM (${expanded})`,
     o.out,
   );
-  return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o, Number(check!.rows));
+  return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o, rawRows);
+}
+
+/**
+ * Checks that a table read in file order is sorted by station and hour, one row each, on
+ * whole hours (what the streaming passes of clean and features rely on); returns its rows.
+ * With `grid`, also that the hours of a station follow each other without a gap.
+ */
+export async function checkSortedHours(
+  c: DuckDBConnection,
+  table: string,
+  name: string,
+  why: string,
+  grid = false,
+): Promise<number> {
+  const [r] = await all<
+    { rows: bigint; offHour: bigint; unordered: bigint; gaps: bigint; first: string | null }
+  >(
+    c,
+    `SELECT count(*) AS rows, count(*) FILTER (WHERE time <> date_trunc('hour', time)) AS offHour,
+      min(time) FILTER (WHERE time <> date_trunc('hour', time))::VARCHAR AS first,
+      count(*) FILTER (WHERE NOT (station > ps OR (station = ps AND time > pt))) AS unordered,
+      count(*) FILTER (WHERE station = ps AND time <> pt + ${HOUR}) AS gaps
+    FROM (SELECT station, time, lag(station) OVER () AS ps, lag(time) OVER () AS pt FROM ${table})`,
+  );
+  if (Number(r!.offHour) > 0) {
+    throw new Error(
+      `Cannot clean ${name}: ${r!.offHour} times are between whole hours (first: ${
+        r!.first
+      }); ingest's off_hour rule should have rejected or floored them`,
+    );
+  }
+  if (Number(r!.unordered) > 0 || (grid && Number(r!.gaps) > 0)) {
+    throw new Error(
+      `Cannot read ${name}: expected rows sorted by station and hour, one per hour${
+        grid ? " without gaps" : ""
+      } (${why}), found ${r!.unordered} out of order${grid ? ` and ${r!.gaps} gaps` : ""}`,
+    );
+  }
+  return Number(r!.rows);
 }
 
 /**

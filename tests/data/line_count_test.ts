@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { countLines } from "../../src/data/ingest/line_count.ts";
 import { assertAccounted, EMPTY_TALLY, type LineTally } from "../../src/data/ingest/accounting.ts";
 import { splitLines } from "../../src/data/ingest/lines.ts";
+import { linePasses } from "../../src/data/ingest/line_pass.ts";
 
 async function withFile<T>(bytes: Uint8Array | string, f: (path: string) => Promise<T>) {
   const dir = await Deno.makeTempDir({ prefix: "aqlab-test-lines-" });
@@ -82,4 +83,33 @@ Deno.test("the ingest check fails on a lost line, a repeated one, and a lost lin
     /some line numbers are missing and others repeated/,
     "3 and 4 lost, 2 and 5 counted twice: the count and the sum match, the squares do not",
   );
+});
+
+Deno.test("linePasses() on workers gives what the passes give inline, in job order", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aqlab-test-lines-" });
+  try {
+    const texts = ["a,b\n1,2\n3\n", "a,b\r\n\r\n5,6", "x,y\n1,2\n", "a,b\n" + "7,8\n".repeat(1000)];
+    const jobs = texts.map((t, i) => ({
+      path: join(dir, `${i}.csv`),
+      copy: join(dir, `${i}.copy`),
+      file: i,
+      required: ["a", "b"],
+      layout: "test",
+    }));
+    for (const [i, t] of texts.entries()) await Deno.writeTextFile(jobs[i]!.path, t);
+    const inline = await linePasses(jobs, 1);
+    const copies = await Promise.all(jobs.map((j) => Deno.readTextFile(j.copy)));
+    const onWorkers = await linePasses(jobs, 2);
+    assert.deepEqual(onWorkers, inline);
+    assert.deepEqual(await Promise.all(jobs.map((j) => Deno.readTextFile(j.copy))), copies);
+    assert.deepEqual(inline.map((r) => r.sourceLines), [3, 3, 2, 1001]);
+    assert.match(inline[2]!.problem!, /header does not match the test layout: missing "a", "b"/);
+    assert.equal(copies[3]!.split("\n")[0], `${3 * 2 ** 32 + 2},7,8`, "key = file * 2^32 + line");
+    await assert.rejects(
+      linePasses([{ ...jobs[0]!, path: join(dir, "gone.csv") }, jobs[1]!], 2),
+      /Cannot read raw file ".*gone\.csv"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

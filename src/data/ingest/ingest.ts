@@ -4,9 +4,8 @@ import { all, lit, writeParquet } from "../duck.ts";
 import { type Adapter, LONG_COLUMNS, LONG_VARIABLES } from "./adapters.ts";
 import { CANONICAL_NUMERIC } from "./canonical.ts";
 import { listRawFiles, scanDataDir, type SkippedEntry } from "./data_dir.ts";
-import { countLines } from "./line_count.ts";
-import { type HeaderVerdict, type LineProblem, splitLines } from "./lines.ts";
-import { splitCsvLine } from "./csv_line.ts";
+import { KEY_FILE, type LineProblem } from "./lines.ts";
+import { linePasses } from "./line_pass.ts";
 import { type OffHourRule, timeFromText } from "./times.ts";
 import { DUPLICATE_RULE, mergedValueSql } from "./duplicates.ts";
 import { assertAccounted, EMPTY_TALLY, type LineTally } from "./accounting.ts";
@@ -68,6 +67,9 @@ export interface IngestOptions {
   fileName?: (path: string) => string;
 }
 
+/** Raw data past this size is split into lines by one worker per core. */
+const WORKER_BYTES = 32 << 20;
+
 interface FileState {
   fid: number;
   path: string;
@@ -105,49 +107,30 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
   const required = long ? [...LONG_COLUMNS] : (o.adapter as Adapter).required;
   const tmp = await Deno.makeTempDir({ prefix: "aqlab-ingest-" });
   try {
-    // Line-level pass (JS): line counts from the bytes, numbered copies of the good lines.
-    const files: FileState[] = [];
-    for (const [fid, path] of o.files.entries()) {
-      const f: FileState = {
-        fid,
-        path,
-        name: name(path),
-        copy: join(tmp, `${fid}.csv`),
-        bytes: 0,
-        sourceLines: 0,
-        header: null,
-        problem: null,
-        problems: [],
-      };
-      try {
-        const counted = await countLines(path);
-        f.bytes = counted.bytes;
-        f.sourceLines = counted.lines;
-        const split = await splitLines(path, f.copy, (text): HeaderVerdict => {
-          const fields = splitCsvLine(text);
-          const missing = required.filter((r) => !fields.includes(r));
-          if (missing.length) {
-            return {
-              problem: `header does not match the ${o.sourceName} layout: missing ${
-                missing.map((m) => `"${m}"`).join(", ")
-              } (found ${fields.slice(0, 20).map((h) => `"${h}"`).join(", ")})`,
-            };
-          }
-          f.header = fields;
-          return { fields: fields.length };
-        });
-        f.problems = split.problems;
-        if (split.header !== null && f.header === null) {
-          f.problem = split.problems[0]?.reason ??
-            `header does not match the ${o.sourceName} layout`;
-        }
-      } catch (e) {
-        throw new Error(
-          `Cannot read raw file "${f.name}": ${e instanceof Error ? e.message : String(e)}`,
-        );
-      }
-      files.push(f);
-    }
+    // Line-level pass (JavaScript, a worker per core when there is much to read): line
+    // counts from the bytes, numbered copies of the good lines.
+    let total = 0;
+    for (const path of o.files) total += (await Deno.stat(path)).size;
+    const jobs = o.files.map((path, fid) => ({
+      path,
+      copy: join(tmp, `${fid}.csv`),
+      file: fid,
+      required,
+      layout: o.sourceName,
+    }));
+    const threads = total > WORKER_BYTES ? navigator.hardwareConcurrency || 1 : 1;
+    const passes = await linePasses(jobs, threads).catch((e) => {
+      throw new Error(
+        e.message.replace(/raw file "([^"]*)"/, (_: string, p: string) => `raw file "${name(p)}"`),
+      );
+    });
+    const files: FileState[] = passes.map((r, fid) => ({
+      ...r,
+      fid,
+      path: o.files[fid]!,
+      name: name(o.files[fid]!),
+      copy: jobs[fid]!.copy,
+    }));
     const warnings: string[] = [];
     for (const s of skipped) warnings.push(`${s.file}: not read: ${s.reason}`);
     for (const f of files) {
@@ -155,24 +138,17 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
       else if (f.problem) warnings.push(`${f.name}: ${f.problem}`);
     }
 
-    await c.run(
-      `CREATE OR REPLACE TEMP TABLE ingest_files (fid INT, name VARCHAR, copy VARCHAR, base VARCHAR);
-      INSERT INTO ingest_files VALUES ${
-        files.map((f) =>
-          `(${f.fid}, ${lit(f.name)}, ${lit(f.copy)}, ${
-            lit(basename(f.path).replace(/\.[^.]*$/, ""))
-          })`
-        ).join(", ")
-      }`,
-    );
     const names = `[${files.map((f) => lit(f.name)).join(", ")}]`;
     const fileOf = (fid: string) => `${names}[${fid} + 1]`;
 
     // Value-level pass (DuckDB): parse the copies, check and convert every value.
     const checked = join(tmp, "checked.parquet");
     const groups = headerGroups(files.filter((f) => f.header));
+    const bases = `[${files.map((f) => lit(basename(f.path).replace(/\.[^.]*$/, ""))).join(", ")}]`;
     const selects = [...groups].map(([, g]) =>
-      long ? longSelect(g, o, offHour) : wideSelect(g, o.adapter as Adapter, o, offHour)
+      long
+        ? longSelect(g, o, offHour, bases)
+        : wideSelect(g, o.adapter as Adapter, o, offHour, bases)
     );
     await c.run(
       `DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans`,
@@ -214,9 +190,10 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
       const copies = valueRejectFiles.map((fid) => lit(files[fid]!.copy)).join(", ");
       parts.push(`SELECT ch.fid, ch.line, t.raw, ch.rule, ch.reason
         FROM (SELECT fid, line, rule, reason FROM ${chk} WHERE rule IS NOT NULL) ch
-        JOIN (SELECT f.fid, split_part(x, ',', 1)::BIGINT AS line, substr(x, strpos(x, ',') + 1) AS raw
-              FROM (SELECT filename, unnest(string_split(content, chr(10))) AS x FROM read_text([${copies}]))
-              JOIN ingest_files f ON f.copy = filename WHERE x <> '') t USING (fid, line)`);
+        JOIN (SELECT (key // ${KEY_FILE})::INT AS fid, key % ${KEY_FILE} AS line, raw
+              FROM (SELECT split_part(x, ',', 1)::BIGINT AS key, substr(x, strpos(x, ',') + 1) AS raw
+                FROM (SELECT unnest(string_split(content, chr(10))) AS x FROM read_text([${copies}]))
+                WHERE x <> '')) t USING (fid, line)`);
     }
     if (parseRejects) parts.push(parseRejects);
     await writeParquet(
@@ -229,9 +206,20 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
 
     // Duplicates: lines that give a value for the same station, hour (and variable, in the
     // long layout) as another line; one merged value each, by a rule blind to line order.
+    // Wide files usually list each station's hours in order, one line each: one streamed
+    // pass over the kept lines in file order tells, and then there is nothing to merge or sort.
     const key = long ? "station, time, var" : "station, time";
+    const [{ unordered }] = long ? [{ unordered: 1n }] : await all<{ unordered: bigint }>(
+      c,
+      `SELECT count(*) FILTER (WHERE NOT (station > ps OR (station = ps AND time > pt))) AS unordered
+         FROM (SELECT station, time, lag(station) OVER () AS ps, lag(time) OVER () AS pt
+               FROM ${chk} WHERE rule IS NULL)`,
+    ) as [{ unordered: bigint }];
+    const sorted = Number(unordered) === 0;
     await c.run(`CREATE OR REPLACE TEMP TABLE ingest_dupkeys AS
-      SELECT ${key}, count(*) AS copies FROM ${chk} WHERE rule IS NULL GROUP BY ${key} HAVING count(*) > 1`);
+      SELECT ${key}, count(*) AS copies FROM ${chk} WHERE rule IS NULL ${
+      sorted ? "AND false" : ""
+    } GROUP BY ${key} HAVING count(*) > 1`);
     const [{ dupGroups }] = await all<{ dupGroups: bigint }>(
       c,
       `SELECT count(*) AS dupGroups FROM ingest_dupkeys`,
@@ -271,7 +259,8 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
         SELECT station, time, ${values}, NULL AS file, NULL AS line, lines, merged_lines
         FROM (${groupRows(`(${dupLines})`, "count(*) - 1")})`;
     }
-    await writeParquet(c, `${rawQuery} ORDER BY station, time`, o.rawOut);
+    // raw.parquet: sorted by station and hour, one row each (clean streams it in that order).
+    await writeParquet(c, sorted ? rawQuery : `${rawQuery} ORDER BY station, time`, o.rawOut);
 
     // The check: per file, lines from the bytes = header + kept + rejected, where kept and
     // rejected are read back from the written files, and each line number 1..n is used
@@ -359,7 +348,7 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     return report;
   } finally {
     await c.run(
-      `DROP TABLE IF EXISTS ingest_files; DROP TABLE IF EXISTS ingest_dupkeys;
+      `DROP TABLE IF EXISTS ingest_dupkeys;
        DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans`,
     ).catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -377,18 +366,20 @@ function headerGroups(files: FileState[]): Map<string, FileState[]> {
 }
 
 /**
- * The numbered copies of files sharing a header, parsed as CSV text: `__line` is the line
- * number written by splitLines, `c1..cN` the fields ("NA" and empty are NULL).
+ * The copies of files sharing a header, parsed as CSV text: `fid` and `__line` come from
+ * the key splitLines wrote first on each line, `c1..cN` are the fields ("NA" and empty are
+ * NULL), `base` the file's base name.
  */
-function readCopies(g: FileState[]): string {
+function readCopies(g: FileState[], bases: string): string {
   const header = g[0]!.header!;
-  const columns = [`'__line': 'BIGINT'`, ...header.map((_, i) => `'c${i + 1}': 'VARCHAR'`)];
-  return `(SELECT f.fid, f.base, r.* EXCLUDE (filename) FROM read_csv([${
+  const columns = [`'__key': 'BIGINT'`, ...header.map((_, i) => `'c${i + 1}': 'VARCHAR'`)];
+  return `(SELECT *, ${bases}[fid + 1] AS base FROM (SELECT (__key // ${KEY_FILE})::INT AS fid,
+    __key % ${KEY_FILE} AS __line, * EXCLUDE (__key) FROM read_csv([${
     g.map((f) => lit(f.copy)).join(", ")
   }], columns = {${columns.join(", ")}}, header = false, auto_detect = false, delim = ',',
-    quote = '"', escape = '"', nullstr = ['NA', ''], filename = true, ignore_errors = true,
-    store_rejects = true, rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans',
-    max_line_size = 4194304) r JOIN ingest_files f ON f.copy = r.filename)`;
+    quote = '"', escape = '"', nullstr = ['NA', ''], ignore_errors = true, store_rejects = true,
+    rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans',
+    max_line_size = 4194304)))`;
 }
 
 interface Check {
@@ -399,14 +390,17 @@ interface Check {
   reason: string;
 }
 
-/** rule = the first failing check; reason = every failing check's text. */
-function ruleAndReason(checks: Check[]): { rule: string; reason: string } {
-  return {
-    rule: `CASE ${checks.map((k) => `WHEN ${k.fails} THEN '${k.rule}'`).join(" ")} END`,
-    reason: `CASE WHEN ${checks.map((k) => `(${k.fails})`).join(" OR ")} THEN concat_ws('; ', ${
-      checks.map((k) => `CASE WHEN ${k.fails} THEN ${k.reason} END`).join(", ")
-    }) END`,
-  };
+/**
+ * The final levels of a parse: rule = the first failing check, then reason = every failing
+ * check's text, worked out for rejected lines only.
+ */
+function checkedRows(checks: Check[], from: string, columns: string): string {
+  const rule = `CASE ${checks.map((k) => `WHEN ${k.fails} THEN '${k.rule}'`).join(" ")} END`;
+  const reason = `CASE WHEN rule IS NOT NULL THEN concat_ws('; ', ${
+    checks.map((k) => `CASE WHEN ${k.fails} THEN ${k.reason} END`).join(", ")
+  }) END`;
+  return `SELECT fid, __line AS line, rule, ${reason} AS reason, ${columns}
+    FROM (SELECT *, ${rule} AS rule FROM ${from})`;
 }
 
 function stationChecks(station: string, known: Set<string> | null): Check[] {
@@ -434,14 +428,25 @@ function numberCheck(column: string, text: string, value: string): Check {
 }
 
 /** One parse of a group of files in a wide layout (one line = one station and hour). */
-function wideSelect(g: FileState[], a: Adapter, o: IngestOptions, offHour: OffHourRule): string {
+function wideSelect(
+  g: FileState[],
+  a: Adapter,
+  o: IngestOptions,
+  offHour: OffHourRule,
+  bases: string,
+): string {
   const header = g[0]!.header!;
   const raw = (col: string) => {
     const i = header.indexOf(col);
     return i < 0 ? "NULL::VARCHAR" : `c${i + 1}`;
   };
   const time = a.time(raw, offHour);
-  const inner: string[] = [`${a.station(raw, "base")} AS station`, `${time.ts} AS time`];
+  // Each level computes its columns once; the next one refers to them by name.
+  const parsed: string[] = [
+    ...Object.entries(time.parts).map(([k, v]) => `${v} AS ${k}`),
+    `${a.station(raw, "base")} AS station`,
+  ];
+  const converted: string[] = [`${time.ts} AS time`];
   const checks: Check[] = [{ rule: "bad_time", fails: "time IS NULL", reason: time.problem }];
   for (const col of CANONICAL_NUMERIC) {
     const m = a.numeric[col];
@@ -449,46 +454,57 @@ function wideSelect(g: FileState[], a: Adapter, o: IngestOptions, offHour: OffHo
     if (m) {
       const r = raw(m.column);
       if (m.text) {
-        inner.push(`(${m.text(`trim(${r})`)})::DOUBLE AS ${col}`);
+        parsed.push(`(${m.text(`trim(${r})`)})::DOUBLE AS ${col}`);
         checks.push({
           rule: "bad_category",
           fails: `(${r} IS NOT NULL AND ${col} IS NULL)`,
           reason: `${lit(`${m.column}: "`)} || ${r} || '" is not a valid value'`,
         });
       } else {
-        const v = `TRY_CAST(${r} AS DOUBLE)`;
-        inner.push(`${v} AS v_${col}`, `${m.convert ? m.convert(v) : v} AS ${col}`);
+        parsed.push(`TRY_CAST(${r} AS DOUBLE) AS v_${col}`);
+        converted.push(`${m.convert ? m.convert(`v_${col}`) : `v_${col}`} AS ${col}`);
         checks.push(numberCheck(m.column, r, `v_${col}`));
       }
     } else if (d) {
-      inner.push(`(${d((name) => `TRY_CAST(${raw(name)} AS DOUBLE)`)})::DOUBLE AS ${col}`);
-    } else inner.push(`NULL::DOUBLE AS ${col}`);
+      converted.push(`(${d((name) => `TRY_CAST(${raw(name)} AS DOUBLE)`)})::DOUBLE AS ${col}`);
+    } else converted.push(`NULL::DOUBLE AS ${col}`);
   }
   checks.push(...stationChecks("station", o.knownStations));
-  const { rule, reason } = ruleAndReason(checks);
-  return `SELECT fid, __line AS line, ${rule} AS rule, ${reason} AS reason, station, time,
-    NULL::VARCHAR AS var, ${CANONICAL_NUMERIC.join(", ")}
-    FROM (SELECT *, ${inner.join(", ")} FROM ${readCopies(g)})`;
+  return checkedRows(
+    checks,
+    `(SELECT *, ${converted.join(", ")} FROM (SELECT *, ${parsed.join(", ")} FROM ${
+      readCopies(g, bases)
+    }))`,
+    `station, time, NULL::VARCHAR AS var, ${CANONICAL_NUMERIC.join(", ")}`,
+  );
 }
 
 /** One parse of a group of files in the long layout (one line = one value). */
-function longSelect(g: FileState[], o: IngestOptions, offHour: OffHourRule): string {
+function longSelect(
+  g: FileState[],
+  o: IngestOptions,
+  offHour: OffHourRule,
+  bases: string,
+): string {
   const header = g[0]!.header!;
   const raw = (col: string) => `c${header.indexOf(col) + 1}`;
   const time = timeFromText(raw("time"), offHour);
   const known = Object.keys(LONG_VARIABLES);
-  const inner = [
+  const parsed = [
+    ...Object.entries(time.parts).map(([k, v]) => `${v} AS ${k}`),
     `trim(${raw("station")}) AS station`,
-    `${time.ts} AS time`,
     `lower(trim(${raw("variable")})) AS variable`,
-    `CASE lower(trim(${raw("variable")})) ${
-      Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN '${v.to}'`).join(" ")
-    } END AS var`,
     `TRY_CAST(${raw("value")} AS DOUBLE) AS v`,
   ];
   const factor = `CASE variable ${
     Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN ${v.factor ?? 1}`).join(" ")
   } END`;
+  const converted = [
+    `${time.ts} AS time`,
+    `CASE variable ${
+      Object.entries(LONG_VARIABLES).map(([k, v]) => `WHEN '${k}' THEN '${v.to}'`).join(" ")
+    } END AS var`,
+  ];
   const checks: Check[] = [
     { rule: "bad_time", fails: "time IS NULL", reason: time.problem },
     {
@@ -501,15 +517,22 @@ function longSelect(g: FileState[], o: IngestOptions, offHour: OffHourRule): str
     numberCheck("value", raw("value"), "v"),
     ...stationChecks("station", o.knownStations),
   ];
-  const { rule, reason } = ruleAndReason(checks);
-  return `SELECT fid, __line AS line, ${rule} AS rule, ${reason} AS reason, station, time, var, ${
-    CANONICAL_NUMERIC.map((k) => `CASE WHEN var = '${k}' THEN v * ${factor} END AS ${k}`).join(", ")
-  } FROM (SELECT *, ${inner.join(", ")} FROM ${readCopies(g)})`;
+  return checkedRows(
+    checks,
+    `(SELECT *, ${converted.join(", ")} FROM (SELECT *, ${parsed.join(", ")} FROM ${
+      readCopies(g, bases)
+    }))`,
+    `station, time, var, ${
+      CANONICAL_NUMERIC.map((k) => `CASE WHEN var = '${k}' THEN v * ${factor} END AS ${k}`).join(
+        ", ",
+      )
+    }`,
+  );
 }
 
 /**
  * Lines the CSV parser refused itself (it should see none: splitLines rejects bad field
- * counts and quotes first). The line number is the prefix splitLines wrote.
+ * counts and quotes first). File and line come from the key splitLines wrote.
  */
 async function parserRejects(c: DuckDBConnection): Promise<string | null> {
   const exists = await all<{ n: bigint }>(
@@ -517,10 +540,9 @@ async function parserRejects(c: DuckDBConnection): Promise<string | null> {
     `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'ingest_reject_errors'`,
   );
   if (Number(exists[0]?.n ?? 0) === 0) return null;
-  return `SELECT f.fid, split_part(e.csv_line, ',', 1)::BIGINT AS line,
-      any_value(substr(e.csv_line, strpos(e.csv_line, ',') + 1)) AS raw, 'csv_parse' AS rule,
-      string_agg(e.error_type || ': ' || e.error_message, '; ') AS reason
-    FROM ingest_reject_errors e JOIN ingest_reject_scans s USING (scan_id, file_id)
-    JOIN ingest_files f ON f.copy = s.file_path
-    GROUP BY f.fid, split_part(e.csv_line, ',', 1)`;
+  const key = `split_part(csv_line, ',', 1)::BIGINT`;
+  return `SELECT (${key} // ${KEY_FILE})::INT AS fid, ${key} % ${KEY_FILE} AS line,
+      any_value(substr(csv_line, strpos(csv_line, ',') + 1)) AS raw, 'csv_parse' AS rule,
+      string_agg(error_type || ': ' || error_message, '; ') AS reason
+    FROM ingest_reject_errors GROUP BY ${key}`;
 }

@@ -2,9 +2,10 @@
  * The line-level pass of ingest, in one streaming read of each raw file: it splits the
  * bytes into lines ("\n", "\r\n" or a lone "\r"), rejects the lines no CSV parser should
  * see (bad encoding, too long, empty, wrong field count, unbalanced quotes) with their
- * reason, and writes every other data line, prefixed with its line number, to a copy that
- * DuckDB then parses in parallel. The prefix is how a value-level reject found in SQL
- * still names its line, whatever order the parser returns rows in.
+ * reason, and writes every other data line, prefixed with a key (file number * 2^32 + line
+ * number), to a copy that DuckDB then parses in parallel. The key is how a value-level
+ * reject found in SQL still names its file and line, whatever order the parser returns
+ * rows in.
  *
  * Nothing here decides the line count that ingest checks: that comes from
  * `countLines` (line_count.ts), from the same bytes but by other code.
@@ -41,20 +42,25 @@ const LF = 10, CR = 13, COMMA = 44, QUOTE = 34;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const lossy = new TextDecoder("utf-8");
 
+/** Key of line `line` of file number `file` in the copies: one BIGINT for both. */
+export const lineKey = (file: number, line: number): number => file * KEY_FILE + line;
+export const KEY_FILE = 2 ** 32;
+
 /**
  * Splits `path` into lines and writes the acceptable data lines to `copyPath` as
- * `<line number>,<line text>\n`. `onHeader` judges the first line; when it returns a
- * problem, every data line is rejected with it.
+ * `<key>,<line text>\n` (key = `lineKey(file, line)`). `onHeader` judges the first line;
+ * when it returns a problem, every data line is rejected with it.
  */
 export async function splitLines(
   path: string,
   copyPath: string,
   onHeader: (header: string) => HeaderVerdict,
-  maxLineBytes = MAX_LINE_BYTES,
+  o: { file?: number; maxLineBytes?: number } = {},
 ): Promise<SplitResult> {
+  const maxLineBytes = o.maxLineBytes ?? MAX_LINE_BYTES;
   using src = await Deno.open(path);
   using dst = await Deno.open(copyPath, { write: true, create: true, truncate: true });
-  const out = new Writer(dst);
+  const out = new Writer(dst, lineKey(o.file ?? 0, 0));
   const sp = new Splitter(out, onHeader, maxLineBytes);
   let buf = new Uint8Array(CHUNK * 2);
   let have = 0; // bytes in buf, from the unfinished line's first kept byte
@@ -258,11 +264,11 @@ function rawText(head: Uint8Array, length: number): string {
     : s;
 }
 
-/** Buffered writer of `<line number>,<bytes>\n` records. */
+/** Buffered writer of `<key>,<bytes>\n` records. */
 class Writer {
   #buf = new Uint8Array(1 << 22);
   #at = 0;
-  constructor(readonly file: Deno.FsFile) {}
+  constructor(readonly file: Deno.FsFile, readonly keyBase: number) {}
 
   /** Appends one record; the buffer grows until the next `flush`. */
   line(no: number, src: Uint8Array, start: number, end: number): void {
@@ -274,10 +280,13 @@ class Writer {
     }
     const b = this.#buf;
     let at = this.#at;
-    // Digits of the line number, most significant first.
+    // Digits of the key, most significant first.
+    const key = this.keyBase + no;
     let digits = 1;
-    for (let x = no; x >= 10; x = Math.floor(x / 10)) digits++;
-    for (let k = digits - 1, x = no; k >= 0; k--, x = Math.floor(x / 10)) b[at + k] = 48 + (x % 10);
+    for (let x = key; x >= 10; x = Math.floor(x / 10)) digits++;
+    for (let k = digits - 1, x = key; k >= 0; k--, x = Math.floor(x / 10)) {
+      b[at + k] = 48 + (x % 10);
+    }
     at += digits;
     b[at++] = COMMA;
     b.set(src.subarray(start, end), at);

@@ -20,6 +20,8 @@ export type OffHourRule = typeof OFF_HOUR_RULES[number];
 
 /** SQL for a time and, for lines whose time is not valid, why. */
 export interface TimeSql {
+  /** Columns computed first, once per line (name -> SQL of the raw text); `ts` and `problem` use them. */
+  parts: Record<string, string>;
   /** TIMESTAMP on a whole hour, or NULL when the line's time is not valid. */
   ts: string;
   /** VARCHAR reason; only evaluated on lines whose `ts` is NULL. */
@@ -31,9 +33,10 @@ export function timeFromParts(
   p: { year: string; month: string; day: string; hour: string },
 ): TimeSql {
   const n = (x: string) => `TRY_CAST(${x} AS DOUBLE)`;
-  const y = n(p.year), mo = n(p.month), d = n(p.day), h = n(p.hour);
+  const [y, mo, d, h] = ["t_year", "t_month", "t_day", "t_hour"];
   const valid = validParts(y, mo, d, h);
   return {
+    parts: { t_year: n(p.year), t_month: n(p.month), t_day: n(p.day), t_hour: n(p.hour) },
     ts:
       `CASE WHEN ${valid} THEN make_timestamp(${y}::BIGINT, ${mo}::BIGINT, ${d}::BIGINT, ${h}::BIGINT, 0, 0) END`,
     problem: partsProblem(p, y, mo, d, h),
@@ -52,7 +55,7 @@ export function timeFromText(text: string, rule: OffHourRule, dayFirst = false):
     "%Y-%m-%dT%H:%M",
     ...(dayFirst ? ["%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"] : []),
   ];
-  const parsed = `TRY_STRPTIME(trim(${text}), [${formats.map(lit).join(", ")}])`;
+  const parsed = "t_parsed";
   const inYears = `year(${parsed}) BETWEEN ${YEARS.min} AND ${YEARS.max}`;
   const onHour = `(minute(${parsed}) = 0 AND second(${parsed}) = 0 AND microsecond(${parsed}) = 0)`;
   const ts = rule === "floor"
@@ -89,7 +92,11 @@ export function timeFromText(text: string, rule: OffHourRule, dayFirst = false):
       THEN ${shown} || 'is not on the hour (rule ingest.off_hour = "${rule}"; "floor" reads it as its hour)'
     ELSE ${shown} || 'is not a valid date and time'
   END`;
-  return { ts, problem };
+  return {
+    parts: { t_parsed: `TRY_STRPTIME(trim(${text}), [${formats.map(lit).join(", ")}])` },
+    ts,
+    problem,
+  };
 }
 
 function validParts(y: string, mo: string, d: string, h: string): string {
