@@ -89,7 +89,7 @@ Deno.test("linePasses() on workers gives what the passes give inline, in job ord
   const dir = await Deno.makeTempDir({ prefix: "aqlab-test-lines-" });
   try {
     const texts = ["a,b\n1,2\n3\n", "a,b\r\n\r\n5,6", "x,y\n1,2\n", "a,b\n" + "7,8\n".repeat(1000)];
-    const jobs = texts.map((t, i) => ({
+    const jobs = texts.map((_, i) => ({
       path: join(dir, `${i}.csv`),
       copy: join(dir, `${i}.copy`),
       file: i,

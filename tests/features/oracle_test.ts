@@ -12,8 +12,6 @@ import { featureQuery } from "../../src/features/build.ts";
 import { FEATURE_NAMES, LAGS, ROLL_HOURS, TARGET } from "../../src/features/schema.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
 
-const T0 = Date.UTC(2020, 0, 1);
-const H = 3_600_000;
 
 interface RawRow {
   station: string;
