@@ -12,7 +12,6 @@ import { featureQuery } from "../../src/features/build.ts";
 import { FEATURE_NAMES, LAGS, ROLL_HOURS, TARGET } from "../../src/features/schema.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
 
-
 interface RawRow {
   station: string;
   hour: number;
