@@ -146,6 +146,18 @@ Deno.test("ingest() rejects truncated lines, extra fields, infinite values and e
   assert.match(rejects[3]!.reason, /expected 18 fields, found 19/);
 });
 
+Deno.test("ingest() keeps the lines the CSV parser itself refuses as rejects, with its reason", async () => {
+  const odd = row(2, 1).replace('"NNW"', '"NNW"x');
+  const { report, rejects } = await runIngest({
+    "a.csv": [HEADER, row(1, 0), odd, row(3, 2)].join("\n"),
+  });
+  assertAccounted(report, { "a.csv": 4 });
+  assert.equal(report.kept, 2);
+  assert.deepEqual(rejects.map((r) => [Number(r.line), r.rule]), [[3, "csv_parse"]]);
+  assert.match(rejects[0]!.reason, /QUOTE|quote/i);
+  assert.equal(rejects[0]!.raw, odd);
+});
+
 Deno.test("ingest() rejects impossible times one by one, each with its reason", async () => {
   const bad: [string, RegExp][] = [
     [at("2013", "2", "30", "1"), /day: 30 does not exist in 2013-02/],

@@ -4,7 +4,7 @@ import { all, lit, writeParquet } from "../duck.ts";
 import { type Adapter, LONG_COLUMNS, LONG_VARIABLES } from "./adapters.ts";
 import { CANONICAL_NUMERIC } from "./canonical.ts";
 import { listRawFiles, scanDataDir, type SkippedEntry } from "./data_dir.ts";
-import { KEY_FILE, type LineProblem } from "./lines.ts";
+import type { LineProblem } from "./lines.ts";
 import { linePasses } from "./line_pass.ts";
 import { type OffHourRule, timeFromText } from "./times.ts";
 import { DUPLICATE_RULE, mergedValueSql } from "./duplicates.ts";
@@ -141,31 +141,41 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     const names = `[${files.map((f) => lit(f.name)).join(", ")}]`;
     const fileOf = (fid: string) => `${names}[${fid} + 1]`;
 
-    // Value-level pass (DuckDB): parse the copies, check and convert every value.
-    const checked = join(tmp, "checked.parquet");
-    const groups = headerGroups(files.filter((f) => f.header));
+    // Value-level pass (DuckDB): parse the copies, check and convert every value. The kept
+    // lines of wide layouts go straight to raw.parquet, in file order; long ones to a file
+    // to pivot. Only files with lines unaccounted for are parsed again for their rejects.
     const bases = `[${files.map((f) => lit(basename(f.path).replace(/\.[^.]*$/, ""))).join(", ")}]`;
-    const selects = [...groups].map(([, g]) =>
-      long
-        ? longSelect(g, o, offHour, bases)
-        : wideSelect(g, o.adapter as Adapter, o, offHour, bases)
-    );
+    const groups = [...headerGroups(files.filter((f) => f.header)).values()];
+    const parse = (gs: FileState[][], rejectsTable: string) =>
+      gs.map((g) =>
+        long
+          ? longSelect(g, o, offHour, bases, rejectsTable)
+          : wideSelect(g, o.adapter as Adapter, o, offHour, bases, rejectsTable)
+      ).join("\nUNION ALL\n");
+    const values = CANONICAL_NUMERIC.join(", ");
+    const noLines = "NULL::STRUCT(file VARCHAR, line BIGINT)[] AS lines, 0::INT AS merged_lines";
+    const keptPath = long ? join(tmp, "kept.parquet") : o.rawOut;
+    const keptColumns = long
+      ? `station, time, var, ${values}, ${fileOf("fid")} AS file, line`
+      : `station, time, ${values}, ${fileOf("fid")} AS file, line, ${noLines}`;
     await c.run(
-      `DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans`,
+      `DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans;
+      DROP TABLE IF EXISTS ingest_reject_errors2; DROP TABLE IF EXISTS ingest_reject_scans2`,
     );
-    if (selects.length) {
-      await c.run(`COPY (${selects.join("\nUNION ALL\n")}) TO ${lit(checked)} (FORMAT parquet)`);
-    } else {
-      await c.run(`COPY (SELECT NULL::INT AS fid, NULL::BIGINT AS line, NULL::VARCHAR AS rule,
-        NULL::VARCHAR AS reason, NULL::VARCHAR AS station, NULL::TIMESTAMP AS time, NULL::VARCHAR AS var,
-        ${CANONICAL_NUMERIC.map((k) => `NULL::DOUBLE AS ${k}`).join(", ")} WHERE false) TO ${
-        lit(checked)
-      } (FORMAT parquet)`);
-    }
-    const chk = `read_parquet(${lit(checked)})`;
+    await writeParquet(
+      c,
+      groups.length
+        ? `SELECT ${keptColumns} FROM (${parse(groups, "ingest_reject")}) WHERE rule IS NULL`
+        : `SELECT NULL::VARCHAR AS station, NULL::TIMESTAMP AS time, ${
+          long ? "NULL::VARCHAR AS var, " : ""
+        }${CANONICAL_NUMERIC.map((k) => `NULL::DOUBLE AS ${k}`).join(", ")},
+          NULL::VARCHAR AS file, NULL::BIGINT AS line${long ? "" : `, ${noLines}`} WHERE false`,
+      keptPath,
+    );
+    const kept = `read_parquet(${lit(keptPath)})`;
 
-    // Rejects: the line-level ones, the value-level ones with their text, and any line the
-    // CSV parser itself refused.
+    // Rejects: the line-level ones, the lines the CSV parser refused itself, and the
+    // value-level ones (with their text) of the files that still have lines unaccounted for.
     const problemsPath = join(tmp, "problems.ndjson");
     await Deno.writeTextFile(
       problemsPath,
@@ -176,26 +186,32 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
         )
       ).join(""),
     );
-    const valueRejectFiles = (await all<{ fid: number }>(
-      c,
-      `SELECT DISTINCT fid FROM ${chk} WHERE rule IS NOT NULL ORDER BY fid`,
-    )).map((r) => Number(r.fid));
-    const parseRejects = selects.length ? await parserRejects(c) : null;
+    const parseRejects = groups.length ? await parserRejects(c) : null;
     const parts = [
       `SELECT fid, line::BIGINT AS line, raw, rule, reason FROM read_json(${
         lit(problemsPath)
       }, format = 'newline_delimited', columns = {fid: 'INT', line: 'BIGINT', raw: 'VARCHAR', rule: 'VARCHAR', reason: 'VARCHAR'})`,
     ];
-    if (valueRejectFiles.length) {
-      const copies = valueRejectFiles.map((fid) => lit(files[fid]!.copy)).join(", ");
-      parts.push(`SELECT ch.fid, ch.line, t.raw, ch.rule, ch.reason
-        FROM (SELECT fid, line, rule, reason FROM ${chk} WHERE rule IS NOT NULL) ch
-        JOIN (SELECT (key // ${KEY_FILE})::INT AS fid, key % ${KEY_FILE} AS line, raw
-              FROM (SELECT split_part(x, ',', 1)::BIGINT AS key, substr(x, strpos(x, ',') + 1) AS raw
-                FROM (SELECT unnest(string_split(content, chr(10))) AS x FROM read_text([${copies}]))
-                WHERE x <> '')) t USING (fid, line)`);
-    }
     if (parseRejects) parts.push(parseRejects);
+    const accounted = await all<{ file: string; n: bigint }>(
+      c,
+      `SELECT file, count(*) AS n FROM (SELECT file FROM ${kept} UNION ALL
+        SELECT ${fileOf("fid")} FROM (${parts.join(" UNION ALL ")})) GROUP BY file`,
+    );
+    const open = files.filter((f) =>
+      f.header &&
+      Number(accounted.find((a) => a.file === f.name)?.n ?? 0) < f.sourceLines - 1
+    );
+    if (open.length) {
+      const openGroups = [...headerGroups(open).values()];
+      const copies = open.map((f) => lit(f.copy)).join(", ");
+      parts.push(`SELECT ch.fid, ch.line, t.raw, ch.rule, ch.reason
+        FROM (SELECT fid, line, rule, reason FROM (${
+        parse(openGroups, "ingest_reject2")
+      }) WHERE rule IS NOT NULL) ch
+        JOIN (SELECT ${prefixed("x")} FROM (SELECT unnest(string_split(content, chr(10))) AS x
+              FROM read_text([${copies}])) WHERE x <> '') t USING (fid, line)`);
+    }
     await writeParquet(
       c,
       `SELECT ${fileOf("fid")} AS file, line, raw, rule, reason FROM (${
@@ -207,60 +223,61 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     // Duplicates: lines that give a value for the same station, hour (and variable, in the
     // long layout) as another line; one merged value each, by a rule blind to line order.
     // Wide files usually list each station's hours in order, one line each: one streamed
-    // pass over the kept lines in file order tells, and then there is nothing to merge or sort.
-    const key = long ? "station, time, var" : "station, time";
+    // pass over raw.parquet in file order tells, and then there is nothing to merge or sort.
+    const dupOut = o.duplicatesOut ?? join(tmp, "duplicates.parquet");
     const [{ unordered }] = long ? [{ unordered: 1n }] : await all<{ unordered: bigint }>(
       c,
       `SELECT count(*) FILTER (WHERE NOT (station > ps OR (station = ps AND time > pt))) AS unordered
-         FROM (SELECT station, time, lag(station) OVER () AS ps, lag(time) OVER () AS pt
-               FROM ${chk} WHERE rule IS NULL)`,
+         FROM (SELECT station, time, lag(station) OVER () AS ps, lag(time) OVER () AS pt FROM ${kept})`,
     ) as [{ unordered: bigint }];
-    const sorted = Number(unordered) === 0;
-    await c.run(`CREATE OR REPLACE TEMP TABLE ingest_dupkeys AS
-      SELECT ${key}, count(*) AS copies FROM ${chk} WHERE rule IS NULL ${
-      sorted ? "AND false" : ""
-    } GROUP BY ${key} HAVING count(*) > 1`);
-    const [{ dupGroups }] = await all<{ dupGroups: bigint }>(
-      c,
-      `SELECT count(*) AS dupGroups FROM ingest_dupkeys`,
-    ) as [{ dupGroups: bigint }];
-    const values = CANONICAL_NUMERIC.join(", ");
-    const dupLines =
-      `SELECT ch.*, d.copies FROM ${chk} ch JOIN ingest_dupkeys d USING (${key}) WHERE ch.rule IS NULL`;
-    const dupOut = o.duplicatesOut ?? join(tmp, "duplicates.parquet");
-    await writeParquet(
-      c,
-      `SELECT station, time, ${
-        fileOf("fid")
-      } AS file, line, var AS variable, ${values}, copies::INT AS copies,
-        ${lit(DUPLICATE_RULE)} AS rule FROM (${dupLines}) ORDER BY station, time, fid, line`,
-      dupOut,
-    );
-    const source = `{'file': ${fileOf("fid")}, 'line': line}`;
-    const merged = CANONICAL_NUMERIC.map((k) => `${mergedValueSql(k)} AS ${k}`).join(", ");
-    const groupRows = (from: string, duplicate: string) =>
-      `SELECT station, time, ${merged}, list_sort(list(${source})) AS lines, (${duplicate})::INT AS merged_lines
-       FROM ${from} GROUP BY station, time`;
-    const single = `SELECT station, time, ${values}, ${fileOf("fid")} AS file, line,
-      NULL::STRUCT(file VARCHAR, line BIGINT)[] AS lines, 0::INT AS merged_lines`;
-    let rawQuery: string;
-    if (long) {
-      rawQuery = `SELECT station, time, ${values},
-          CASE WHEN len(lines) = 1 THEN lines[1].file END AS file,
-          CASE WHEN len(lines) = 1 THEN lines[1].line END AS line,
-          CASE WHEN len(lines) > 1 THEN lines END AS lines, merged_lines
-        FROM (${groupRows(`${chk} WHERE rule IS NULL`, "count(*) - count(DISTINCT var)")})`;
-    } else if (Number(dupGroups) === 0) {
-      rawQuery = `${single} FROM ${chk} WHERE rule IS NULL`;
+    let dupGroups = 0;
+    const dupColumns =
+      `station, time, file, line, var AS variable, ${values}, copies::INT AS copies,
+      ${lit(DUPLICATE_RULE)} AS rule`;
+    if (Number(unordered) === 0) {
+      await writeParquet(
+        c,
+        `SELECT ${dupColumns} FROM (SELECT *, NULL::VARCHAR AS var, 0 AS copies FROM ${kept}) WHERE false`,
+        dupOut,
+      );
     } else {
-      rawQuery = `${single} FROM ${chk} ch WHERE rule IS NULL
-          AND NOT EXISTS (SELECT 1 FROM ingest_dupkeys d WHERE d.station = ch.station AND d.time = ch.time)
-        UNION ALL
-        SELECT station, time, ${values}, NULL AS file, NULL AS line, lines, merged_lines
-        FROM (${groupRows(`(${dupLines})`, "count(*) - 1")})`;
+      // Out of order, or several lines for one hour: merge and sort, from the kept lines.
+      let lines = kept;
+      if (!long) {
+        const moved = join(tmp, "kept.parquet");
+        await Deno.rename(o.rawOut, moved);
+        lines = `(SELECT *, NULL::VARCHAR AS var FROM read_parquet(${lit(moved)}))`;
+      }
+      const key = long ? "station, time, var" : "station, time";
+      await c.run(`CREATE OR REPLACE TEMP TABLE ingest_dupkeys AS
+        SELECT ${key}, count(*) AS copies FROM ${lines} GROUP BY ${key} HAVING count(*) > 1`);
+      dupGroups = Number(
+        (await all<{ n: bigint }>(c, `SELECT count(*) AS n FROM ingest_dupkeys`))[0]!.n,
+      );
+      const dupLines = `SELECT k.*, d.copies FROM ${lines} k JOIN ingest_dupkeys d USING (${key})`;
+      await writeParquet(
+        c,
+        `SELECT ${dupColumns} FROM (${dupLines}) ORDER BY station, time, file, line`,
+        dupOut,
+      );
+      const merged = CANONICAL_NUMERIC.map((k) => `${mergedValueSql(k)} AS ${k}`).join(", ");
+      const groupRows = (from: string, extra: string) =>
+        `SELECT station, time, ${merged}, list_sort(list({'file': file, 'line': line})) AS lines,
+           (${extra})::INT AS merged_lines FROM ${from} GROUP BY station, time`;
+      const rawQuery = long
+        ? `SELECT station, time, ${values},
+            CASE WHEN len(lines) = 1 THEN lines[1].file END AS file,
+            CASE WHEN len(lines) = 1 THEN lines[1].line END AS line,
+            CASE WHEN len(lines) > 1 THEN lines END AS lines, merged_lines
+          FROM (${groupRows(lines, "count(*) - count(DISTINCT var)")})`
+        : `SELECT station, time, ${values}, file, line, ${noLines} FROM ${lines} k
+            WHERE NOT EXISTS (SELECT 1 FROM ingest_dupkeys d WHERE d.station = k.station AND d.time = k.time)
+          UNION ALL
+          SELECT station, time, ${values}, NULL AS file, NULL AS line, lines, merged_lines
+          FROM (${groupRows(`(${dupLines})`, "count(*) - 1")})`;
+      // raw.parquet: sorted by station and hour, one row each (clean streams it in that order).
+      await writeParquet(c, `${rawQuery} ORDER BY station, time`, o.rawOut);
     }
-    // raw.parquet: sorted by station and hour, one row each (clean streams it in that order).
-    await writeParquet(c, sorted ? rawQuery : `${rawQuery} ORDER BY station, time`, o.rawOut);
 
     // The check: per file, lines from the bytes = header + kept + rejected, where kept and
     // rejected are read back from the written files, and each line number 1..n is used
@@ -333,7 +350,7 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
       kept: sum("kept"),
       rejected: sum("rejected"),
       rows: Number(rows),
-      duplicates: { groups: Number(dupGroups), lines: sum("duplicates"), rule: DUPLICATE_RULE },
+      duplicates: { groups: dupGroups, lines: sum("duplicates"), rule: DUPLICATE_RULE },
       offHour,
       rejectsByRule: Object.fromEntries(byRule.map((r) => [r.rule, Number(r.n)])),
       warnings,
@@ -349,7 +366,8 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
   } finally {
     await c.run(
       `DROP TABLE IF EXISTS ingest_dupkeys;
-       DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans`,
+       DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans;
+       DROP TABLE IF EXISTS ingest_reject2_errors; DROP TABLE IF EXISTS ingest_reject2_scans`,
     ).catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
@@ -366,19 +384,23 @@ function headerGroups(files: FileState[]): Map<string, FileState[]> {
 }
 
 /**
- * The copies of files sharing a header, parsed as CSV text: `fid` and `__line` come from
- * the key splitLines wrote first on each line, `c1..cN` are the fields ("NA" and empty are
+ * The copies of files sharing a header, parsed as CSV text: `fid` and `__line` are the
+ * numbers splitLines wrote first on each line, `c1..cN` the fields ("NA" and empty are
  * NULL), `base` the file's base name.
  */
-function readCopies(g: FileState[], bases: string): string {
+function readCopies(g: FileState[], bases: string, rejects: string): string {
   const header = g[0]!.header!;
-  const columns = [`'__key': 'BIGINT'`, ...header.map((_, i) => `'c${i + 1}': 'VARCHAR'`)];
-  return `(SELECT *, ${bases}[fid + 1] AS base FROM (SELECT (__key // ${KEY_FILE})::INT AS fid,
-    __key % ${KEY_FILE} AS __line, * EXCLUDE (__key) FROM read_csv([${
-    g.map((f) => lit(f.copy)).join(", ")
-  }], columns = {${columns.join(", ")}}, header = false, auto_detect = false, delim = ',',
+  const columns = [
+    `'__fid': 'INTEGER'`,
+    `'__line': 'BIGINT'`,
+    ...header.map((_, i) => `'c${i + 1}': 'VARCHAR'`),
+  ];
+  return `(SELECT *, ${bases}[fid + 1] AS base FROM (SELECT __fid AS fid, __line, * EXCLUDE (__fid, __line)
+    FROM read_csv([${g.map((f) => lit(f.copy)).join(", ")}], columns = {${
+    columns.join(", ")
+  }}, header = false, auto_detect = false, delim = ',',
     quote = '"', escape = '"', nullstr = ['NA', ''], ignore_errors = true, store_rejects = true,
-    rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans',
+    rejects_table = '${rejects}_errors', rejects_scan = '${rejects}_scans',
     max_line_size = 4194304)))`;
 }
 
@@ -434,6 +456,7 @@ function wideSelect(
   o: IngestOptions,
   offHour: OffHourRule,
   bases: string,
+  rejects: string,
 ): string {
   const header = g[0]!.header!;
   const raw = (col: string) => {
@@ -473,7 +496,7 @@ function wideSelect(
   return checkedRows(
     checks,
     `(SELECT *, ${converted.join(", ")} FROM (SELECT *, ${parsed.join(", ")} FROM ${
-      readCopies(g, bases)
+      readCopies(g, bases, rejects)
     }))`,
     `station, time, NULL::VARCHAR AS var, ${CANONICAL_NUMERIC.join(", ")}`,
   );
@@ -485,6 +508,7 @@ function longSelect(
   o: IngestOptions,
   offHour: OffHourRule,
   bases: string,
+  rejects: string,
 ): string {
   const header = g[0]!.header!;
   const raw = (col: string) => `c${header.indexOf(col) + 1}`;
@@ -520,7 +544,7 @@ function longSelect(
   return checkedRows(
     checks,
     `(SELECT *, ${converted.join(", ")} FROM (SELECT *, ${parsed.join(", ")} FROM ${
-      readCopies(g, bases)
+      readCopies(g, bases, rejects)
     }))`,
     `station, time, var, ${
       CANONICAL_NUMERIC.map((k) => `CASE WHEN var = '${k}' THEN v * ${factor} END AS ${k}`).join(
@@ -540,9 +564,14 @@ async function parserRejects(c: DuckDBConnection): Promise<string | null> {
     `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'ingest_reject_errors'`,
   );
   if (Number(exists[0]?.n ?? 0) === 0) return null;
-  const key = `split_part(csv_line, ',', 1)::BIGINT`;
-  return `SELECT (${key} // ${KEY_FILE})::INT AS fid, ${key} % ${KEY_FILE} AS line,
-      any_value(substr(csv_line, strpos(csv_line, ',') + 1)) AS raw, 'csv_parse' AS rule,
+  return `SELECT fid, line, any_value(raw) AS raw, 'csv_parse' AS rule,
       string_agg(error_type || ': ' || error_message, '; ') AS reason
-    FROM ingest_reject_errors GROUP BY ${key}`;
+    FROM (SELECT ${prefixed("csv_line")}, error_type, error_message FROM ingest_reject_errors)
+    GROUP BY fid, line`;
+}
+
+/** File number, line number and text of a line of the copies (see splitLines). */
+function prefixed(x: string): string {
+  return `split_part(${x}, ',', 1)::INT AS fid, split_part(${x}, ',', 2)::BIGINT AS line,
+    substr(${x}, strpos(${x}, ',') + strpos(substr(${x}, strpos(${x}, ',') + 1), ',') + 1) AS raw`;
 }

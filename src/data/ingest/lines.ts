@@ -2,10 +2,9 @@
  * The line-level pass of ingest, in one streaming read of each raw file: it splits the
  * bytes into lines ("\n", "\r\n" or a lone "\r"), rejects the lines no CSV parser should
  * see (bad encoding, too long, empty, wrong field count, unbalanced quotes) with their
- * reason, and writes every other data line, prefixed with a key (file number * 2^32 + line
- * number), to a copy that DuckDB then parses in parallel. The key is how a value-level
- * reject found in SQL still names its file and line, whatever order the parser returns
- * rows in.
+ * reason, and writes every other data line, prefixed with its file and line numbers, to a
+ * copy that DuckDB then parses in parallel. The prefix is how a value-level reject found in
+ * SQL still names its file and line, whatever order the parser returns rows in.
  *
  * Nothing here decides the line count that ingest checks: that comes from
  * `countLines` (line_count.ts), from the same bytes but by other code.
@@ -42,14 +41,10 @@ const LF = 10, CR = 13, COMMA = 44, QUOTE = 34;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const lossy = new TextDecoder("utf-8");
 
-/** Key of line `line` of file number `file` in the copies: one BIGINT for both. */
-export const lineKey = (file: number, line: number): number => file * KEY_FILE + line;
-export const KEY_FILE = 2 ** 32;
-
 /**
  * Splits `path` into lines and writes the acceptable data lines to `copyPath` as
- * `<key>,<line text>\n` (key = `lineKey(file, line)`). `onHeader` judges the first line;
- * when it returns a problem, every data line is rejected with it.
+ * `<file number>,<line number>,<line text>\n`. `onHeader` judges the first line; when it
+ * returns a problem, every data line is rejected with it.
  */
 export async function splitLines(
   path: string,
@@ -60,7 +55,7 @@ export async function splitLines(
   const maxLineBytes = o.maxLineBytes ?? MAX_LINE_BYTES;
   using src = await Deno.open(path);
   using dst = await Deno.open(copyPath, { write: true, create: true, truncate: true });
-  const out = new Writer(dst, lineKey(o.file ?? 0, 0));
+  const out = new Writer(dst, o.file ?? 0);
   const sp = new Splitter(out, onHeader, maxLineBytes);
   let buf = new Uint8Array(CHUNK * 2);
   let have = 0; // bytes in buf, from the unfinished line's first kept byte
@@ -124,7 +119,12 @@ class Splitter {
     // Every byte is looked at once: line ends, separators, and bytes that need a UTF-8 check.
     while (i < end) {
       const c = buf[i]!;
-      if (c === LF || c === CR) {
+      const kind = KIND[c]!;
+      if (kind === PLAIN) {
+        i++;
+        continue;
+      }
+      if (kind === END) {
         if (c === CR && i + 1 === end && !eof) break; // "\r" ends the chunk: is "\n" next?
         this.endLine(buf, start, i, commas, inQuotes, quotes, odd);
         i += c === CR && i + 1 < end && buf[i + 1] === LF ? 2 : 1;
@@ -133,12 +133,12 @@ class Splitter {
         inQuotes = odd = false;
         continue;
       }
-      if (c === COMMA) {
+      if (kind === SEPARATOR) {
         if (!inQuotes) commas++;
-      } else if (c === QUOTE) {
+      } else if (kind === QUOTE_MARK) {
         inQuotes = !inQuotes;
         quotes++;
-      } else if (c >= 0x80 || c === 0) odd = true;
+      } else odd = true;
       i++;
     }
     if (eof && (start < end || this.longHead)) {
@@ -209,6 +209,21 @@ class Splitter {
 
 const CHUNK = 1 << 22;
 
+// What each byte value means to the scan: one table look-up per byte instead of several
+// comparisons, and most bytes are PLAIN.
+const PLAIN = 0, END = 1, SEPARATOR = 2, QUOTE_MARK = 3, ODD = 4;
+const KIND = new Uint8Array(256).map((_, b) =>
+  b === LF || b === CR
+    ? END
+    : b === COMMA
+    ? SEPARATOR
+    : b === QUOTE
+    ? QUOTE_MARK
+    : b >= 0x80 || b === 0
+    ? ODD
+    : PLAIN
+);
+
 /** The header's text without a byte-order mark; null when it is not UTF-8. */
 function headerText(bytes: Uint8Array): string | null {
   try {
@@ -264,35 +279,59 @@ function rawText(head: Uint8Array, length: number): string {
     : s;
 }
 
-/** Buffered writer of `<key>,<bytes>\n` records. */
+/**
+ * Buffered writer of `<file>,<line>,<bytes>\n` records: the file number's digits are written
+ * once, the line number's are counted up in place (lines mostly follow each other), and
+ * bytes are copied without a view per line, so a line costs no allocation.
+ */
 class Writer {
   #buf = new Uint8Array(1 << 22);
   #at = 0;
-  constructor(readonly file: Deno.FsFile, readonly keyBase: number) {}
+  readonly #prefix: Uint8Array;
+  #digits = new Uint8Array(20);
+  #width = 0;
+  #last = -2;
+  constructor(readonly file: Deno.FsFile, fileNumber: number) {
+    this.#prefix = new TextEncoder().encode(`${fileNumber},`);
+  }
 
   /** Appends one record; the buffer grows until the next `flush`. */
   line(no: number, src: Uint8Array, start: number, end: number): void {
     const len = end - start;
-    if (this.#at + len + 24 > this.#buf.length) {
-      const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + len + 24));
+    if (this.#at + len + 48 > this.#buf.length) {
+      const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + len + 48));
       bigger.set(this.#buf.subarray(0, this.#at));
       this.#buf = bigger;
     }
-    const b = this.#buf;
+    this.#setDigits(no);
+    const b = this.#buf, p = this.#prefix, d = this.#digits;
     let at = this.#at;
-    // Digits of the key, most significant first.
-    const key = this.keyBase + no;
-    let digits = 1;
-    for (let x = key; x >= 10; x = Math.floor(x / 10)) digits++;
-    for (let k = digits - 1, x = key; k >= 0; k--, x = Math.floor(x / 10)) {
-      b[at + k] = 48 + (x % 10);
-    }
-    at += digits;
+    for (let k = 0; k < p.length; k++) b[at++] = p[k]!;
+    for (let k = d.length - this.#width; k < d.length; k++) b[at++] = d[k]!;
     b[at++] = COMMA;
-    b.set(src.subarray(start, end), at);
-    at += len;
+    for (let k = start; k < end; k++) b[at++] = src[k]!;
     b[at++] = LF;
     this.#at = at;
+  }
+
+  /** The decimal digits of `no`, right-aligned in #digits. */
+  #setDigits(no: number): void {
+    const d = this.#digits;
+    if (no === this.#last + 1) {
+      let k = d.length - 1;
+      while (d[k] === 57) d[k--] = 48; // carry over 9s
+      if (k < d.length - this.#width) this.#width++;
+      d[k] = d[k] === 0 ? 49 : d[k]! + 1;
+    } else {
+      this.#width = 0;
+      for (let x = no, k = d.length - 1;; k--) {
+        d[k] = 48 + (x % 10);
+        this.#width++;
+        x = Math.floor(x / 10);
+        if (x === 0) break;
+      }
+    }
+    this.#last = no;
   }
 
   async flush(): Promise<void> {
