@@ -80,7 +80,6 @@ const HOUR = "INTERVAL 1 HOUR";
  */
 export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<QualityReport> {
   const raw = `read_parquet(${lit(o.rawPath)})`;
-  const rawRows = await checkSortedHours(c, raw, `"${o.rawPath}"`, "ingest writes it so");
   const inRange = (k: CanonicalNumeric) => {
     const b = RANGE_RULES[k];
     return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
@@ -148,50 +147,35 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
       (CASE WHEN ${real} THEN
          (${anyOor})::INT * ${FLAGS.out_of_range} + stuck::INT * ${FLAGS.stuck}
          + (merged_lines > 0)::INT * ${FLAGS.duplicate_resolved}
-       ELSE ${FLAGS.gap} END + (${anyFilled})::INT * ${FLAGS.filled})::INT AS flags
+       ELSE ${FLAGS.gap} END + (${anyFilled})::INT * ${FLAGS.filled} + ${
+      orderGuard(`"${o.rawPath}"`, "ingest writes it so")
+    })::INT AS flags
     FROM (${expanded})`,
     o.out,
   );
-  return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o, rawRows);
+  return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o);
 }
 
 /**
- * Checks that a table read in file order is sorted by station and hour, one row each, on
- * whole hours (what the streaming passes of clean and features rely on); returns its rows.
- * With `grid`, also that the hours of a station follow each other without a gap.
+ * SQL that fails the query on a row out of the order the streamed passes rely on (sorted
+ * by station and hour, one row each, on whole hours), naming the table; else 0. Evaluated
+ * on every row of the pass itself (with its `p_station`, `p_time`): no second read.
+ * With `grid`, a station's hours must also follow each other without a gap.
  */
-export async function checkSortedHours(
-  c: DuckDBConnection,
-  table: string,
-  name: string,
-  why: string,
-  grid = false,
-): Promise<number> {
-  const [r] = await all<
-    { rows: bigint; offHour: bigint; unordered: bigint; gaps: bigint; first: string | null }
-  >(
-    c,
-    `SELECT count(*) AS rows, count(*) FILTER (WHERE time <> date_trunc('hour', time)) AS offHour,
-      min(time) FILTER (WHERE time <> date_trunc('hour', time))::VARCHAR AS first,
-      count(*) FILTER (WHERE NOT (station > ps OR (station = ps AND time > pt))) AS unordered,
-      count(*) FILTER (WHERE station = ps AND time <> pt + ${HOUR}) AS gaps
-    FROM (SELECT station, time, lag(station) OVER () AS ps, lag(time) OVER () AS pt FROM ${table})`,
-  );
-  if (Number(r!.offHour) > 0) {
-    throw new Error(
-      `Cannot clean ${name}: ${r!.offHour} times are between whole hours (first: ${
-        r!.first
-      }); ingest's off_hour rule should have rejected or floored them`,
-    );
-  }
-  if (Number(r!.unordered) > 0 || (grid && Number(r!.gaps) > 0)) {
-    throw new Error(
-      `Cannot read ${name}: expected rows sorted by station and hour, one per hour${
-        grid ? " without gaps" : ""
-      } (${why}), found ${r!.unordered} out of order${grid ? ` and ${r!.gaps} gaps` : ""}`,
-    );
-  }
-  return Number(r!.rows);
+export function orderGuard(name: string, why: string, grid = false): string {
+  const fail = (what: string) =>
+    `error(${lit(`Cannot read ${name}: ${what} (${why})`)} || ': at ' || station || ' ' || time)`;
+  return `CASE WHEN time <> date_trunc('hour', time)
+      THEN ${fail("expected whole hours, found a time between them")}
+    WHEN p_station > station OR (p_station = station AND p_time >= time)
+      THEN ${fail("expected rows sorted by station and hour, one per hour")}
+    ${
+    grid
+      ? `WHEN p_station = station AND p_time <> time - ${HOUR} THEN ${
+        fail("expected an hourly grid without gaps")
+      }`
+      : ""
+  } ELSE 0 END`;
 }
 
 /**
@@ -204,22 +188,32 @@ async function qualityReport(
   raw: string,
   cleaned: string,
   o: CleanOptions,
-  rawRows: number,
 ): Promise<QualityReport> {
   const inRange = (k: CanonicalNumeric) => {
     const b = RANGE_RULES[k];
     return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
   };
   type Row = Record<string, bigint | number | string | null>;
-  const before = await all<Row>(
+  // Values in range per station: read from raw.parquet when inputs were filled; without
+  // filling they are exactly the values clean.parquet holds, so raw.parquet's own Parquet
+  // statistics (values present per column) give the ones set missing.
+  const carry = o.fill === "carry_forward" && o.maxFillHours > 0;
+  const before = carry
+    ? await all<Row>(
+      c,
+      `SELECT station, ${
+        CANONICAL_NUMERIC.map((k) => `count(*) FILTER (WHERE ${inRange(k)}) AS ok_${k}`).join(", ")
+      } FROM ${raw} GROUP BY station ORDER BY station`,
+    )
+    : null;
+  const [rawStats] = await all<Row>(
     c,
-    `SELECT station, count(*) AS rows, coalesce(sum(merged_lines), 0) AS merged, ${
-      CANONICAL_NUMERIC.map((k) =>
-        `count(*) FILTER (WHERE ${
-          inRange(k)
-        }) AS ok_${k}, count(*) FILTER (WHERE ${k} IS NOT NULL AND NOT ${inRange(k)}) AS oor_${k}`
-      ).join(", ")
-    } FROM ${raw} GROUP BY station ORDER BY station`,
+    `SELECT count(*) AS rows, coalesce(sum(merged_lines), 0) AS merged FROM ${raw}`,
+  );
+  const present = await all<{ col: string; n: bigint }>(
+    c,
+    `SELECT path_in_schema AS col, sum(num_values - stats_null_count) AS n
+     FROM parquet_metadata(${lit(o.rawPath)}) GROUP BY path_in_schema`,
   );
   const bit = (b: number) => `count(*) FILTER (WHERE flags & ${b} <> 0)`;
   const after = await all<Row>(
@@ -231,6 +225,7 @@ async function qualityReport(
   );
   const num = (r: Row | undefined, k: string) => Number(r?.[k] ?? 0);
   const total = (rows: Row[], k: string) => rows.reduce((a, r) => a + num(r, k), 0);
+  const rawRows = num(rawStats, "rows");
   if (total(after, "rows") - total(after, "gaps") !== rawRows) {
     throw new Error(
       `Cannot clean "${o.rawPath}": ${rawRows} raw rows became ${
@@ -238,15 +233,19 @@ async function qualityReport(
       } hours (several rows for one station and hour? ingest merges duplicates)`,
     );
   }
+  const ok = (station: Row, k: CanonicalNumeric) =>
+    before
+      ? num(before.find((r) => r.station === station.station), `ok_${k}`)
+      : num(station, `has_${k}`);
+  const okTotal = (k: CanonicalNumeric) => after.reduce((a, r) => a + ok(r, k), 0);
   const missingShare: QualityReport["missingShare"] = [];
   for (const a of after) {
-    const b = before.find((r) => r.station === a.station);
     const rows = num(a, "rows");
     for (const k of [...CANONICAL_NUMERIC].sort()) {
       missingShare.push({
         station: String(a.station),
         column: k,
-        before: 1 - num(b, `ok_${k}`) / rows,
+        before: 1 - ok(a, k) / rows,
         after: 1 - num(a, `has_${k}`) / rows,
       });
     }
@@ -257,14 +256,19 @@ async function qualityReport(
     gridRowsAdded: total(after, "gaps"),
     duplicates: {
       groups: total(after, "dups"),
-      rowsDropped: total(before, "merged"),
+      rowsDropped: num(rawStats, "merged"),
       rule: "resolved by ingest (duplicates.parquet): per station, hour and variable, the median",
     },
-    outOfRange: Object.fromEntries(CANONICAL_NUMERIC.map((k) => [k, total(before, `oor_${k}`)])),
+    outOfRange: Object.fromEntries(
+      CANONICAL_NUMERIC.map((k) => [
+        k,
+        Number(present.find((p) => p.col === k)?.n ?? 0) - okTotal(k),
+      ]),
+    ),
     stuckRows: total(after, "stuck"),
     fill: { rule: o.fill, maxHours: o.maxFillHours },
     filled: Object.fromEntries(
-      FILLED_INPUTS.map((k) => [k, total(after, `has_${k}`) - total(before, `ok_${k}`)]),
+      FILLED_INPUTS.map((k) => [k, total(after, `has_${k}`) - okTotal(k)]),
     ),
     missingShare,
     flags: {

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, ident, lit, writeParquet } from "../data/duck.ts";
-import { checkSortedHours } from "../data/clean.ts";
+import { orderGuard } from "../data/clean.ts";
 import { CANONICAL_TO_FEATURE } from "../data/ingest/canonical.ts";
 import { calendarSql, windVectorSql } from "./derive.ts";
 import { FEATURE_NAMES, FEATURES, type FeatureSchema, LAGS, ROLL_HOURS, TARGET } from "./schema.ts";
@@ -26,6 +26,8 @@ export function featureQuery(
   horizonHours: number,
   stations: readonly string[],
   pm25Floor = 0,
+  /** Fail the query on a row out of order or a gap in the grid (see orderGuard). */
+  guard?: { name: string; why: string },
 ): string {
   const upTo = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
   const shifted = `coalesce(pm25 - ${pm25Floor}, 0)`;
@@ -37,7 +39,7 @@ export function featureQuery(
   Object.assign(exprs, {
     wd_sin: wind.sin,
     wd_cos: wind.cos,
-    hour: cal.hour,
+    hour: guard ? `${orderGuard(guard.name, guard.why, true)} + ${cal.hour}` : cal.hour,
     dow: cal.dow,
     month: cal.month,
     station_code: `list_position([${stations.map(lit).join(", ")}], station) - 1`,
@@ -53,7 +55,8 @@ export function featureQuery(
   });
   const level1 = [
     "row_number() OVER () AS rn",
-    "lag(station) OVER () IS DISTINCT FROM station AS first_row",
+    "lag(station) OVER () AS p_station",
+    "lag(time) OVER () AS p_time",
     ...LAGS.map((k) => `lag(pm25, ${k}) OVER () AS lag${k}`),
     `lead(pm25, ${horizonHours}) OVER () AS lead_pm25`,
     `sum(${shifted}) ${upTo} AS run_s`,
@@ -69,7 +72,9 @@ export function featureQuery(
   ];
   return `SELECT station, time, ${cols.join(", ")},
       (CASE WHEN lead(sid, ${horizonHours}) OVER () = sid THEN lead_pm25 END)::FLOAT AS ${TARGET}
-    FROM (SELECT *, ${level2.join(", ")} FROM (SELECT *, ${level1.join(", ")} FROM ${table}))`;
+    FROM (SELECT *, ${level2.join(", ")} FROM (
+      SELECT *, p_station IS DISTINCT FROM station AS first_row FROM (
+        SELECT *, ${level1.join(", ")} FROM ${table})))`;
 }
 
 /** 0, or the lowest PM2.5 of a table when it is negative (see featureQuery). */
@@ -92,11 +97,13 @@ export async function buildFeatures(
     `SELECT DISTINCT station FROM read_parquet(${lit(o.cleanPath)}) ORDER BY station`,
   )).map((r) => r.station);
   const cleaned = `read_parquet(${lit(o.cleanPath)})`;
-  await checkSortedHours(c, cleaned, `"${o.cleanPath}"`, "the clean stage writes it so", true);
   // Rows come out in the order they are read: sorted, the same on every run.
   await writeParquet(
     c,
-    featureQuery(cleaned, o.horizonHours, stations, await pm25Floor(c, cleaned)),
+    featureQuery(cleaned, o.horizonHours, stations, await pm25Floor(c, cleaned), {
+      name: `"${o.cleanPath}"`,
+      why: "the clean stage writes it so",
+    }),
     o.out,
   );
   // Count, min, max and missing share, exact, from the row-group statistics the Parquet

@@ -131,8 +131,19 @@ Deno.test("clean() sets out-of-range values missing, flags stuck PM2.5 from past
 Deno.test("clean() refuses raw times between whole hours rather than shifting its grid", async () => {
   await assert.rejects(
     cleanRows([{ h: 0, pm25: 1, minute: 30 }, { h: 1, pm25: 2 }]),
-    /Cannot clean .*: 1 times are between whole hours \(first: 2020-01-01 00:30:00\)/,
+    /^Error: Cannot read ".*raw\.parquet": expected whole hours, found a time between them \(ingest writes it so\): at S 2020-01-01 00:30:00/,
   );
+});
+
+Deno.test("clean() refuses raw rows out of order or twice the same hour (ingest's contract)", async () => {
+  for (
+    const rows of [[{ h: 1, pm25: 1 }, { h: 0, pm25: 2 }], [{ h: 0, pm25: 1 }, { h: 0, pm25: 2 }]]
+  ) {
+    await assert.rejects(
+      cleanRows(rows),
+      /Cannot read ".*raw\.parquet": expected rows sorted by station and hour, one per hour \(ingest writes it so\): at S 2020-01-01 00:00:00/,
+    );
+  }
 });
 
 Deno.test("ingest -> clean: a time at 23:30 before the first whole hour leaves the grid on whole hours", async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { all, ident, lit, openDuck } from "../../src/data/duck.ts";
 import { clean, type FillRule, FLAGS } from "../../src/data/clean.ts";
-import { featureQuery } from "../../src/features/build.ts";
+import { buildFeatures, featureQuery } from "../../src/features/build.ts";
 import { FEATURE_NAMES, LAGS, ROLL_HOURS, TARGET } from "../../src/features/schema.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
 
@@ -147,6 +147,24 @@ Deno.test("clean() equals its plain definition on random stations (both fill rul
         );
       }
     }
+  });
+});
+
+Deno.test("buildFeatures() refuses a clean table with a gap in its hourly grid", async () => {
+  await withDuck(async (c, dir) => {
+    await c.run(`COPY (SELECT 'A' AS station, TIMESTAMP '2021-03-01' + INTERVAL (h) HOUR AS time,
+        1::DOUBLE AS pm25, ${
+      ["pm10", "so2", "no2", "co", "o3", "temp", "pres", "dewp", "rain", "wspm", "wd_deg"]
+        .map((k) => `NULL::DOUBLE AS ${k}`).join(", ")
+    } FROM (VALUES (0), (1), (3)) v(h)) TO ${lit(join(dir, "clean.parquet"))} (FORMAT parquet)`);
+    await assert.rejects(
+      buildFeatures(c, {
+        cleanPath: join(dir, "clean.parquet"),
+        out: join(dir, "features.parquet"),
+        horizonHours: 1,
+      }),
+      /Cannot read ".*clean\.parquet": expected an hourly grid without gaps \(the clean stage writes it so\): at A 2021-03-01 03:00:00/,
+    );
   });
 });
 
