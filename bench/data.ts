@@ -217,9 +217,11 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
   const work = await Deno.makeTempDir({ prefix: "aqlab-bench-data-" });
   const out: Record<string, unknown> = { cores: navigator.hardwareConcurrency };
   try {
-    const real = args.includes("--no-prsa") ? null : await prsaDir();
-    if (real) out.prsa = await compare("PRSA 9 stations", real, join(work, "prsa"), repeat);
-    else console.log("PRSA files not found (AQLAB_PRSA_DIR or ../shared/data/prsa): skipped");
+    if (!args.includes("--no-prsa")) {
+      const real = await prsaDir();
+      if (real) out.prsa = await compare("PRSA 9 stations", real, join(work, "prsa"), repeat);
+      else console.log("PRSA files not found (AQLAB_PRSA_DIR or ../shared/data/prsa): skipped");
+    }
     const synth: Record<string, unknown>[] = [];
     for (const n of sizes) {
       const dir = join(work, `synth${n}`);
