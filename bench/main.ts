@@ -3,7 +3,17 @@
  * sizes and writes their figures to `reports/bench/<name>.json`. Each `bench/<name>.ts` runs
  * alone too, with its own flags (e.g. `deno run -A bench/data.ts --big` for 453 stations).
  */
-const ALL = ["data", "gbdt", "onnx", "explain", "drift", "serve", "site", "synth"];
+const ALL = [
+  "data",
+  "gbdt",
+  "onnx",
+  "explain",
+  "drift",
+  "drift_calibration",
+  "serve",
+  "site",
+  "synth",
+];
 const names = Deno.args.filter((a) => !a.startsWith("-"));
 const chosen = names.length ? names : ALL;
 await Deno.mkdir("reports/bench", { recursive: true });

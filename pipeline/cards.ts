@@ -1,73 +1,27 @@
 import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num, strings } from "../src/pipeline/params.ts";
-import { all, lit, openDuck } from "../src/data/duck.ts";
+import { openDuck } from "../src/data/duck.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
-import type { RegressionMetrics } from "../src/metrics/regression.ts";
-import { type ModelMetadata, PACKAGE_FILES } from "../src/registry/package.ts";
-import { PRSA_STATIONS } from "../src/data/stations.ts";
-import { FLAGS } from "../src/data/clean.ts";
-import { bootstrapErrors } from "../src/governance/bootstrap.ts";
-import { subgroupAnalysis, type SubgroupDimension } from "../src/governance/subgroups.ts";
-import { buildModelCard, MODEL_CARD_SECTIONS, type Sourced } from "../src/governance/model_card.ts";
-import {
-  buildDataCard,
-  type CleanComposition,
-  DATA_CARD_SECTIONS,
-  type IngestReportFile,
-} from "../src/governance/data_card.ts";
-import { cardMarkdown, cardProblems } from "../src/governance/card.ts";
-import { parseRisks, riskMatrixMarkdown } from "../src/governance/risks.ts";
-import { parseChecklist } from "../src/governance/checklist.ts";
-import { type AuditInputs, runAudit } from "../src/governance/audit.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
+import { subgroupColumns } from "../src/governance/subgroups.ts";
+import { cardMarkdown } from "../src/governance/card.ts";
+import { riskMatrixMarkdown } from "../src/governance/risks.ts";
+import { buildCards, CARD_SOURCES } from "../src/governance/build_cards.ts";
 import {
   candidateDir,
-  type CandidateName,
+  candidatesOf,
   CARDS,
-  CLEAN,
-  DRIFT_LATEST,
-  EVALUATION,
-  EXPLAIN,
   GOVERNANCE,
-  INGEST_REPORT,
-  PRETRAINED_DIR,
-  QUALITY_REPORT,
+  isPretrained,
   rawDataDir,
-  REGISTER_LAST,
-  SCHEMA_PATH,
-  SCORE,
-  SPLIT_REPORT,
+  registeredCandidate,
 } from "../src/pipeline/catalog.ts";
-
-/** Stages whose code and parameters a trained model's lineage must hash. */
-const LINEAGE_STAGES = ["ingest", "clean", "features", "split", "train"];
-
-/** Where this configuration's model, test figures and predictions are. */
-function sources(g: { model_path: string }, candidate: string) {
-  return g.model_path
-    ? {
-      pkg: PRETRAINED_DIR,
-      summary: SCORE.summary,
-      predictions: SCORE.predictions,
-      candidate: "pretrained",
-      importance: SCORE.importance,
-      drift: SCORE.drift,
-    }
-    : {
-      pkg: candidateDir(candidate as CandidateName),
-      summary: EVALUATION.summary,
-      predictions: EVALUATION.predictions,
-      candidate,
-      importance: EXPLAIN.importance,
-      drift: DRIFT_LATEST,
-    };
-}
 
 export default defineStage({
   name: "cards",
   description:
     "model card and data card from the artifacts, subgroup analysis, audit checklist results, risk matrix",
-  after: ["evaluate", "explain", "register", "drift", "score"],
+  after: ["evaluate", "explain", "register", "drift"],
   params: {
     gap_threshold_pct: num(
       25,
@@ -99,273 +53,57 @@ export default defineStage({
     }),
     ci_level: num(0.95, "confidence level of the bootstrap intervals", { min: 0.5, max: 0.999 }),
   },
-  uses: [
-    "pipeline.seed",
-    "pipeline.source",
-    "pipeline.data_dir",
-    "pipeline.model_path",
-    "register.candidate",
-    "register.model_name",
-    "ingest.stations_file",
-  ],
-  inputs: (p) => {
-    const s = sources(p, "gbdt");
-    return [
-      INGEST_REPORT,
-      QUALITY_REPORT,
-      SPLIT_REPORT,
-      CLEAN,
-      SCHEMA_PATH,
-      GOVERNANCE.risks,
-      GOVERNANCE.checklist,
-      s.summary,
-      s.predictions,
-      s.importance,
-      s.drift,
-      ...(p.model_path ? [PRETRAINED_DIR] : [REGISTER_LAST]),
-    ];
+  uses: {
+    "pipeline.seed": "number",
+    "pipeline.source": "string",
+    "pipeline.data_dir": "string",
+    "pipeline.model_path": "string",
+    "register.candidate": "string",
+    "register.model_name": "string",
+    "ingest.stations_file": "string",
   },
+  inputs: (p) => [...CARD_SOURCES, ...candidatesOf(p).map(candidateDir)],
   outputs: () => Object.values(CARDS),
   module: import.meta.url,
   async run(ctx) {
-    const p = ctx.params, g = ctx.globals;
-    const generated = new Date().toISOString();
-    const s = sources(g, String(ctx.all.register?.candidate ?? "gbdt"));
-    // ctx.path finds this run's staged copy, also of a file inside a staged folder.
-    const resolve = ctx.path;
-    const readJson = async <T>(path: string): Promise<Sourced<T>> => ({
-      path,
-      value: JSON.parse(await Deno.readTextFile(resolve(path))) as T,
-    });
-    const maybeJson = async <T>(path: string): Promise<Sourced<T> | null> => {
-      try {
-        return await readJson<T>(path);
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return null;
-        throw e;
-      }
-    };
-
-    const metadata = await readJson<ModelMetadata>(`${s.pkg}/${PACKAGE_FILES.metadata}`);
-    const summary = await readJson<{
-      rows: number;
-      candidates: Record<
-        string,
-        {
-          test: RegressionMetrics;
-          interval: { coverage: number; nominal: number; half_width: number } | null;
-        }
-      >;
-      onnx_parity?: { max_rel_diff: number; tolerance: number };
-    }>(s.summary);
-    const entry = summary.value.candidates[s.candidate];
-    if (!entry) {
-      throw new Error(
-        `Cannot write the model card: ${s.summary} has no test metrics for "${s.candidate}" (candidates: ${
-          Object.keys(summary.value.candidates).join(", ")
-        })`,
-      );
-    }
-    const ingest = await readJson<IngestReportFile>(INGEST_REPORT);
-    const stationTypes = new Map<string, string>(
-      (ingest.value.stations ?? PRSA_STATIONS).map((r) => [r.station, r.type]),
-    );
-
+    const g = ctx.globals;
     const c = await openDuck();
     try {
-      // Test predictions of the candidate: bootstrap CIs and subgroups.
-      const rows = await all<
-        { station: string; t: bigint | number; y: number | null; f: number | null }
-      >(
-        c,
-        `SELECT station, epoch_ms(time) AS t, y_true AS y, y_pred AS f FROM read_parquet(${
-          lit(resolve(s.predictions))
-        })
-         WHERE candidate = ${lit(s.candidate)} ORDER BY station, time`,
-      );
-      if (rows.length === 0) {
-        throw new Error(
-          `Cannot write the model card: ${s.predictions} has no rows for "${s.candidate}"`,
-        );
-      }
-      const station = rows.map((r) => r.station);
-      const time = Float64Array.from(rows, (r) => Number(r.t));
-      const y = Float64Array.from(rows, (r) => r.y ?? NaN);
-      const pred = Float64Array.from(rows, (r) => r.f ?? NaN);
-      ctx.rows("predictions", rows.length);
-      const boot = bootstrapErrors(y, pred, {
-        resamples: p.bootstrap_resamples,
-        level: p.ci_level,
-        seed: g.seed,
-      });
-      const sg = subgroupAnalysis({ station, time, y, pred }, {
-        stationTypes,
-        exceedance: p.exceedance,
-        gapDimensions: p.gap_dimensions as SubgroupDimension[],
-      });
-      const num = (v: number | null) => v ?? NaN;
-      await writeColumns(c, ctx.out(CARDS.subgroups), {
-        dimension: { type: "string", values: sg.rows.map((r) => r.dimension) },
-        group: { type: "string", values: sg.rows.map((r) => r.group) },
-        n: { type: "int", values: sg.rows.map((r) => r.n) },
-        rmse: { type: "double", values: sg.rows.map((r) => r.rmse) },
-        mae: { type: "double", values: sg.rows.map((r) => r.mae) },
-        bias: { type: "double", values: sg.rows.map((r) => r.bias) },
-        rmse_gap_pct: { type: "double", values: sg.rows.map((r) => r.rmse_gap_pct) },
-        episodes: { type: "double", values: sg.rows.map((r) => num(r.episodes)) },
-        recall: { type: "double", values: sg.rows.map((r) => num(r.recall)) },
-        precision: { type: "double", values: sg.rows.map((r) => num(r.precision)) },
-      });
-
-      // Importance: mean |SHAP| of the explain stage, or the score stage's SHAP / permutation table.
-      let importance: Sourced<{ feature: string; value: number }[]> | null = null;
-      try {
-        const imp = await all<{ feature: string; value: number }>(
-          c,
-          `SELECT feature, ${
-            g.model_path ? "importance" : "mean_abs_shap"
-          } AS value FROM read_parquet(${lit(resolve(s.importance))}) ORDER BY value DESC`,
-        );
-        importance = {
-          path: s.importance,
-          value: imp.map((r) => ({ feature: r.feature, value: Number(r.value) })),
-        };
-      } catch (e) {
-        ctx.warn(
-          `no feature importance in ${s.importance}: ${(e as Error).message.split("\n")[0]}`,
-        );
-      }
-
-      const drift = await maybeJson<{
-        verdict?: { seasonal?: { dataset_drift: boolean | null; drift_share: number | null } };
-        retraining?: { retrain: boolean };
-      }>(s.drift);
-      const driftFacts = drift
-        ? {
-          path: drift.path,
-          value: {
-            dataset_drift: drift.value.verdict?.seasonal?.dataset_drift ?? null,
-            drift_share: drift.value.verdict?.seasonal?.drift_share ?? null,
-            retrain: drift.value.retraining?.retrain ?? null,
-          },
-        }
-        : null;
-      const registry = g.model_path
-        ? null
-        : await maybeJson<{ model: string; version: number; promoted: boolean; reason: string }>(
-          REGISTER_LAST,
-        );
-      const split = await readJson<
-        Record<string, { rows: number; from: string | null; to: string | null }>
-      >(SPLIT_REPORT);
-
-      const modelCard = buildModelCard({
-        candidate: s.candidate,
-        metadata,
-        test: {
-          path: s.summary,
-          value: { metrics: entry.test, interval: entry.interval, rows: summary.value.rows },
-        },
-        bootstrap: { path: s.predictions, value: boot },
-        subgroups: { path: CARDS.subgroups, value: sg },
-        split,
-        registry,
-        drift: driftFacts,
-        importance,
-        source: g.source,
-        pretrained: g.model_path || null,
-        generated,
-        run_id: ctx.runId,
-      });
-
-      // Data card: composition straight from clean.parquet.
-      const composition = await cleanComposition(c, resolve(CLEAN));
-      const dataCard = buildDataCard({
+      const r = await buildCards(c, {
+        read: ctx.path,
+        candidate: registeredCandidate(g, ctx.used["register.candidate"]),
+        producer: isPretrained(g) ? "pretrained" : "train",
         source: g.source,
         rawDir: rawDataDir(g),
-        ingest,
-        quality: await readJson(QUALITY_REPORT),
-        split: await readJson(SPLIT_REPORT),
-        clean: { path: CLEAN, value: composition },
-        schema: await readJson(SCHEMA_PATH),
-        generated,
-        run_id: ctx.runId,
+        pretrained: g.model_path || null,
+        seed: g.seed,
+        runId: ctx.runId,
+        generated: new Date().toISOString(),
+        params: ctx.params,
+        warn: ctx.warn,
       });
-
-      // Risk matrix from the register; audit from the checklist.
-      const risks = parseRisks(JSON.parse(await Deno.readTextFile(resolve(GOVERNANCE.risks))));
-      const items = parseChecklist(await Deno.readTextFile(resolve(GOVERNANCE.checklist)));
-      const unknown = risks.filter((r) => !items.some((i) => i.id === r.audit_item));
-      if (unknown.length) {
-        throw new Error(
-          `Cannot use ${GOVERNANCE.risks}: risk(s) ${
-            unknown.map((r) => `${r.id} -> ${r.audit_item}`).join(", ")
-          } link to no item of ${GOVERNANCE.checklist}`,
-        );
-      }
-      const auditInputs: AuditInputs = {
-        test: { path: s.summary, metrics: entry.test, interval: entry.interval },
-        parity: summary.value.onnx_parity
-          ? { path: s.summary, ...summary.value.onnx_parity }
-          : null,
-        drift: driftFacts ? { path: driftFacts.path, ...driftFacts.value } : null,
-        subgroups: {
-          path: CARDS.subgroups,
-          largestGap: sg.largestGap,
-          lowestRecall: sg.lowestRecall,
-        },
-        lineage: {
-          path: `${s.pkg}/${PACKAGE_FILES.metadata}`,
-          ...metadata.value.lineage,
-          required: LINEAGE_STAGES,
-        },
-        cards: [
-          { path: CARDS.modelCardJson, problems: cardProblems(modelCard, MODEL_CARD_SECTIONS) },
-          { path: CARDS.dataCardJson, problems: cardProblems(dataCard, DATA_CARD_SECTIONS) },
-        ],
-        ingest: { path: INGEST_REPORT, lines: ingest.value.lines, rejected: ingest.value.rejected },
-      };
-      const results = runAudit(items, auditInputs, {
-        min_r2: p.min_r2,
-        min_skill: p.min_skill,
-        coverage_tolerance: p.coverage_tolerance,
-        max_gap_pct: p.gap_threshold_pct,
-        min_recall: p.min_recall,
-        max_reject_share: p.max_reject_share,
-      });
-      const count = (st: string) => results.filter((r) => r.status === st).length;
-      const audit = {
-        generated,
-        run_id: ctx.runId,
-        checklist: GOVERNANCE.checklist,
-        model: { package: s.pkg, candidate: s.candidate, pretrained: g.model_path || null },
-        thresholds: { ...p },
-        counts: { pass: count("pass"), fail: count("fail"), manual: count("manual") },
-        items: results,
-      };
-
-      await writeJsonAtomic(ctx.out(CARDS.modelCardJson), modelCard);
-      await Deno.writeTextFile(ctx.out(CARDS.modelCardMd), cardMarkdown(modelCard));
-      await writeJsonAtomic(ctx.out(CARDS.dataCardJson), dataCard);
-      await Deno.writeTextFile(ctx.out(CARDS.dataCardMd), cardMarkdown(dataCard));
-      await writeJsonAtomic(ctx.out(CARDS.audit), audit);
+      ctx.rows("predictions", r.rows);
+      await writeColumns(c, ctx.out(CARDS.subgroups), subgroupColumns(r.subgroups));
+      await writeJsonAtomic(ctx.out(CARDS.modelCardJson), r.modelCard);
+      await Deno.writeTextFile(ctx.out(CARDS.modelCardMd), cardMarkdown(r.modelCard));
+      await writeJsonAtomic(ctx.out(CARDS.dataCardJson), r.dataCard);
+      await Deno.writeTextFile(ctx.out(CARDS.dataCardMd), cardMarkdown(r.dataCard));
+      await writeJsonAtomic(ctx.out(CARDS.audit), r.audit);
       await Deno.writeTextFile(
         ctx.out(CARDS.riskMatrix),
-        riskMatrixMarkdown(risks, GOVERNANCE.risks),
+        riskMatrixMarkdown(r.risks, GOVERNANCE.risks),
       );
-      for (const st of ["pass", "fail", "manual"]) ctx.metric(`audit_${st}`, count(st));
-      ctx.metric("rmse_ci_lower", boot.rmse.lower);
-      ctx.metric("rmse_ci_upper", boot.rmse.upper);
-      if (sg.largestGap) ctx.metric("largest_gap_pct", sg.largestGap.rmse_gap_pct);
+      const { counts, items } = r.audit;
+      for (const [st, n] of Object.entries(counts)) ctx.metric(`audit_${st}`, n);
+      ctx.metric("rmse_ci_lower", r.bootstrap.rmse.lower);
+      ctx.metric("rmse_ci_upper", r.bootstrap.rmse.upper);
+      if (r.subgroups.largestGap) {
+        ctx.metric("largest_gap_pct", r.subgroups.largestGap.rmse_gap_pct);
+      }
+      const failed = items.filter((i) => i.status === "fail").map((i) => `${i.id} ${i.check}`);
       ctx.log(
-        `audit: ${audit.counts.pass} pass, ${audit.counts.fail} fail, ${audit.counts.manual} manual${
-          audit.counts.fail
-            ? ` (failed: ${
-              results.filter((r) => r.status === "fail").map((r) =>
-                `${r.id} ${r.check}`
-              ).join(", ")
-            })`
-            : ""
+        `audit: ${counts.pass} pass, ${counts.fail} fail, ${counts.manual} manual${
+          failed.length ? ` (failed: ${failed.join(", ")})` : ""
         }`,
       );
     } finally {
@@ -373,34 +111,3 @@ export default defineStage({
     }
   },
 });
-
-/** Rows, stations, period, missing shares and flag counts of clean.parquet. */
-async function cleanComposition(
-  c: Parameters<typeof all>[0],
-  path: string,
-): Promise<CleanComposition> {
-  const cols =
-    (await all<{ column_name: string }>(c, `DESCRIBE SELECT * FROM read_parquet(${lit(path)})`))
-      .map((r) => r.column_name)
-      .filter((n) => !["station", "time", "flags"].includes(n));
-  const flagSql = Object.entries(FLAGS).map(([k, bit]) =>
-    `count(*) FILTER (WHERE (flags & ${bit}) <> 0) AS "flag_${k}"`
-  );
-  const missSql = cols.map((n) => `avg(CASE WHEN "${n}" IS NULL THEN 1 ELSE 0 END) AS "miss_${n}"`);
-  const [r] = await all<Record<string, unknown>>(
-    c,
-    `SELECT count(*) AS rows, list(DISTINCT station) AS stations, strftime(min(time), '%Y-%m-%d %H:%M') AS t0,
-       strftime(max(time), '%Y-%m-%d %H:%M') AS t1, ${[...flagSql, ...missSql].join(", ")}
-     FROM read_parquet(${lit(path)})`,
-  );
-  if (!r) throw new Error(`Cannot describe ${path}: the query returned no row`);
-  const stations = r.stations as { items?: string[] } | string[];
-  return {
-    rows: Number(r.rows),
-    stations: (Array.isArray(stations) ? stations : stations.items ?? []).map(String).sort(),
-    from: String(r.t0),
-    to: String(r.t1),
-    missingShare: Object.fromEntries(cols.map((n) => [n, Number(r[`miss_${n}`])])),
-    flags: Object.fromEntries(Object.keys(FLAGS).map((k) => [k, Number(r[`flag_${k}`])])),
-  };
-}

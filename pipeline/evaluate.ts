@@ -16,15 +16,14 @@ import {
 import { groupedMetrics } from "../src/metrics/grouped_metrics.ts";
 import { groupRows, PM25_BANDS, pm25Band, season } from "../src/metrics/groups.ts";
 import { histogram, quantile } from "../src/metrics/histogram.ts";
-import { type Column, writeColumns } from "../src/metrics/write_columns.ts";
+import { type Column, writeColumns } from "../src/data/write_columns.ts";
+import { predictionsTable } from "../src/metrics/predictions_table.ts";
 import { readPackage } from "../src/registry/read_package.ts";
 import { loadSplit } from "../src/tuning/load_split.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import {
   candidateDir,
-  type CandidateName,
-  CANDIDATES,
-  CANDIDATES_DIR,
+  candidatesOf,
   EVALUATION,
   FEATURES_PATH,
   SPLITS,
@@ -35,8 +34,7 @@ export default defineStage({
   name: "evaluate",
   description:
     "test-period metrics of every candidate, overall and by station / hour / month / season / PM2.5 band; residuals, worst rows, interval coverage",
-  after: ["train"],
-  enabled: (g) => !g.model_path,
+  after: ["train", "pretrained"],
   params: {
     worst_rows: int(50, "largest GBDT errors kept with their inputs and PM2.5 context", {
       min: 1,
@@ -47,7 +45,7 @@ export default defineStage({
       min: 0,
     }),
   },
-  inputs: () => [SPLITS.test, FEATURES_PATH, ...CANDIDATES.map(candidateDir)],
+  inputs: (p) => [SPLITS.test, FEATURES_PATH, ...candidatesOf(p).map(candidateDir)],
   outputs: () => Object.values(EVALUATION),
   module: import.meta.url,
   async run(ctx) {
@@ -64,24 +62,28 @@ export default defineStage({
       const y = te.y;
 
       // Score every candidate with onnxruntime: the figures are those of the deployed files.
-      const preds = new Map<CandidateName, Float64Array>();
-      const intervals = new Map<CandidateName, ConformalInterval | null>();
+      // The trained candidates or the pretrained one; the primary one (first) is the model.
+      const candidates = candidatesOf(ctx.globals), primary = candidates[0]!;
+      const preds = new Map<string, Float64Array>();
+      const intervals = new Map<string, ConformalInterval | null>();
       let parity = { max_abs_diff: 0, max_rel_diff: 0, tolerance: p.parity_tolerance };
-      for (const name of CANDIDATES) {
+      for (const name of candidates) {
         const pkg = await readPackage(ctx.path(candidateDir(name)));
         const s = await createSession(pkg.onnx);
         const out = Float64Array.from(await s.run(te.X));
         await s.release();
         preds.set(name, out);
         intervals.set(name, pkg.metadata.interval);
-        if (name === "gbdt") {
+        if (name === primary && pkg.model !== null) {
           parity = {
             ...compare(out, predict(modelFromJSON(pkg.model), te.X)),
             tolerance: parity.tolerance,
           };
           if (!(parity.max_rel_diff <= p.parity_tolerance)) {
             throw new Error(
-              `Cannot trust ${CANDIDATES_DIR}/gbdt/model.onnx: onnxruntime and predict() differ by ${parity.max_rel_diff} (relative), expected <= ${p.parity_tolerance}`,
+              `Cannot trust ${
+                candidateDir(name)
+              }/model.onnx: onnxruntime and predict() differ by ${parity.max_rel_diff} (relative), expected <= ${p.parity_tolerance}`,
             );
           }
         }
@@ -166,8 +168,8 @@ export default defineStage({
       summary.best = [...Object.entries(summary.candidates)]
         .sort(([, a], [, b]) => a.test.rmse - b.test.rmse)[0]![0];
       ctx.metric("onnx_max_rel_diff", parity.max_rel_diff);
-      const gbdtCov = summary.candidates["gbdt"]?.interval;
-      if (gbdtCov) ctx.metric("gbdt_coverage", gbdtCov.coverage);
+      const primaryCov = summary.candidates[primary]?.interval;
+      if (primaryCov) ctx.metric(`${primary}_coverage`, primaryCov.coverage);
       await writeColumns(c, ctx.out(EVALUATION.intervals), {
         candidate: { type: "string", values: cov.map((r) => r.candidate) },
         group: { type: "string", values: cov.map((r) => r.group) },
@@ -179,36 +181,16 @@ export default defineStage({
 
       // Per-row predictions (long: one row per candidate and test row) and residual histogram.
       const names = [...preds.keys()];
-      const total = names.length * n;
-      const cand: string[] = new Array(total), station: string[] = new Array(total);
-      const time = new Float64Array(total), yt = new Float64Array(total);
-      const yp = new Float64Array(total), lo = new Float64Array(total);
-      const hi = new Float64Array(total), res = new Float64Array(total);
-      names.forEach((name, k) => {
-        const pred = preds.get(name)!, iv = intervals.get(name) ?? null;
-        for (let i = 0; i < n; i++) {
-          const o = k * n + i;
-          cand[o] = name;
-          station[o] = te.station[i]!;
-          time[o] = te.time[i]!;
-          yt[o] = y[i]!;
-          yp[o] = pred[i]!;
-          res[o] = pred[i]! - y[i]!;
-          const [l, h] = iv ? predictionInterval(pred[i]!, iv) : [NaN, NaN];
-          lo[o] = l;
-          hi[o] = h;
-        }
-      });
-      await writeColumns(c, ctx.out(EVALUATION.predictions), {
-        candidate: { type: "string", values: cand },
-        station: { type: "string", values: station },
-        time: { type: "timestamp", values: time },
-        y_true: { type: "double", values: yt },
-        y_pred: { type: "double", values: yp },
-        lower: { type: "double", values: lo },
-        upper: { type: "double", values: hi },
-        residual: { type: "double", values: res },
-      });
+      const table = predictionsTable(
+        te,
+        names.map((name) => ({
+          name,
+          pred: preds.get(name)!,
+          interval: intervals.get(name) ?? null,
+        })),
+      );
+      await writeColumns(c, ctx.out(EVALUATION.predictions), table);
+      const res = table.residual.values;
       // Shared bins (central 99% of all residuals, the tails in the edge bins) so the
       // candidates' histograms overlay.
       const hLo = quantile(res, 0.005), hHi = quantile(res, 0.995);
@@ -227,8 +209,8 @@ export default defineStage({
         share: { type: "double", values: hist.map((h) => h.share) },
       });
 
-      // The worst GBDT predictions, with inputs and the PM2.5 around them.
-      const gbdt = preds.get("gbdt")!;
+      // The worst predictions of the primary candidate, with inputs and the PM2.5 around them.
+      const gbdt = preds.get(primary)!;
       const order = Array.from({ length: n }, (_, i) => i)
         .filter((i) => Number.isFinite(gbdt[i]! - y[i]!))
         .sort((a, b) => Math.abs(gbdt[b]! - y[b]!) - Math.abs(gbdt[a]! - y[a]!) || a - b)
@@ -239,7 +221,7 @@ export default defineStage({
         order.map((i) => ({ station: te.station[i]!, time: te.time[i]! })),
         p.context_hours,
       );
-      const giv = intervals.get("gbdt") ?? null;
+      const giv = intervals.get(primary) ?? null;
       const worst: Record<string, Column> = {
         rank: { type: "int", values: order.map((_, k) => k + 1) },
         station: { type: "string", values: order.map((i) => te.station[i]!) },

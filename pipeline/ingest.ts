@@ -1,4 +1,3 @@
-import { basename } from "node:path";
 import { defineStage } from "../src/pipeline/stage.ts";
 import { str } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
@@ -26,17 +25,18 @@ export default defineStage({
       OFF_HOUR_RULES,
     ),
   },
-  uses: ["pipeline.source", "pipeline.data_dir"],
+  uses: { "pipeline.source": "string", "pipeline.data_dir": "string" },
   inputs: (p) => [rawDataDir(p)],
   outputs: () => [RAW, REJECTS, DUPLICATES, INGEST_REPORT],
   module: import.meta.url,
   async run(ctx) {
-    // Read where the runner put the folder (it may be staged); name files as the user does.
-    const shown = rawDataDir(ctx.globals).replace(/\/+$/, "");
-    const dir = ctx.path(shown);
+    // Read where the runner put the folder (it may be staged); name files as in the project.
+    const dir = ctx.path(rawDataDir(ctx.globals));
     const scan = await scanDataDir(dir).catch((e) => {
       throw new Error(
-        `Cannot read the raw data folder "${shown}": ${e instanceof Error ? e.message : e}`,
+        `Cannot read the raw data folder "${ctx.relative(dir)}": ${
+          e instanceof Error ? e.message : e
+        }`,
       );
     });
     const stationsPath = ctx.params.stations_file || `${dir}/stations.csv`;
@@ -47,9 +47,11 @@ export default defineStage({
       ? new Set(PRSA_STATIONS.map((s) => s.station))
       : null;
     ctx.log(
-      `${scan.files.length} files in ${shown} (${scan.skipped.length} not read); stations checked against ${
+      `${scan.files.length} files in ${
+        ctx.relative(dir)
+      } (${scan.skipped.length} not read); stations checked against ${
         meta
-          ? ctx.params.stations_file || `${shown}/stations.csv`
+          ? ctx.relative(stationsPath)
           : known
           ? "the PRSA station list"
           : "nothing (no stations file)"
@@ -60,7 +62,7 @@ export default defineStage({
       const report = await ingest(c, {
         files: scan.files,
         skipped: scan.skipped,
-        fileName: (p) => `${shown}/${basename(p)}`,
+        name: ctx.relative,
         adapter: ctx.globals.source === "long" ? "long" : ADAPTERS[ctx.globals.source]!,
         sourceName: ctx.globals.source,
         knownStations: known,

@@ -3,7 +3,7 @@
  * parameters and inputs are unchanged since the last run (aqlab.lock).
  */
 import { parseArgs } from "node:util";
-import { resolveParams } from "../src/pipeline/config.ts";
+import { paramsYaml, resolveStageParams } from "../src/pipeline/config.ts";
 import { ParamError } from "../src/pipeline/params.ts";
 import { runPipeline } from "../src/pipeline/runner.ts";
 import { RunLockedError } from "../src/pipeline/run_lock.ts";
@@ -15,14 +15,16 @@ const HELP = `usage: deno task pipeline [flags]
   --from STAGE        run this stage and everything after it
   --force             run the selected stages even when nothing changed
   --dry-run           print what would run and why, run nothing
+  --verify            re-hash every input, output and code file (ignore the stat cache)
   --set S.P=VALUE     override a parameter of params.yaml (repeatable)
   --source NAME       raw data layout: synth (default), prsa, cpcb, long
   --data DIR          folder of raw CSV files
-  --model FILE.onnx   inference-only pipeline with a pretrained model
+  --model FILE        a pretrained model (.onnx, or XGBoost .json) as the candidate
   --current DIR|F.kv  raw files, or the endpoint's prediction log, to check for drift
   --params FILE       parameters file (default params.yaml)
   --wait              wait for a running pipeline instead of refusing
   --list              list the stages and their parameters
+  --write-params      write params.yaml from the stages' declarations (deno task params)
 
 stages: ${STAGES.map((s) => s.name).join(", ")}`;
 
@@ -36,6 +38,7 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
         from: { type: "string" },
         force: { type: "boolean" },
         "dry-run": { type: "boolean" },
+        verify: { type: "boolean" },
         set: { type: "string", multiple: true },
         source: { type: "string" },
         data: { type: "string" },
@@ -44,6 +47,7 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
         params: { type: "string" },
         wait: { type: "boolean" },
         list: { type: "boolean" },
+        "write-params": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -67,6 +71,11 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
     return 0;
   }
   const paramsFile = flags.params ?? "params.yaml";
+  if (flags["write-params"]) {
+    await Deno.writeTextFile(`${root}/${paramsFile}`, paramsYaml(STAGES));
+    console.log(`wrote ${paramsFile}: the defaults and docs of every stage's parameters`);
+    return 0;
+  }
   let yamlText: string | null = null;
   try {
     yamlText = await Deno.readTextFile(`${root}/${paramsFile}`);
@@ -82,7 +91,7 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
   if (flags.model) sets.push(`pipeline.model_path=${flags.model}`);
   if (flags.current) sets.push(`pipeline.current_dir=${flags.current}`);
   try {
-    const params = resolveParams(STAGES, yamlText, sets, paramsFile);
+    const params = resolveStageParams(STAGES, yamlText, sets, paramsFile);
     if (flags.data && params.pipeline.source === "synth") {
       console.error("--data needs --source (prsa, cpcb or long) to say how to read the files");
       return 2;
@@ -95,6 +104,9 @@ export async function main(args: string[], root = Deno.cwd()): Promise<number> {
       from: flags.from,
       force: flags.force,
       dryRun: flags["dry-run"],
+      verify: flags.verify,
+      // Test hook (tests/registry/register_commit_test.ts): stall after this stage.
+      stallAfter: Deno.env.get("AQLAB_STALL_AFTER") || undefined,
       wait: flags.wait,
     });
     if (!flags["dry-run"]) {

@@ -1,27 +1,28 @@
 import { join } from "node:path";
 import { defineStage } from "../src/pipeline/stage.ts";
 import { num, str } from "../src/pipeline/params.ts";
-import { all, lit, openDuck } from "../src/data/duck.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
 import { gitCommit } from "../src/pipeline/runs.ts";
-import type { RegressionMetrics } from "../src/metrics/regression.ts";
 import { type ModelMetadata, PACKAGE_FILES, REGISTRY_INDEX } from "../src/registry/package.ts";
-import { registerVersion } from "../src/registry/register.ts";
+import { planRegistration, writeVersionFolder } from "../src/registry/register.ts";
+import { withRegistryLock } from "../src/registry/store.ts";
 import {
   candidateDir,
-  type CandidateName,
   CANDIDATES,
   DEFAULT_MODEL_NAME,
   EVALUATION,
   REGISTER_LAST,
+  registeredCandidate,
+  REGISTRY_LOCK,
 } from "../src/pipeline/catalog.ts";
-import type { EvaluationSummary } from "../src/metrics/evaluation_summary.ts";
+import { testEvidence } from "../src/registry/evidence.ts";
 
 /**
  * The stage's own output: what this run registered. The registry itself
- * (`models/registry/`, `models/registry.json`) is append-only and shared with
- * `deno task registry`, so the stage writes it directly under the registry lock (version
- * folder via temp name + rename, index via temp + rename) instead of staging it.
+ * (`models/registry/`, `models/registry.json`) is shared with `deno task registry` and the
+ * endpoint's admin routes, so the new version folder and index are staged with
+ * `ctx.sharedOut` and committed by the runner with the run, under the registry lock, only
+ * if nobody changed the registry meanwhile: a killed or failed run never changes it.
  */
 
 export default defineStage({
@@ -29,7 +30,6 @@ export default defineStage({
   description:
     "register the GBDT candidate as the next registry version; champion/challenger decides production or staging",
   after: ["evaluate"],
-  enabled: (g) => !g.model_path,
   params: {
     model_name: str(DEFAULT_MODEL_NAME, "registered model name: models/registry/<name>/v<N>/"),
     candidate: str("gbdt", "candidate package to register", CANDIDATES),
@@ -45,7 +45,7 @@ export default defineStage({
     ),
   },
   inputs: (p) => [
-    candidateDir(p.candidate as CandidateName),
+    candidateDir(registeredCandidate(p, p.candidate)),
     EVALUATION.summary,
     EVALUATION.byStation,
   ],
@@ -54,25 +54,18 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const root = ctx.path(".");
-    const name = p.candidate as CandidateName;
+    const name = registeredCandidate(ctx.globals, p.candidate);
     const pkg = ctx.path(candidateDir(name));
     const candidate = JSON.parse(
       await Deno.readTextFile(join(pkg, PACKAGE_FILES.metadata)),
     ) as ModelMetadata;
 
-    // Test metrics come from evaluate (ORT scores of the package's own model.onnx).
-    const summary = JSON.parse(
-      await Deno.readTextFile(ctx.path(EVALUATION.summary)),
-    ) as EvaluationSummary;
-    const test = summary.candidates[name]?.test;
-    if (!test) {
-      throw new Error(
-        `Cannot register "${name}": ${EVALUATION.summary} has no test metrics for it (candidates: ${
-          Object.keys(summary.candidates).join(", ")
-        })`,
-      );
-    }
-    const byStation = await stationMetrics(ctx.path(EVALUATION.byStation), name);
+    const { test, byStation } = await testEvidence(
+      name,
+      ctx.path(EVALUATION.summary),
+      ctx.path(EVALUATION.byStation),
+      { summary: EVALUATION.summary },
+    );
     const lineage = await ctx.lineage("evaluate");
     const metadata: ModelMetadata = {
       ...candidate,
@@ -80,7 +73,7 @@ export default defineStage({
       metrics: { ...candidate.metrics, test, by_station: byStation },
       lineage,
     };
-    const r = await registerVersion(root, {
+    const options = {
       model: p.model_name,
       packageDir: pkg,
       metadata,
@@ -89,6 +82,15 @@ export default defineStage({
         maxStationDegradationPct: p.max_station_degradation_pct,
       },
       note: `run ${ctx.runId}: candidate ${name}, test RMSE ${test.rmse.toFixed(3)}`,
+    };
+    // Decided against the registry as it is; written into staging, committed with the run.
+    const r = await withRegistryLock(root, async () => {
+      const plan = await planRegistration(root, options);
+      if (plan.index && plan.metadata) {
+        await writeVersionFolder(pkg, plan.metadata, await ctx.sharedOut(plan.path, REGISTRY_LOCK));
+        await writeJsonAtomic(await ctx.sharedOut(REGISTRY_INDEX, REGISTRY_LOCK), plan.index);
+      }
+      return plan;
     });
     if (r.duplicateOf !== null) {
       ctx.log(
@@ -123,31 +125,3 @@ export default defineStage({
     await writeJsonAtomic(ctx.out(REGISTER_LAST), last);
   },
 });
-
-/** Test metrics per station of one candidate from evaluate's long table. */
-async function stationMetrics(
-  path: string,
-  candidate: string,
-): Promise<Record<string, RegressionMetrics>> {
-  const c = await openDuck();
-  try {
-    const rows = await all<Record<string, number | string | null>>(
-      c,
-      `SELECT "group" AS station, n, rmse, mae, r2, mape, bias, skill FROM read_parquet(${
-        lit(path)
-      }) WHERE candidate = ${lit(candidate)} ORDER BY station`,
-    );
-    const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
-    return Object.fromEntries(rows.map((r) => [String(r.station), {
-      n: num(r.n),
-      rmse: num(r.rmse),
-      mae: num(r.mae),
-      r2: num(r.r2),
-      mape: num(r.mape),
-      bias: num(r.bias),
-      skill: r.skill === null ? null : num(r.skill),
-    }]));
-  } finally {
-    c.closeSync();
-  }
-}

@@ -1,5 +1,5 @@
 import { defineStage } from "../src/pipeline/stage.ts";
-import { int, str, strings } from "../src/pipeline/params.ts";
+import { date, int, strings } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import { splitByTime } from "../src/features/split.ts";
 import { LAGS } from "../src/features/schema.ts";
@@ -11,7 +11,7 @@ export default defineStage({
   description: "train / validation / test by time, with a gap of the longest lag",
   after: ["features"],
   params: {
-    test_start: str("2016-03-01", "first day of the test period (YYYY-MM-DD)"),
+    test_start: date("2016-03-01", "first day of the test period (YYYY-MM-DD)"),
     valid_months: int(6, "months before test_start used for validation and early stopping", {
       min: 1,
       max: 60,
@@ -22,12 +22,12 @@ export default defineStage({
     }),
     holdout_stations: strings([], "stations kept out of training entirely (test only)"),
   },
-  uses: ["features.horizon_hours"],
+  uses: { "features.horizon_hours": "number" },
   inputs: () => [FEATURES_PATH],
   outputs: () => [SPLITS.train, SPLITS.valid, SPLITS.test, SPLIT_REPORT],
   module: import.meta.url,
   async run(ctx) {
-    const horizon = Number(ctx.all.features?.horizon_hours ?? 1);
+    const horizon = ctx.used["features.horizon_hours"];
     const gap = ctx.params.gap_hours >= 0 ? ctx.params.gap_hours : Math.max(...LAGS) + horizon;
     const c = await openDuck();
     try {

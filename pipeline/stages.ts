@@ -10,6 +10,7 @@ import evaluate from "./evaluate.ts";
 import explain from "./explain.ts";
 import register from "./register.ts";
 import drift from "./drift.ts";
+import pretrained from "./pretrained.ts";
 import score from "./score.ts";
 import cards from "./cards.ts";
 
@@ -22,6 +23,7 @@ export const STAGES: Stage[] = [
   split,
   tune,
   train,
+  pretrained,
   evaluate,
   explain,
   register,

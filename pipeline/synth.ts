@@ -1,5 +1,5 @@
 import { defineStage } from "../src/pipeline/stage.ts";
-import { int, str } from "../src/pipeline/params.ts";
+import { date, int } from "../src/pipeline/params.ts";
 import { generateSynth } from "../src/data/synth/mod.ts";
 import { SYNTH_DIR } from "../src/pipeline/catalog.ts";
 
@@ -10,9 +10,9 @@ export default defineStage({
   params: {
     stations: int(12, "number of synthetic stations", { min: 1, max: 2000 }),
     years: int(4, "years of hourly data", { min: 1, max: 20 }),
-    start: str("2013-03-01", "first day, YYYY-MM-DD"),
+    start: date("2013-03-01", "first day, YYYY-MM-DD"),
   },
-  uses: ["pipeline.seed"],
+  uses: { "pipeline.seed": "number" },
   inputs: () => [],
   outputs: () => [SYNTH_DIR],
   module: import.meta.url,

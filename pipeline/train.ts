@@ -12,7 +12,7 @@ import { exportLinear } from "../src/onnx/linear.ts";
 import { createSession } from "../src/onnx/session.ts";
 import { regressionMetrics } from "../src/metrics/regression.ts";
 import { conformalQuantile } from "../src/metrics/conformal.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import type { ModelKind, ModelMetadata } from "../src/registry/package.ts";
 import { sampleReference, writePackage } from "../src/registry/write_package.ts";
 import { type LoadedSplit, loadSplit } from "../src/tuning/load_split.ts";
@@ -72,7 +72,7 @@ export default defineStage({
       "after early stopping, refit the GBDT on train + validation with the tree count found",
     ),
   },
-  uses: ["pipeline.seed"],
+  uses: { "pipeline.seed": "number" },
   inputs: () => [SPLITS.train, SPLITS.valid, SCHEMA_PATH, BEST_PATH],
   // One output per candidate folder, so a later stage can read ctx.path(candidateDir(name)).
   outputs: () => [...CANDIDATES.map(candidateDir), CURVE_PATH, IMPORTANCE_PATH],

@@ -9,25 +9,25 @@ import { sampleConfigs, TUNED_KEYS, type TunedParams } from "../src/tuning/searc
 import { successiveHalving } from "../src/tuning/successive_halving.ts";
 import { gbdtParamsFrom, tunedPart } from "../src/tuning/gbdt_params.ts";
 import { sampleRowIndices, takeRows } from "../src/tuning/row_sample.ts";
-import { writeColumns } from "../src/metrics/write_columns.ts";
+import { writeColumns } from "../src/data/write_columns.ts";
 import { BEST_PATH, SPLITS, TRIALS_PATH } from "../src/pipeline/catalog.ts";
 import type { TuneBest } from "../src/tuning/best.ts";
 
-/** The train section's keys the search reads: base settings and the values used when disabled. */
-const TRAIN_KEYS = [
-  "n_estimators",
-  "learning_rate",
-  "max_depth",
-  "max_leaves",
-  "min_child_weight",
-  "subsample",
-  "colsample_bytree",
-  "lambda",
-  "gamma",
-  "max_bins",
-  "objective",
-  "early_stopping_rounds",
-] as const;
+/** The train section's parameters the search reads: base settings and the values used when disabled. */
+const TRAIN_USES = {
+  "train.n_estimators": "number",
+  "train.learning_rate": "number",
+  "train.max_depth": "number",
+  "train.max_leaves": "number",
+  "train.min_child_weight": "number",
+  "train.subsample": "number",
+  "train.colsample_bytree": "number",
+  "train.lambda": "number",
+  "train.gamma": "number",
+  "train.max_bins": "number",
+  "train.objective": "string",
+  "train.early_stopping_rounds": "number",
+} as const;
 
 export default defineStage({
   name: "tune",
@@ -53,7 +53,7 @@ export default defineStage({
       min: 0,
     }),
   },
-  uses: ["pipeline.seed", ...TRAIN_KEYS.map((k) => `train.${k}`)],
+  uses: { "pipeline.seed": "number", ...TRAIN_USES },
   inputs: () => [SPLITS.train, SPLITS.valid],
   outputs: () => [TRIALS_PATH, BEST_PATH],
   module: import.meta.url,

@@ -9,7 +9,7 @@ import { all, lit, writeParquet } from "./duck.ts";
 import { type LabelledMatrix, loadMatrix } from "./load_matrix.ts";
 import { ingest, listRawFiles } from "./ingest/ingest.ts";
 import { ADAPTERS } from "./ingest/adapters.ts";
-import { OFF_HOUR_RULES } from "./ingest/times.ts";
+import { OFF_HOUR_RULES, type OffHourRule } from "./ingest/times.ts";
 import { clean, FILL_RULES, type FillRule } from "./clean.ts";
 import { featureQuery } from "../features/build.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
@@ -87,6 +87,62 @@ export async function loadLoggedInputs(
   };
 }
 
+/** How a batch is read: the raw layout, the training schema, the ingest, clean and features settings. */
+export interface BatchOptions {
+  source: string;
+  schema: FeatureSchema;
+  offHour: OffHourRule;
+  fill: FillRule;
+  maxFillHours: number;
+  stuckHours: number;
+  horizonHours: number;
+}
+
+/** The `ingest`, `clean` and `features` parameters a batch is prepared with, for a stage's `uses`. */
+export const BATCH_USES = {
+  "ingest.off_hour": "string",
+  "clean.fill_inputs": "string",
+  "clean.max_fill_hours": "number",
+  "clean.stuck_hours": "number",
+  "features.horizon_hours": "number",
+} as const;
+
+/**
+ * The batch options of a run: its raw layout and the `ingest`, `clean` and `features`
+ * parameters (a stage's `ctx.used`, with BATCH_USES in its `uses`), so a batch is read and
+ * cleaned like the training data.
+ */
+export function batchOptions(
+  used: {
+    readonly [K in keyof typeof BATCH_USES]: typeof BATCH_USES[K] extends "number" ? number
+      : string;
+  },
+  source: string,
+  schema: FeatureSchema,
+): BatchOptions {
+  return {
+    source,
+    schema,
+    ...batchSettings(used),
+  };
+}
+
+/** The settings part of BatchOptions from the parameters BATCH_USES names. */
+export function batchSettings(
+  used: {
+    readonly [K in keyof typeof BATCH_USES]: typeof BATCH_USES[K] extends "number" ? number
+      : string;
+  },
+): Omit<BatchOptions, "source" | "schema"> {
+  return {
+    offHour: pick(used["ingest.off_hour"], OFF_HOUR_RULES, "reject"),
+    fill: pick(used["clean.fill_inputs"], FILL_RULES, "none"),
+    maxFillHours: used["clean.max_fill_hours"],
+    stuckHours: used["clean.stuck_hours"],
+    horizonHours: used["features.horizon_hours"],
+  };
+}
+
 /**
  * Runs a folder of raw files through the same ingest, clean and feature code as the
  * pipeline, with station codes from the training schema. Never throws: a batch that cannot
@@ -96,14 +152,7 @@ export async function loadBatch(
   c: DuckDBConnection,
   dir: string,
   tmp: string,
-  o: {
-    source: string;
-    schema: FeatureSchema;
-    horizonHours: number;
-    /** The pipeline's `ingest` and `clean` parameters, so the batch is read as training data was. */
-    ingest?: Record<string, unknown>;
-    clean?: Record<string, unknown>;
-  },
+  o: BatchOptions,
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
   const info = emptyBatchInfo(dir, []);
   const empty = emptyMatrix();
@@ -126,7 +175,7 @@ export async function loadBatch(
       knownStations: null,
       rawOut: raw,
       rejectsOut: join(tmp, "rejects.parquet"),
-      offHour: pick(o.ingest?.off_hour, OFF_HOUR_RULES, "reject"),
+      offHour: o.offHour,
     });
     Object.assign(info, {
       lines: rep.lines,
@@ -145,9 +194,9 @@ export async function loadBatch(
     await clean(c, {
       rawPath: raw,
       out: cleanPath,
-      fill: pick(o.clean?.fill_inputs, FILL_RULES, "none") as FillRule,
-      maxFillHours: Number(o.clean?.max_fill_hours ?? 3),
-      stuckHours: Number(o.clean?.stuck_hours ?? 24),
+      fill: o.fill,
+      maxFillHours: o.maxFillHours,
+      stuckHours: o.stuckHours,
     });
     info.stations = (await all<{ station: string }>(
       c,

@@ -4,17 +4,8 @@
  * (columns station,type,lat,lon).
  */
 import { synthStations } from "./synth/stations.ts";
-
-/** Urban: city centre, traffic and heating close by; suburban: new towns around the city;
- * rural: background sites far from local sources. */
-export type StationType = "urban" | "suburban" | "rural";
-
-export interface StationMeta {
-  station: string;
-  type: StationType;
-  lat: number;
-  lon: number;
-}
+import type { StationMeta } from "./station_meta.ts";
+export type { StationMeta, StationType } from "./station_meta.ts";
 
 /**
  * The 12 PRSA stations. Types follow the Beijing Municipal Environmental Monitoring Center

@@ -1,14 +1,12 @@
 /**
- * Seasonal reference: compare a current batch with the reference rows of the same calendar
- * months (default) or hours of day, so that winter heating or a diurnal cycle is not
- * mistaken for drift. Timestamps are epoch milliseconds read in UTC (the pipeline's
- * hourly grid is in UTC); pass shifted times for local calendars.
- *
- * The study's default is the seasonal verdict; the whole-year verdict is kept beside it.
+ * Seasonal reference: the reference rows of the same calendar months (default) or hours of
+ * day as the current rows, so that winter heating or a diurnal cycle is not mistaken for
+ * drift. Timestamps are epoch milliseconds whose UTC fields carry the local clock, as the
+ * pipeline's time column.
  * @module
  */
 
-import { type Columns, type DriftReport, driftReport, type DriftReportOptions } from "./report.ts";
+import type { Columns } from "./report.ts";
 
 /** Which calendar key defines "the same season". */
 export type SeasonKey = "month" | "hour";
@@ -58,61 +56,4 @@ export function selectRows(columns: Columns, indices: ArrayLike<number>): Column
     }
   }
   return out;
-}
-
-/** Options of {@link seasonalDriftReport}. */
-export interface SeasonalReportOptions extends DriftReportOptions {
-  /** Timestamps (epoch ms) of the reference rows. */
-  referenceTimes: ArrayLike<number>;
-  /** Timestamps (epoch ms) of the current rows. */
-  currentTimes: ArrayLike<number>;
-  /** "month" (default) or "hour". */
-  by?: SeasonKey;
-}
-
-/** Both verdicts: against the whole reference and against its same-season rows. */
-export interface SeasonalDriftReport {
-  by: SeasonKey;
-  /** Months (1-12) or hours (0-23) present in the current batch. */
-  keys: number[];
-  /** Reference rows of those months/hours. */
-  nSeasonalReference: number;
-  /** The study's default verdict. */
-  seasonal: DriftReport;
-  wholeYear: DriftReport;
-}
-
-/** Drift report against the seasonal reference, with the whole-year report beside it. */
-export function seasonalDriftReport(
-  reference: Columns,
-  current: Columns,
-  options: SeasonalReportOptions,
-): SeasonalDriftReport {
-  const by = options.by ?? "month";
-  const { referenceTimes, currentTimes, by: _by, ...reportOptions } = options;
-  const { indices, keys } = seasonalIndices(referenceTimes, currentTimes, by);
-  const seasonalRef = selectRows(reference, indices);
-  const extra = reportOptions.extra;
-  const seasonalExtra = extra
-    ? Object.fromEntries(
-      Object.entries(extra).map((
-        [k, e],
-      ) => [k, { ...e, reference: selectRows({ x: e.reference }, indices).x! }]),
-    )
-    : undefined;
-  const seasonal = driftReport(seasonalRef, current, { ...reportOptions, extra: seasonalExtra });
-  if (indices.length === 0) {
-    seasonal.notes.push(
-      `No reference rows in ${by === "month" ? "months" : "hours"} ${
-        keys.join(", ")
-      }: seasonal verdict unavailable`,
-    );
-  }
-  return {
-    by,
-    keys,
-    nSeasonalReference: indices.length,
-    seasonal,
-    wholeYear: driftReport(reference, current, reportOptions),
-  };
 }

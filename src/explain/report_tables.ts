@@ -5,11 +5,12 @@
  * as typed arrays, written to Parquet by the caller.
  */
 import type { FeatureMatrix } from "../data/matrix.ts";
-import type { Column } from "../metrics/write_columns.ts";
+import type { Column } from "../data/write_columns.ts";
 import type { FeatureImportance as GainImportance } from "../gbdt/importance.ts";
 import type { ShapValues } from "./shap_values.ts";
 import { globalImportance } from "./global_importance.ts";
 import type { InteractionSummary } from "./interaction_summary.ts";
+import type { PermutationImportance } from "./permutation.ts";
 
 /** The explained rows and what is known about them. */
 export interface ExplainedSample {
@@ -87,35 +88,86 @@ export function shapTable(s: ExplainedSample): Columns {
   };
 }
 
+/** How the importance of a feature was measured: the `method` column of the importance table. */
+export type ImportanceMethod = "mean_abs_treeshap" | "permutation_rmse_increase";
+
+interface ImportanceRow {
+  feature: string;
+  index: number;
+  /** The method's figure: mean |SHAP|, or the RMSE increase when the feature is shuffled. */
+  importance: number;
+  std: number;
+  meanAbsShap: number;
+  gain: GainImportance | null;
+}
+
 /**
- * Global importance, most important first: mean |SHAP| next to the model's gain, cover
- * and split count, each also as a share of its total so they plot on one axis.
+ * One table for every method, most important first: `importance` by the method named in
+ * `method`; mean |SHAP| next to the model's gain, cover and split count (each also as a
+ * share of its total, so they plot on one axis) where the model is a tree ensemble.
  */
-export function importanceTable(shap: ShapValues, gain: readonly GainImportance[]): Columns {
-  const imp = globalImportance(shap);
-  const byName = new Map(gain.map((g) => [g.feature, g]));
-  const totalShap = imp.reduce((a, e) => a + e.meanAbsShap, 0);
-  const totalGain = gain.reduce((a, e) => a + e.gain, 0);
-  const g = imp.map((e) => byName.get(e.feature) ?? { gain: 0, cover: 0, splits: 0 });
+function importanceColumns(rows: readonly ImportanceRow[], method: ImportanceMethod): Columns {
+  const totalShap = rows.reduce((a, e) => a + e.meanAbsShap, 0);
+  const totalGain = rows.reduce((a, e) => a + (e.gain?.gain ?? 0), 0);
   const gainRank = rankOf(
-    imp.map((_, k) => k).sort((a, b) => g[b]!.gain - g[a]!.gain || a - b),
-    imp.length,
+    rows.map((_, k) => k).sort((a, b) =>
+      (rows[b]!.gain?.gain ?? 0) - (rows[a]!.gain?.gain ?? 0) || a - b
+    ),
+    rows.length,
   );
+  const g = (f: (e: GainImportance) => number) => rows.map((e) => e.gain ? f(e.gain) : NaN);
   return {
-    feature: { type: "string", values: imp.map((e) => e.feature) },
-    feature_index: { type: "int", values: imp.map((e) => e.index) },
-    rank: { type: "int", values: imp.map((_, r) => r + 1) },
-    mean_abs_shap: { type: "double", values: imp.map((e) => e.meanAbsShap) },
+    feature: { type: "string", values: rows.map((e) => e.feature) },
+    feature_index: { type: "int", values: rows.map((e) => e.index) },
+    rank: { type: "int", values: rows.map((_, r) => r + 1) },
+    mean_abs_shap: { type: "double", values: rows.map((e) => e.meanAbsShap) },
     shap_share: {
       type: "double",
-      values: imp.map((e) => totalShap ? e.meanAbsShap / totalShap : 0),
+      values: rows.map((e) =>
+        totalShap ? e.meanAbsShap / totalShap : Number.isNaN(totalShap) ? NaN : 0
+      ),
     },
-    gain: { type: "double", values: g.map((e) => e.gain) },
-    gain_share: { type: "double", values: g.map((e) => totalGain ? e.gain / totalGain : 0) },
-    gain_rank: { type: "int", values: Array.from(gainRank) },
-    cover: { type: "double", values: g.map((e) => e.cover) },
-    splits: { type: "int", values: g.map((e) => e.splits) },
+    gain: { type: "double", values: g((e) => e.gain) },
+    gain_share: { type: "double", values: g((e) => totalGain ? e.gain / totalGain : 0) },
+    gain_rank: { type: "int", values: rows.map((e, k) => e.gain ? gainRank[k]! : NaN) },
+    cover: { type: "double", values: g((e) => e.cover) },
+    splits: { type: "int", values: g((e) => e.splits) },
+    importance: { type: "double", values: rows.map((e) => e.importance) },
+    importance_std: { type: "double", values: rows.map((e) => e.std) },
+    method: { type: "string", values: rows.map(() => method) },
   };
+}
+
+/** Global importance of a tree ensemble by mean |SHAP|, beside its gain. */
+export function importanceTable(shap: ShapValues, gain: readonly GainImportance[]): Columns {
+  const byName = new Map(gain.map((g) => [g.feature, g]));
+  const zero = { feature: "", gain: 0, cover: 0, splits: 0 };
+  return importanceColumns(
+    globalImportance(shap).map((e) => ({
+      feature: e.feature,
+      index: e.index,
+      importance: e.meanAbsShap,
+      std: NaN,
+      meanAbsShap: e.meanAbsShap,
+      gain: byName.get(e.feature) ?? zero,
+    })),
+    "mean_abs_treeshap",
+  );
+}
+
+/** Global importance of any model by permutation (no SHAP, no gain). */
+export function permutationImportanceTable(imp: readonly PermutationImportance[]): Columns {
+  return importanceColumns(
+    imp.map((e) => ({
+      feature: e.feature,
+      index: e.index,
+      importance: e.importance,
+      std: e.std,
+      meanAbsShap: NaN,
+      gain: null,
+    })),
+    "permutation_rmse_increase",
+  );
 }
 
 /**
@@ -173,6 +225,43 @@ export function interactionsTable(inter: InteractionSummary): Columns {
     index_b: { type: "int", values: pairs.map((k) => k % F) },
     main_effect: { type: "int", values: pairs.map((k) => (Math.floor(k / F) === k % F ? 1 : 0)) },
     mean_abs_interaction: { type: "double", values: pairs.map((k) => inter.meanAbs[k]!) },
+  };
+}
+
+/**
+ * The SHAP, dependence and interaction tables of a model TreeSHAP cannot explain: their
+ * columns, no rows, so the explain folder has one layout whatever the model.
+ */
+export function emptyShapTables(
+  featureNames: readonly string[],
+): { shap: Columns; dependence: Columns; interactions: Columns } {
+  const F = featureNames.length;
+  const X: FeatureMatrix = {
+    data: new Float32Array(F),
+    nRows: 1,
+    nCols: F,
+    names: [...featureNames],
+  };
+  const shap: ShapValues = {
+    values: new Float64Array(F),
+    nRows: 1,
+    nFeatures: F,
+    featureNames,
+    expectedValue: 0,
+  };
+  const inter: InteractionSummary = {
+    nFeatures: F,
+    featureNames,
+    meanAbs: new Float64Array(F * F),
+    strongest: new Int32Array(F).fill(-1),
+  };
+  const sample = { X, shap, prediction: [0], rowId: [0], station: [""], time: [0], actual: [0] };
+  const none = (cols: Columns): Columns =>
+    Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, { ...c, values: [] }]));
+  return {
+    shap: none(shapTable(sample)),
+    dependence: none(dependenceTable(sample, inter)),
+    interactions: none(interactionsTable(inter)),
   };
 }
 

@@ -43,7 +43,10 @@ export const calendarSql = (t: string) => ({
 function parseLocal(s: string): Date {
   const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2})(?::(\d{2})(?::(\d{2}))?)?/.exec(s.trim());
   if (!m) return new Date(NaN);
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +(m[5] ?? 0), +(m[6] ?? 0)));
+  const d = new Date(Date.UTC(2000, 0, 1, +m[4]!, +(m[5] ?? 0), +(m[6] ?? 0)));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0..99 as 1900..1999.
+  d.setUTCFullYear(+m[1]!, +m[2]! - 1, +m[3]!);
+  return d;
 }
 
 /** What a client gives for one row: the raw observations at time t and the PM2.5 history. */

@@ -45,7 +45,15 @@ export interface AuditInputs {
     metrics: RegressionMetrics;
     interval: { coverage: number; nominal: number } | null;
   } | null;
-  parity: { path: string; max_rel_diff: number; tolerance: number } | null;
+  /**
+   * onnxruntime against our predict() of the same trees; or, for a model served from the
+   * very file it came in (a pretrained model that is not a tree ensemble), whether the
+   * deployed bytes are that file's (their SHA-256 against the one recorded at packaging).
+   */
+  parity:
+    | { path: string; max_rel_diff: number; tolerance: number }
+    | { path: string; identical: boolean; sha256: string }
+    | null;
   drift: {
     path: string;
     dataset_drift: boolean | null;
@@ -113,6 +121,19 @@ export const AUDIT_CHECKS: Record<string, Check> = {
   },
   onnx_parity(i) {
     if (!i.parity) return missing("ONNX parity figure");
+    if ("identical" in i.parity) {
+      const { identical, sha256 } = i.parity;
+      return {
+        status: verdict(identical),
+        evidence: {
+          summary: `the deployed model.onnx ${
+            identical ? "is" : "is not"
+          } the pretrained file itself (SHA-256 ${sha256.slice(0, 12)}…)`,
+          values: { identical, sha256 },
+          artifacts: [i.parity.path],
+        },
+      };
+    }
     const { max_rel_diff, tolerance } = i.parity;
     return {
       status: verdict(max_rel_diff <= tolerance),

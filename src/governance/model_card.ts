@@ -3,7 +3,7 @@
  * section list): built from the artifacts of a run, never from typed figures.
  */
 import type { ModelMetadata } from "../registry/package.ts";
-import type { RegressionMetrics } from "../metrics/regression.ts";
+import { type RegressionMetrics, SKILL_DEFINITION } from "../metrics/regression.ts";
 import type { BootstrapResult } from "./bootstrap.ts";
 import type { SubgroupAnalysis } from "./subgroups.ts";
 import { type Card, type CardTable, type Fact, fact, makeCard, section } from "./card.ts";
@@ -90,8 +90,9 @@ export function buildModelCard(i: ModelCardInput): Card {
     s.code,
     Object.keys(s.inputs).length,
   ]);
+  // Settings as written (a seed is an identifier, not a quantity: "20170301", not "20,170,301").
   const params = Object.entries(md.params).filter(([, v]) => typeof v !== "object" || v === null)
-    .map(([k, v]) => [k, v as string | number | boolean | null]);
+    .map(([k, v]) => [k, v === null ? null : String(v)]);
 
   const metricFacts: Fact[] = [
     fact("test rows", t.metrics.n, tp, "test.n"),
@@ -175,13 +176,13 @@ export function buildModelCard(i: ModelCardInput): Card {
         "dataset drift on the test period",
         i.drift.value.dataset_drift,
         i.drift.path,
-        "verdict.seasonal.dataset_drift",
+        "verdict.headline.state",
       ),
       fact(
         "drifted feature share",
         i.drift.value.drift_share,
         i.drift.path,
-        "verdict.seasonal.drift_share",
+        "verdict.headline.drift_share",
       ),
       fact("retraining recommended", i.drift.value.retrain, i.drift.path, "retraining.retrain"),
     );
@@ -246,7 +247,7 @@ export function buildModelCard(i: ModelCardInput): Card {
     }),
     section("metrics", "Metrics", {
       text: [
-        "RMSE and MAE with percentile bootstrap confidence intervals over test rows; R², MAPE on y > 0, bias and the skill score against persistence; empirical coverage of the split-conformal interval calibrated on the validation split.",
+        `RMSE and MAE with percentile bootstrap confidence intervals over test rows; R², MAPE on y > 0, bias and the skill score against persistence (${SKILL_DEFINITION}); empirical coverage of the split-conformal interval calibrated on the validation split.`,
       ],
       facts: metricFacts,
     }),

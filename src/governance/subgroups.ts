@@ -9,6 +9,7 @@
  */
 import { regressionMetrics } from "../metrics/regression.ts";
 import { groupRows, pm25Band, season } from "../metrics/groups.ts";
+import type { Column } from "../data/write_columns.ts";
 
 export type SubgroupDimension = "overall" | "station" | "station_type" | "season" | "band";
 
@@ -149,5 +150,22 @@ export function exceedanceScores(
     hits,
     recall: episodes > 0 ? hits / episodes : null,
     precision: predicted > 0 ? hits / predicted : null,
+  };
+}
+
+/** The subgroup table as Parquet columns (reports/cards/subgroups.parquet). */
+export function subgroupColumns(sg: SubgroupAnalysis): Record<string, Column> {
+  const num = (v: number | null) => v ?? NaN;
+  return {
+    dimension: { type: "string", values: sg.rows.map((r) => r.dimension) },
+    group: { type: "string", values: sg.rows.map((r) => r.group) },
+    n: { type: "int", values: sg.rows.map((r) => r.n) },
+    rmse: { type: "double", values: sg.rows.map((r) => r.rmse) },
+    mae: { type: "double", values: sg.rows.map((r) => r.mae) },
+    bias: { type: "double", values: sg.rows.map((r) => r.bias) },
+    rmse_gap_pct: { type: "double", values: sg.rows.map((r) => r.rmse_gap_pct) },
+    episodes: { type: "double", values: sg.rows.map((r) => num(r.episodes)) },
+    recall: { type: "double", values: sg.rows.map((r) => num(r.recall)) },
+    precision: { type: "double", values: sg.rows.map((r) => num(r.precision)) },
   };
 }

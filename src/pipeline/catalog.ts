@@ -52,8 +52,29 @@ export const candidateDir = (name: string): string => `${CANDIDATES_DIR}/${name}
 export const CURVE_PATH = "reports/training/curve.parquet";
 export const IMPORTANCE_PATH = "reports/training/importance.parquet";
 
-/** The pretrained model (`--model`) packaged as a candidate. */
-export const PRETRAINED_DIR = candidateDir("pretrained");
+/** The pretrained model (`--model FILE`) packaged as a candidate by the `pretrained` stage. */
+export const PRETRAINED = "pretrained";
+export const PRETRAINED_DIR = candidateDir(PRETRAINED);
+
+/** Whether a configuration brings a pretrained model (`--model FILE`) instead of training. */
+export const isPretrained = (g: { model_path: string }): boolean => g.model_path !== "";
+
+/**
+ * The candidate packages a configuration evaluates, the primary one first: the trained
+ * candidates, or the pretrained model alone. The stages after train / pretrained read this,
+ * so both modes run the same evaluate, explain, register, drift and cards.
+ */
+export function candidatesOf(g: { model_path: string }): readonly string[] {
+  return isPretrained(g) ? [PRETRAINED] : CANDIDATES;
+}
+
+/** The candidate explained, monitored and whose worst rows are kept: the GBDT, or the pretrained model. */
+export const primaryCandidate = (g: { model_path: string }): string => candidatesOf(g)[0]!;
+
+/** The candidate registered and described by the cards: `register.candidate`, or the pretrained model. */
+export function registeredCandidate(g: { model_path: string }, configured: string): string {
+  return isPretrained(g) ? PRETRAINED : configured;
+}
 
 /** evaluate */
 const EVALUATION_DIR = "reports/evaluation";
@@ -98,14 +119,11 @@ export const DRIFT_LATEST = `${DRIFT_DIR}/latest.json`;
 export const DRIFT_TIMELINE = `${DRIFT_DIR}/timeline.parquet`;
 export const DRIFT_DISTRIBUTIONS = `${DRIFT_DIR}/distributions.parquet`;
 
-/** score (pretrained mode) */
-const SCORE_DIR = "reports/score";
-export const SCORE = {
-  summary: `${SCORE_DIR}/summary.json`,
-  predictions: `${SCORE_DIR}/predictions.parquet`,
-  production: `${SCORE_DIR}/production.parquet`,
-  importance: `${SCORE_DIR}/importance.parquet`,
-  drift: `${SCORE_DIR}/drift.json`,
+/** score: predictions for a batch of raw files (pretrained mode: `score.production_dir`). */
+const PRODUCTION_DIR = "reports/production";
+export const PRODUCTION = {
+  predictions: `${PRODUCTION_DIR}/predictions.parquet`,
+  summary: `${PRODUCTION_DIR}/summary.json`,
 } as const;
 
 /** cards */

@@ -28,7 +28,10 @@ export const GLOBAL_PARAMS = {
     "folder of raw CSV files (default: data/raw/synth for synth, data/raw otherwise)",
   ),
   seed: int(20170301, "seed for every random choice of the pipeline"),
-  model_path: str("", "a pretrained .onnx model: runs the inference-only pipeline"),
+  model_path: str(
+    "",
+    "a pretrained model (.onnx, or XGBoost .json): packaged as the candidate instead of training",
+  ),
   current_dir: str("", "a folder of raw files to check for drift against the training data"),
 } satisfies ParamSpec;
 
@@ -36,16 +39,17 @@ export type Resolved = { pipeline: Globals } & Record<string, Record<string, unk
 
 /**
  * Resolves parameters: declared defaults, then params.yaml, then `--set` overrides, each
- * checked against the declarations. Errors name the file and the key.
+ * checked against the declarations. Errors name the file and the key. Every parameter a
+ * stage `uses` must be declared, with the kind the stage reads it as.
  */
-export function resolveParams(
+export function resolveStageParams(
   stages: readonly Stage[],
   yamlText: string | null,
   sets: readonly string[],
   file = "params.yaml",
 ): Resolved {
-  const specs: Record<string, ParamSpec> = { pipeline: GLOBAL_PARAMS };
-  for (const s of stages) specs[s.name] = s.params;
+  const specs = specsOf(stages);
+  checkUses(stages, specs);
   const out: Record<string, Record<string, unknown>> = {};
   for (const [section, spec] of Object.entries(specs)) out[section] = defaults(spec);
 
@@ -112,21 +116,55 @@ function lookup(spec: ParamSpec, section: string, key: string, where: string): P
   return decl;
 }
 
-/** The default params.yaml text: every parameter with its default and its doc line. */
-export function paramsTemplate(stages: readonly Stage[]): string {
+function specsOf(stages: readonly Stage[]): Record<string, ParamSpec> {
+  const specs: Record<string, ParamSpec> = { pipeline: GLOBAL_PARAMS };
+  for (const s of stages) specs[s.name] = s.params;
+  return specs;
+}
+
+/** Each `uses` entry names a declared parameter of the kind the stage reads. */
+function checkUses(stages: readonly Stage[], specs: Record<string, ParamSpec>): void {
+  for (const s of stages) {
+    for (const [key, kind] of Object.entries(s.uses ?? {})) {
+      const [section, name] = key.split(".") as [string, string | undefined];
+      const decl = name === undefined ? undefined : specs[section]?.[name];
+      if (!decl) {
+        throw new ParamError(
+          `Stage "${s.name}" uses "${key}", which no stage among ${
+            Object.keys(specs).join(", ")
+          } declares`,
+        );
+      }
+      if (decl.kind !== kind) {
+        throw new ParamError(
+          `Stage "${s.name}" uses "${key}" as a ${kind}, but it is declared as a ${decl.kind}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The params.yaml text of `stages`: every parameter with its default and its doc line, in
+ * declaration order. `deno task params` writes it; a test holds the committed file equal.
+ */
+export function paramsYaml(stages: readonly Stage[]): string {
   const lines: string[] = [
     "# aqlab parameters: edit, then `deno task pipeline` re-runs what they affect.",
+    "# Written by `deno task params` from the stages' declarations (defaults and docs).",
   ];
-  const sections: [string, ParamSpec][] = [
-    ["pipeline", GLOBAL_PARAMS],
-    ...stages.map((s) => [s.name, s.params] as [string, ParamSpec]),
-  ];
-  for (const [name, spec] of sections) {
+  for (const [name, spec] of Object.entries(specsOf(stages))) {
     if (Object.keys(spec).length === 0) continue;
     lines.push("", `${name}:`);
     for (const [k, d] of Object.entries(spec)) {
-      lines.push(`  # ${d.doc}`, `  ${k}: ${JSON.stringify(d.default)}`);
+      for (const doc of d.doc.split("\n")) lines.push(`  # ${doc}`);
+      lines.push(`  ${k}: ${yamlValue(d.default)}`);
     }
   }
   return lines.join("\n") + "\n";
+}
+
+function yamlValue(v: string | number | boolean | readonly string[]): string {
+  if (Array.isArray(v)) return `[${v.map((x) => JSON.stringify(x)).join(", ")}]`;
+  return JSON.stringify(v);
 }

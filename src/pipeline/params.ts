@@ -19,16 +19,20 @@ export type StringDecl = {
 };
 export type BooleanDecl = { kind: "boolean"; default: boolean; doc: string };
 export type StringsDecl = { kind: "strings"; default: readonly string[]; doc: string };
-export type ParamDecl = NumberDecl | StringDecl | BooleanDecl | StringsDecl;
+/** A calendar day as "YYYY-MM-DD" (a string, so it never shifts with a time zone). */
+export type DateDecl = { kind: "date"; default: string; doc: string };
+export type ParamDecl = NumberDecl | StringDecl | BooleanDecl | StringsDecl | DateDecl;
+export type ParamKind = ParamDecl["kind"];
 
 export type ParamSpec = Record<string, ParamDecl>;
 
-type ValueOf<D extends ParamDecl> = D extends { kind: "number" } ? number
-  : D extends { kind: "boolean" } ? boolean
-  : D extends { kind: "strings" } ? string[]
+/** The type of a value of a parameter kind. */
+export type KindValue<K extends ParamKind> = K extends "number" ? number
+  : K extends "boolean" ? boolean
+  : K extends "strings" ? string[]
   : string;
 
-export type ParamValues<S extends ParamSpec> = { [K in keyof S]: ValueOf<S[K]> };
+export type ParamValues<S extends ParamSpec> = { [K in keyof S]: KindValue<S[K]["kind"]> };
 
 export function num(
   value: number,
@@ -58,6 +62,22 @@ export function bool(value: boolean, doc: string): BooleanDecl {
 
 export function strings(value: readonly string[], doc: string): StringsDecl {
   return { kind: "strings", default: value, doc };
+}
+
+export function date(value: string, doc: string): DateDecl {
+  if (!isCalendarDay(value)) {
+    throw new ParamError(`Default ${show(value)} is not a YYYY-MM-DD date`);
+  }
+  return { kind: "date", default: value, doc };
+}
+
+/** Whether `text` is "YYYY-MM-DD" naming a day that exists (no month 13, no February 30). */
+export function isCalendarDay(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }
 
 export class ParamError extends Error {
@@ -103,6 +123,11 @@ export function checkParam(decl: ParamDecl, value: unknown, where: string): unkn
         throw new ParamError(`${where} must be a list of strings: got ${show(value)}`);
       }
       return [...value];
+    case "date":
+      if (typeof value !== "string" || !isCalendarDay(value)) {
+        throw new ParamError(`${where} must be a date YYYY-MM-DD that exists: got ${show(value)}`);
+      }
+      return value;
   }
 }
 
@@ -122,6 +147,7 @@ export function parseParamText(decl: ParamDecl, text: string, where: string): un
     case "strings":
       return text === "" ? [] : text.split(",").map((s) => s.trim());
     case "string":
+    case "date":
       return checkParam(decl, text, where);
   }
 }

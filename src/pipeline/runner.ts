@@ -1,4 +1,4 @@
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { commitOutput, exists, writeJsonAtomic } from "./atomic.ts";
 import type { Resolved } from "./config.ts";
 import { canonicalJson, type HashCache, hashPath, hashText } from "./hash.ts";
@@ -7,7 +7,7 @@ import { progress } from "./progress.ts";
 import { appendRun, gitCommit, type RunRecord } from "./runs.ts";
 import { acquireRunLock } from "./run_lock.ts";
 import type { Globals, Lineage, Stage, StageContext } from "./stage.ts";
-import { moduleGraph, pinnedVersions } from "./module_graph.ts";
+import { codeHash, graphMemo, pinnedVersions } from "./module_graph.ts";
 
 export interface RunOptions {
   root: string;
@@ -17,6 +17,13 @@ export interface RunOptions {
   force?: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  /** Re-hash every input, output and code file instead of trusting the stat cache. */
+  verify?: boolean;
+  /**
+   * For tests of interrupted runs: after this stage succeeds, say so in the log and wait
+   * an hour before going on (the test kills the run meanwhile).
+   */
+  stallAfter?: string;
   /** Upper bound on stages running at once (default: the number of cores). */
   concurrency?: number;
   log?: (line: string) => void;
@@ -30,7 +37,7 @@ export interface RunResult {
 type AnyStage = Stage;
 
 /** Orders stages so each comes after the stages it names in `after`; throws on a cycle or unknown name. */
-export function topoOrder(stages: readonly AnyStage[]): AnyStage[] {
+function topoOrder(stages: readonly AnyStage[]): AnyStage[] {
   const byName = new Map(stages.map((s) => [s.name, s]));
   const out: AnyStage[] = [];
   const state = new Map<string, "visiting" | "done">();
@@ -59,13 +66,17 @@ function downstreamOf(stages: readonly AnyStage[], start: string): Set<string> {
 }
 
 function stageParams(s: AnyStage, params: Resolved): Record<string, unknown> {
-  const own = params[s.name] ?? {};
+  return { ...(params[s.name] ?? {}), ...usedParams(s, params) };
+}
+
+/** The values of the parameters a stage `uses`, by "stage.param". */
+function usedParams(s: AnyStage, params: Resolved): Record<string, unknown> {
   const used: Record<string, unknown> = {};
-  for (const u of s.uses ?? []) {
+  for (const u of Object.keys(s.uses ?? {})) {
     const [sec, key] = u.split(".") as [string, string];
     used[u] = params[sec]?.[key];
   }
-  return { ...own, ...used };
+  return used;
 }
 
 /**
@@ -136,28 +147,41 @@ export async function runPipeline(
   const newLock: LockFile = structuredClone(lock);
   const plan: RunResult["plan"] = [];
   const stagedOutputs = new Map<string, string>(); // final relative path -> staged absolute path
+  // Staged writes into shared stores (the registry), committed under their lock if unchanged.
+  const sharedWrites: {
+    stage: string;
+    rel: string;
+    staged: string;
+    lock: string;
+    base: string | null;
+  }[] = [];
+  const overlay = new Map<string, string>(); // every staged path, outputs and shared writes
   const willRun = new Set<string>();
 
   // A path is staged when it is an output of this run, or lies inside a staged folder output.
   const resolvePath = (rel: string) => {
-    const exact = stagedOutputs.get(rel);
+    const exact = overlay.get(rel);
     if (exact) return exact;
-    for (const [out, staged] of stagedOutputs) {
+    for (const [out, staged] of overlay) {
       if (rel.startsWith(out + "/")) return join(staged, rel.slice(out.length + 1));
     }
     return resolve(root, rel);
   };
-  const hashRel = (rel: string) => hashPath(resolvePath(rel), cache);
+  const hashOpts = { verify: opts.verify ?? false };
+  const hashRel = (rel: string) => hashPath(resolvePath(rel), cache, hashOpts);
 
   try {
     // Old staging folders are what killed runs left behind.
     await Deno.remove(join(work, "staging"), { recursive: true }).catch(() => {});
     const versions = await pinnedVersions(root);
     const codeHashes = new Map<string, Promise<string>>();
-    const codeHash = (s: AnyStage): Promise<string> => {
+    const memo = graphMemo();
+    const stageCode = (s: AnyStage): Promise<string> => {
       let h = codeHashes.get(s.name);
       if (!h) {
-        h = s.module ? hashModuleGraph(s.module, root, versions, cache) : Promise.resolve("");
+        h = s.module
+          ? codeHash(s.module, root, versions, cache, hashOpts, memo)
+          : Promise.resolve("");
         codeHashes.set(s.name, h);
       }
       return h;
@@ -178,7 +202,7 @@ export async function runPipeline(
         if (s.enabled && !s.enabled(globals)) continue;
         const inputs: Record<string, string | null> = {};
         for (const i of s.inputs(withGlobals(s))) inputs[i] = await hashRel(i);
-        stages[name] = { code: await codeHash(s), params: stageParams(s, opts.params), inputs };
+        stages[name] = { code: await stageCode(s), params: stageParams(s, opts.params), inputs };
       }
       const ingest = stages["ingest"];
       return {
@@ -194,7 +218,7 @@ export async function runPipeline(
       { run: boolean; reason: string; code: string; inputs: Record<string, string | null> }
     > => {
       const p = withGlobals(s);
-      const code = await codeHash(s);
+      const code = await stageCode(s);
       const inputs: Record<string, string | null> = {};
       const upstream = s.after.filter((a) => willRun.has(a));
       for (const i of s.inputs(p)) {
@@ -229,7 +253,7 @@ export async function runPipeline(
         if (prev.inputs[k] !== h) return { run: true, reason: `input changed: ${k}`, code, inputs };
       }
       for (const o of s.outputs(p)) {
-        const h = await hashPath(join(root, o), cache);
+        const h = await hashPath(join(root, o), cache, hashOpts);
         if (h === null) return { run: true, reason: `output missing: ${o}`, code, inputs };
         if (prev.outputs[o] !== h) {
           return { run: true, reason: `output changed since last run: ${o}`, code, inputs };
@@ -259,6 +283,7 @@ export async function runPipeline(
       const say = (m: string) => log(`[${s.name}] ${m}`);
       const ctx: StageContext = {
         params: (opts.params[s.name] ?? {}) as never,
+        used: usedParams(s, opts.params) as never,
         globals,
         all: opts.params,
         runId,
@@ -272,7 +297,25 @@ export async function runPipeline(
           Deno.mkdirSync(dirname(staged), { recursive: true });
           return staged;
         },
+        async sharedOut(rel, lock) {
+          const clash = outs.find((o) => rel === o || rel.startsWith(o + "/"));
+          if (clash || overlay.has(rel)) {
+            throw new Error(
+              `Stage "${s.name}" stages "${rel}" as a shared write, but it is ${
+                clash ? "a declared output" : "staged already"
+              }`,
+            );
+          }
+          const staged = join(stageDir, rel);
+          await Deno.mkdir(dirname(staged), { recursive: true });
+          // What the write is based on: exact bytes, no cache (the caller holds the lock).
+          const base = await hashPath(join(root, rel));
+          sharedWrites.push({ stage: s.name, rel, staged, lock, base });
+          overlay.set(rel, staged);
+          return staged;
+        },
         path: resolvePath,
+        relative: (p) => projectPath(root, staging, p),
         log: say,
         warn: (m) => say(`warning: ${m}`),
         progress: (label, total) => progress(`[${s.name}] ${label}`, total, log),
@@ -305,12 +348,17 @@ export async function runPipeline(
           throw new Error(`Stage "${s.name}" finished without writing its output "${o}"`);
         }
         stagedOutputs.set(o, staged);
-        outHashes[o] = await hashPath(staged, cache);
+        overlay.set(o, staged);
+        outHashes[o] = await hashPath(staged, cache, hashOpts);
       }
       const rowNote = Object.entries(entry.rows).map(([k, v]) =>
         `${k} ${v.toLocaleString("en-US")}`
       ).join(", ");
       say(`done in ${entry.seconds.toFixed(2)}s${rowNote ? `: ${rowNote}` : ""}`);
+      if (opts.stallAfter === s.name) {
+        say("stalling (test hook)");
+        await new Promise((r) => setTimeout(r, 3_600_000));
+      }
       newLock.stages[s.name] = {
         code,
         params: stageParams(s, opts.params),
@@ -393,12 +441,13 @@ export async function runPipeline(
       record.status = "nothing-to-do";
       return { record, plan };
     }
-    // Commit: every staged output into place, then the lock file.
+    // Commit: shared writes first (a kill right after them leaves a registry that the next
+    // run's register recognises: the same model is not registered twice), then every staged
+    // output, then the lock file.
+    await commitSharedWrites(root, runId, sharedWrites, join(work, "trash"));
     for (const [rel, staged] of stagedOutputs) {
       await commitOutput(staged, join(root, rel), join(work, "trash"));
     }
-    // Hashes of committed files are keyed by their final path.
-    for (const [rel] of stagedOutputs) await hashPath(join(root, rel), cache);
     await writeLock(lockPath, newLock);
     if (!record.stages.some((s) => s.status === "ran")) record.status = "nothing-to-do";
     const ingest = newLock.stages["ingest"];
@@ -426,22 +475,46 @@ export async function runPipeline(
   return { record, plan };
 }
 
-export function rel(root: string, p: string): string {
-  return relative(root, p);
+/**
+ * Moves staged writes into shared stores, each store under its lock, and only if every
+ * target is still as it was when staged (another registration or a promote in between would
+ * otherwise be overwritten). On a conflict nothing of the run is committed.
+ */
+async function commitSharedWrites(
+  root: string,
+  runId: string,
+  writes: { stage: string; rel: string; staged: string; lock: string; base: string | null }[],
+  trash: string,
+): Promise<void> {
+  for (const lock of [...new Set(writes.map((w) => w.lock))].sort()) {
+    const mine = writes.filter((w) => w.lock === lock);
+    const held = await acquireRunLock(join(root, lock), { wait: true, pollMs: 50 });
+    try {
+      for (const w of mine) {
+        if ((await hashPath(join(root, w.rel))) !== w.base) {
+          throw new Error(
+            `Cannot commit run ${runId}: "${w.rel}" changed while the run ran (written by another command since stage "${w.stage}" read it); nothing was committed, run again from "${w.stage}"`,
+          );
+        }
+      }
+      for (const w of mine) await commitOutput(w.staged, join(root, w.rel), trash);
+    } finally {
+      await held.release();
+    }
+  }
 }
 
-/** Hash of a stage's code: every file of its module graph (by content) and package version. */
-async function hashModuleGraph(
-  module: string,
-  root: string,
-  versions: Record<string, string>,
-  cache: HashCache,
-): Promise<string> {
-  const graph = await moduleGraph(module, versions);
-  const parts: string[] = [];
-  for (const f of graph.files) {
-    parts.push(`${relative(root, f)}:${(await hashPath(f, cache)) ?? "missing"}`);
+/**
+ * The project-relative name of `path`: a staged path (`<staging>/<stage>/<rel>`) is named by
+ * `<rel>`, its place once committed; a path outside the project is returned as it is.
+ */
+export function projectPath(root: string, staging: string, path: string): string {
+  const abs = resolve(root, path);
+  if (abs.startsWith(staging + sep)) {
+    const rest = abs.slice(staging.length + 1);
+    const slash = rest.indexOf(sep);
+    return slash < 0 ? "." : rest.slice(slash + 1);
   }
-  for (const p of graph.packages) parts.push(`npm:${p}`);
-  return hashText(parts.join("\n"));
+  const rel = relative(root, abs);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
 }

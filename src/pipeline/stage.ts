@@ -1,11 +1,11 @@
-import type { ParamSpec, ParamValues } from "./params.ts";
+import type { KindValue, ParamKind, ParamSpec, ParamValues } from "./params.ts";
 import type { Progress } from "./progress.ts";
 
 /**
  * A pipeline stage: what it reads, what it writes, its typed parameters and the code it
  * depends on. The runner hashes all of it to decide whether the stage must run.
  */
-export interface Stage<S extends ParamSpec = ParamSpec> {
+export interface Stage<S extends ParamSpec = ParamSpec, U extends Uses = Uses> {
   name: string;
   description: string;
   /** Stages whose outputs this one reads (ordering and lineage). */
@@ -22,10 +22,18 @@ export interface Stage<S extends ParamSpec = ParamSpec> {
   module?: string;
   /** Whether the stage applies to this configuration (e.g. `synth` only for synthetic data). */
   enabled?(p: Globals): boolean;
-  /** Parameters of other stages this one reads, as "stage.param" (they join its hash). */
-  uses?: readonly string[];
-  run(ctx: StageContext<S>): Promise<void>;
+  /**
+   * Parameters of other stages (or `pipeline.*`) this one reads, as "stage.param" with the
+   * kind it reads them as: `{ "features.horizon_hours": "number" }`. They join the stage's
+   * hash and arrive typed in `ctx.used`, with the owner's default; resolving the parameters
+   * fails at start when one is not declared with that kind.
+   */
+  uses?: U;
+  run(ctx: StageContext<S, U>): Promise<void>;
 }
+
+/** What a stage reads of other stages' parameters: "stage.param" -> kind. */
+export type Uses = Readonly<Record<string, ParamKind>>;
 
 /** Settings shared by all stages (the `pipeline:` section of params.yaml and CLI flags). */
 export interface Globals {
@@ -36,14 +44,36 @@ export interface Globals {
   current_dir: string;
 }
 
-export interface StageContext<S extends ParamSpec = ParamSpec> {
+export interface StageContext<S extends ParamSpec = ParamSpec, U extends Uses = Uses> {
   params: ParamValues<S>;
+  /** The parameters named in `uses`, resolved (defaults, params.yaml, --set) and typed. */
+  used: { readonly [K in keyof U]: KindValue<U[K]> };
   globals: Globals;
-  /** All resolved parameters, for stages that read another stage's settings (declare in `uses`). */
+  /**
+   * Every resolved parameter, untyped: for passing another stage's whole section on (tune
+   * hands train's to the GBDT). Read single values through `used`, and list every key read
+   * here in `uses` too, or a change of it will not re-run the stage.
+   */
   all: Record<string, Record<string, unknown>>;
   runId: string;
   /** Where to write `output` (a repo-relative declared output): a staging path (its parent folder exists), moved into place on success. */
   out(output: string): string;
+  /**
+   * Where to write `relative`, a path outside the stage's outputs in a store that other
+   * commands change too (the model registry), guarded by the lock file `lock` (both relative
+   * to the root). The write is staged like an output, so later stages' `path` finds it, and
+   * committed with the run, holding `lock`, only if `relative` is then as it was when this was
+   * called; otherwise the run fails with nothing committed. Call it holding `lock`, after
+   * reading what the write is based on.
+   */
+  sharedOut(relative: string, lock: string): Promise<string>;
+  /**
+   * The project-relative name of a path that `path` or `out` gave (a staged copy is named by
+   * its final place); a path outside the project stays as it is. Artifacts that record file
+   * names use it, so they never hold a staging path and two identical runs write the same
+   * bytes.
+   */
+  relative(path: string): string;
   /** Reads a declared input or a previous stage's output (the committed path). */
   path(relative: string): string;
   log(message: string): void;
@@ -69,6 +99,9 @@ export interface Lineage {
   >;
 }
 
-export function defineStage<S extends ParamSpec>(stage: Stage<S>): Stage<S> {
+// deno-lint-ignore ban-types -- `{}`: a stage that uses no other stage's parameter
+export function defineStage<S extends ParamSpec, const U extends Uses = {}>(
+  stage: Stage<S, U>,
+): Stage<S, U> {
   return stage;
 }

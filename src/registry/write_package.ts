@@ -9,14 +9,17 @@ import { writeFileAtomic, writeJsonAtomic } from "../pipeline/atomic.ts";
 import { type DriftReference, PACKAGE_FILES } from "./package.ts";
 import type { PackageContents } from "./read_package.ts";
 
-/** Writes the four files of a package into `dir` (created if needed), each atomically. */
+/**
+ * Writes the files of a package into `dir` (created if needed), each atomically; model.json
+ * only when there is a model JSON (a pretrained model that is not a tree ensemble has none).
+ */
 export async function writePackage(dir: string, contents: PackageContents): Promise<void> {
   if (!(contents.onnx instanceof Uint8Array) || contents.onnx.length === 0) {
     throw new TypeError(`Cannot write model package ${dir}: model.onnx bytes are missing`);
   }
   await Deno.mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, PACKAGE_FILES.onnx), contents.onnx);
-  await writeJsonAtomic(join(dir, PACKAGE_FILES.json), contents.model);
+  if (contents.model !== null) await writeJsonAtomic(join(dir, PACKAGE_FILES.json), contents.model);
   await writeJsonAtomic(join(dir, PACKAGE_FILES.metadata), contents.metadata);
   // The reference is the largest file; compact JSON keeps it a few hundred kB.
   await writeFileAtomic(join(dir, PACKAGE_FILES.reference), JSON.stringify(contents.reference));

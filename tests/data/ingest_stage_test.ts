@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { all, lit, openDuck } from "../../src/data/duck.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
 import { INGEST_REPORT, RAW } from "../../src/pipeline/catalog.ts";
@@ -19,7 +19,7 @@ async function freshRun(): Promise<{ root: string; raw: Uint8Array; report: stri
   const root = await Deno.makeTempDir({ prefix: "aqlab-test-ingest-stage-" });
   await runPipeline(stages, {
     root,
-    params: resolveParams(stages, null, ["synth.stations=2", "synth.years=1"]),
+    params: resolveStageParams(stages, null, ["synth.stations=2", "synth.years=1"]),
     log: () => {},
   });
   return {

@@ -46,7 +46,7 @@ async function runIngest(
       const report = await ingest(c, {
         files: scan.files,
         skipped: scan.skipped,
-        fileName: (p) => p.slice(data.length + 1),
+        name: (p) => p.slice(data.length + 1),
         adapter,
         sourceName: adapter === "long" ? "long" : adapter.name,
         knownStations: o.known ? new Set(o.known) : null,

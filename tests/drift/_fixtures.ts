@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 
 const here = new URL(".", import.meta.url);
 
-/** scipy 1.10.1 reference values maintained in /work/shared (see its README). */
+/** scipy 1.10.1 reference values (tests/fixtures/README.md). */
 export const SHARED = JSON.parse(
-  Deno.readTextFileSync(new URL("../../../shared/fixtures/drift_scipy.expected.json", here)),
+  Deno.readTextFileSync(new URL("../fixtures/drift_scipy.expected.json", here)),
 );
 
 /** Extra scipy 1.10.1 values, generated once by fixtures/make_scipy_extra.py. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { seasonalDriftReport, seasonalIndices, selectRows } from "../../src/drift/seasonal.ts";
+import { seasonalIndices, selectRows } from "../../src/drift/seasonal.ts";
+import { driftVerdict } from "../../src/drift/verdict.ts";
 
 const HOUR = 3600_000;
 const start = Date.UTC(2014, 0, 1);
@@ -27,19 +28,32 @@ Deno.test("seasonalIndices keeps the reference rows of the current months", () =
   assert.deepEqual(seasonalIndices(ref, [Date.UTC(2015, 0, 1, 5)], "hour").indices.length, 365);
 });
 
-Deno.test("a summer batch drifts against the whole year but not against past summers", () => {
-  const ref = year(0);
-  const all = year(1);
+Deno.test("a summer batch is judged against past summers; a warm one drifts", () => {
+  // Three past years as the reference, the fourth year's July as the batch.
+  const ref = year(0, 3 * 365 * 24);
+  const all = year(3);
   const july = [...all.times.keys()].filter((i) => new Date(all.times[i]!).getUTCMonth() === 6);
-  const cur = selectRows({ temp: all.temp }, july);
-  const r = seasonalDriftReport({ temp: ref.temp }, cur, {
-    referenceTimes: ref.times,
-    currentTimes: july.map((i) => all.times[i]!),
-  });
-  assert.deepEqual(r.keys, [7]);
-  assert.equal(r.nSeasonalReference, 31 * 24);
-  assert.equal(r.wholeYear.datasetDrift, true);
-  assert.equal(r.seasonal.datasetDrift, false);
+  const current = {
+    columns: selectRows({ temp: all.temp }, july),
+    times: july.map((i) => all.times[i]!),
+  };
+  const reference = { columns: { temp: ref.temp }, times: ref.times };
+  const seasonal = driftVerdict(reference, current, { season: "month" });
+  assert.equal(seasonal.windows[0]!.comparison, "seasonal");
+  assert.equal(seasonal.windows[0]!.reference_rows, 3 * 31 * 24);
+  assert.equal(seasonal.windows[0]!.noise.method, "months");
+  assert.notEqual(seasonal.headline.state, "drift");
+  // Against the whole year a July is far off (the distance is large), but so is every
+  // training month against the rest of its year: the same yardstick, so no drift either.
+  const whole = driftVerdict(reference, current, { season: null });
+  assert.equal(whole.windows[0]!.reference_rows, 3 * 365 * 24);
+  const temp = whole.windows[0]!.features[0]!.checks[0]!;
+  assert.ok(temp.value! > 1, `distance ${temp.value}`);
+  assert.notEqual(whole.headline.state, "drift");
+  // A July ten degrees warmer than past Julys is drift against past summers.
+  const hot = (current.columns.temp as Float64Array).map((t) => t + 10);
+  const warm = { ...current, columns: { temp: hot } };
+  assert.deepEqual(driftVerdict(reference, warm, { season: "month" }).headline.drifted, ["temp"]);
 });
 
 Deno.test("selectRows keeps column types", () => {

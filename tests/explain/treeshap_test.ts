@@ -16,8 +16,7 @@ import {
   shapBruteForce,
 } from "./reference_treeshap.ts";
 import { mulberry32, randomEnsemble, randomRows } from "./random_trees.ts";
-
-const FIXTURES = "/work/shared/fixtures";
+import { FIXTURES_DIR as FIXTURES } from "../fixtures/mod.ts";
 
 interface Expected {
   feature_names: string[];

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { importXgboostJson } from "../../src/gbdt/xgboost_import.ts";
 import { predict } from "../../src/gbdt/predict.ts";
 import type { FeatureMatrix } from "../../src/data/matrix.ts";
-
-const FIXTURES = "/work/shared/fixtures";
+import { FIXTURES_DIR as FIXTURES } from "../fixtures/mod.ts";
 
 interface Expected {
   feature_names: string[];

@@ -129,6 +129,15 @@ Deno.test("risks: the matrix puts each risk in its likelihood row and impact col
   );
 });
 
+const THRESHOLDS = {
+  min_r2: 0.5,
+  min_skill: 0,
+  coverage_tolerance: 0.05,
+  max_gap_pct: 20,
+  min_recall: 0.5,
+  max_reject_share: 0.01,
+};
+
 Deno.test("audit: thresholds decide pass or fail, evidence cites the artifact, unknown checks throw", () => {
   const inputs: AuditInputs = {
     test: {
@@ -143,14 +152,7 @@ Deno.test("audit: thresholds decide pass or fail, evidence cites the artifact, u
     cards: [],
     ingest: { path: "reports/data/ingest.json", lines: 1000, rejected: 20 },
   };
-  const t = {
-    min_r2: 0.5,
-    min_skill: 0,
-    coverage_tolerance: 0.05,
-    max_gap_pct: 20,
-    min_recall: 0.5,
-    max_reject_share: 0.01,
-  };
+  const t = THRESHOLDS;
   const items = [
     { id: "A01", title: "m", check: "metrics_above_threshold" },
     { id: "A02", title: "c", check: "interval_coverage" },
@@ -167,6 +169,34 @@ Deno.test("audit: thresholds decide pass or fail, evidence cites the artifact, u
     () => runAudit([{ id: "A9", title: "?", check: "no_such" }], inputs, t),
     /unknown check "no_such"/,
   );
+});
+
+Deno.test("audit: ONNX parity of a model served from its own file is the identity of the bytes", () => {
+  const base: AuditInputs = {
+    test: null,
+    parity: null,
+    drift: null,
+    subgroups: null,
+    lineage: null,
+    cards: [],
+    ingest: null,
+  };
+  const t = THRESHOLDS;
+  const item = [{ id: "A03", title: "p", check: "onnx_parity" }];
+  const path = "models/candidates/pretrained/model.onnx";
+  const same = runAudit(item, {
+    ...base,
+    parity: { path, identical: true, sha256: "ab".repeat(32) },
+  }, t)[0]!;
+  assert.equal(same.status, "pass");
+  assert.deepEqual(same.evidence.artifacts, [path]);
+  assert.match(same.evidence.summary, /is the pretrained file itself/);
+  const changed = runAudit(item, {
+    ...base,
+    parity: { path, identical: false, sha256: "cd".repeat(32) },
+  }, t)[0]!;
+  assert.equal(changed.status, "fail");
+  assert.match(changed.evidence.summary, /is not the pretrained file itself/);
 });
 
 Deno.test("cards: completeness names the missing section and the unsourced fact", () => {

@@ -3,8 +3,7 @@ import { importXgboostJson } from "../../src/gbdt/xgboost_import.ts";
 import { exportTreeEnsemble } from "../../src/onnx/export.ts";
 import { importOnnx } from "../../src/onnx/import.ts";
 import { createSession } from "../../src/onnx/session.ts";
-
-const FIXTURES = "../shared/fixtures";
+import { FIXTURES_DIR as FIXTURES } from "../fixtures/mod.ts";
 
 interface Expected {
   feature_names: string[];

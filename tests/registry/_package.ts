@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import type { RegressionMetrics } from "../../src/metrics/regression.ts";
 import type { ModelMetadata } from "../../src/registry/package.ts";
+import { tempDir } from "../_temp.ts";
 
 export function metrics(rmse: number): RegressionMetrics {
   return { n: 100, rmse, mae: rmse * 0.7, r2: 0.9, mape: 20, bias: 0, skill: 0.3 };
@@ -37,7 +38,7 @@ export function metadata(
 
 /** A package folder whose model.onnx holds `tag` (distinct tags: distinct models). */
 export async function makePackage(meta: ModelMetadata, tag: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "aqlab-pkg-" });
+  const dir = await tempDir("aqlab-pkg-");
   await Deno.writeTextFile(join(dir, "model.onnx"), `fake onnx ${tag}`);
   await Deno.writeTextFile(join(dir, "model.json"), "{}");
   await Deno.writeTextFile(join(dir, "metadata.json"), JSON.stringify(meta));

@@ -13,6 +13,7 @@ import {
 } from "../../src/registry/mod.ts";
 import { main as cli } from "../../pipeline/registry_cli.ts";
 import { makePackage, metadata, RULE } from "./_package.ts";
+import { tempDir } from "../_temp.ts";
 
 async function register(
   root: string,
@@ -34,7 +35,7 @@ async function register(
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
 
 Deno.test("registerVersion() numbers versions, applies the rule and keeps the history", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const r1 = await register(root, 10, { A: 10, B: 10 }, "one");
   assert.equal(r1.version, 1);
   assert.equal(r1.decision?.promote, true);
@@ -76,7 +77,7 @@ Deno.test("registerVersion() numbers versions, applies the rule and keeps the hi
 });
 
 Deno.test("registerVersion() does not register the same model twice", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await register(root, 10, { A: 10 }, "same");
   const again = await register(root, 10, { A: 10 }, "same");
   assert.equal(again.duplicateOf, 1);
@@ -85,7 +86,7 @@ Deno.test("registerVersion() does not register the same model twice", async () =
 });
 
 Deno.test("registerVersion() never overwrites a version folder, even one it did not write", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await register(root, 10, { A: 10 }, "one");
   // A folder claimed by a registration that died before writing its index entry.
   await Deno.mkdir(join(root, "models/registry/pm25/v2"));
@@ -96,7 +97,7 @@ Deno.test("registerVersion() never overwrites a version folder, even one it did 
 });
 
 Deno.test("registerVersion() of a broken package fails and leaves no version", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const pkg = await makePackage(metadata(10, {}), "x");
   await Deno.remove(join(pkg, "model.onnx"));
   await assert.rejects(
@@ -113,7 +114,7 @@ Deno.test("registerVersion() of a broken package fails and leaves no version", a
 });
 
 Deno.test("two registrations in separate processes get distinct versions", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const worker = new URL("./_register_worker.ts", import.meta.url).pathname;
   const pkgs = await Promise.all(
     ["a", "b", "c"].map((t, i) => makePackage(metadata(10 - i, { A: 10 - i }), t)),
@@ -140,7 +141,7 @@ Deno.test("two registrations in separate processes get distinct versions", async
 });
 
 Deno.test("promote and rollback move production and record why", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await register(root, 10, { A: 10 }, "one");
   await register(root, 9, { A: 9 }, "two");
   await register(root, 12, { A: 12 }, "three"); // staging
@@ -163,7 +164,7 @@ Deno.test("promote and rollback move production and record why", async () => {
 });
 
 Deno.test("resolveVersion() and diffVersions() name unknown versions clearly", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await register(root, 10, { A: 10 }, "one", { eta: 0.1, depth: 6 });
   await register(root, 9, { A: 9 }, "two", { eta: 0.05, depth: 6 });
   const index = await readRegistryIndex(root);
@@ -183,7 +184,7 @@ Deno.test("resolveVersion() and diffVersions() name unknown versions clearly", a
 });
 
 Deno.test("registry CLI: list, show, diff, promote, rollback and errors", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await register(root, 10, { A: 10 }, "one");
   await register(root, 9, { A: 9 }, "two");
   const lines: string[] = [];
@@ -213,7 +214,7 @@ Deno.test("registry CLI: list, show, diff, promote, rollback and errors", async 
 });
 
 Deno.test("registerVersion() stages a model evaluated on another test split", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const withTest = (rmse: number, hash: string, tag: string) => {
     const meta = metadata(rmse, { A: rmse });
     meta.lineage.stages.evaluate = {

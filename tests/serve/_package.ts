@@ -13,6 +13,7 @@ import type { FeatureMatrix } from "../../src/data/matrix.ts";
 import type { DriftReference, ModelMetadata } from "../../src/registry/package.ts";
 import { createPrng, type Prng } from "../../src/data/synth/prng.ts";
 import type { TreeEnsemble } from "../../src/gbdt/tree.ts";
+import { tempDir } from "../_temp.ts";
 
 const NEVER_MISSING = new Set(["PM2.5", "hour", "dow", "month", "station_code"]);
 
@@ -109,7 +110,7 @@ export interface TestPackage {
 export async function writeTestPackage(
   options: { dir?: string; version?: number | null; seed?: number; trees?: number } = {},
 ): Promise<TestPackage> {
-  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "aqlab_serve_" });
+  const dir = options.dir ?? await tempDir("aqlab_serve_");
   const { X, y } = syntheticMatrix(options.seed ?? 7, 800);
   const nTrain = 600;
   const Xtrain: FeatureMatrix = { ...X, data: X.data.subarray(0, nTrain * X.nCols), nRows: nTrain };
@@ -172,7 +173,13 @@ export async function writeTestPackage(
   columns.pm25_next = Array.from(y.subarray(0, nTrain));
   const reference: DriftReference = {
     columns,
-    time: Array.from({ length: nTrain }, () => "2015-01-01T00:00"),
+    // Every 3 hours from 2014-01-01 (75 days): the drift verdict estimates its noise from
+    // day-long pieces of the reference, so its rows must span many days.
+    time: Array.from(
+      { length: nTrain },
+      (_, i) =>
+        new Date(Date.UTC(2014, 0, 1) + i * 3 * 3_600_000).toISOString().slice(0, 13) + ":00",
+    ),
     rows: nTrain,
     source_rows: nTrain,
   };

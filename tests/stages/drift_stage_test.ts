@@ -1,7 +1,8 @@
 /**
  * The drift stage end to end on a small workspace built with the pipeline's own library
  * (PRSA-layout CSV -> ingest -> clean -> features -> train/test by time) and a linear ONNX
- * candidate: default report on the test split, a batch with an unseen station, bad batches.
+ * candidate: default report on the test split, a batch with an unseen station, bad batches,
+ * the endpoint's prediction log. The report's verdict is `driftVerdict`'s object.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -13,10 +14,12 @@ import { buildFeatures } from "../../src/features/build.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
 import { exportLinear } from "../../src/onnx/linear.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
 import driftStage from "../../pipeline/drift.ts";
+import { STAGES } from "../../pipeline/stages.ts";
+import { tempDir } from "../_temp.ts";
 
 const HEADER =
   `"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3","TEMP","PRES","DEWP","RAIN","wd","WSPM","station"`;
@@ -58,11 +61,12 @@ function csv(station: string, start: Date, hours: number, seed: number, shift = 
 }
 
 const START = new Date(Date.UTC(2015, 0, 1));
+const VALID_START = "2015-02-15";
 const TEST_START = "2015-03-01";
 
 /** A workspace with train/test splits, the features schema and a candidate package. */
 async function workspace(): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "aqlab-drift-stage-" });
+  const root = await tempDir("aqlab-drift-stage-");
   const raw = join(root, "raw");
   await Deno.mkdir(raw);
   await Deno.writeTextFile(join(raw, "a.csv"), csv("Alpha", START, 24 * 90, 1));
@@ -97,8 +101,13 @@ async function workspace(): Promise<string> {
     const f = lit(features);
     await writeParquet(
       c,
-      `SELECT * FROM read_parquet(${f}) WHERE time < '${TEST_START}' AND pm25_next IS NOT NULL`,
+      `SELECT * FROM read_parquet(${f}) WHERE time < '${VALID_START}' AND pm25_next IS NOT NULL`,
       join(root, "data/processed/train.parquet"),
+    );
+    await writeParquet(
+      c,
+      `SELECT * FROM read_parquet(${f}) WHERE time >= '${VALID_START}' AND time < '${TEST_START}' AND pm25_next IS NOT NULL`,
+      join(root, "data/processed/valid.parquet"),
     );
     await writeParquet(
       c,
@@ -135,7 +144,8 @@ async function runDrift(root: string, sets: string[] = [], force = false) {
   const lines: string[] = [];
   await runPipeline([stage], {
     root,
-    params: resolveParams([stage], null, sets),
+    // Every stage's declarations: drift reads clean's, features' and register's parameters.
+    params: resolveStageParams(STAGES, null, sets),
     only: ["drift"],
     force,
     log: (l) => lines.push(l),
@@ -157,42 +167,66 @@ async function readTable(path: string, sql = "SELECT * FROM t") {
 
 const root = await workspace();
 
-Deno.test("drift stage: test split report with both verdicts, timeline, distributions, policy", async () => {
+// deno-lint-ignore no-explicit-any
+type Json = any;
+const feature = (verdict: Json, name: string) =>
+  verdict.features.find((x: Json) => x.feature === name);
+
+Deno.test("drift stage: test split report with the verdict, its timeline, distributions, policy", async () => {
   const { report, lines } = await runDrift(root);
+  const v = report.verdict;
+  assert.equal(report.kind, "aqlab.drift_report");
+  assert.equal(v.kind, "aqlab.drift_verdict");
   assert.equal(report.current.kind, "test_split");
   assert.ok(report.current.rows > 1000 && report.reference.rows > 1000);
-  assert.equal(report.verdict.default, "seasonal");
-  assert.ok(
-    report.verdict.whole_year.n_tested >= 20,
-    `tested ${report.verdict.whole_year.n_tested}`,
+  assert.deepEqual(report.reference.paths, [
+    "data/processed/train.parquet",
+    "data/processed/valid.parquet",
+  ]);
+  // Calendar features and the station are listed with their reason, never tested.
+  assert.deepEqual(
+    v.headline.skipped.map((x: Json) => `${x.feature}:${x.role}`),
+    ["hour:calendar", "dow:calendar", "month:calendar", "station_code:identity"],
   );
-  assert.equal(typeof report.verdict.whole_year.dataset_drift, "boolean");
-  // The test month (March) is absent from the training months (Jan, Feb): no seasonal verdict,
-  // and the data-drift trigger falls back to the whole-year share.
-  assert.equal(report.verdict.seasonal.drift_share, null);
-  assert.equal(report.retraining.drift_basis, "whole_year");
-  assert.equal(report.drift.nSeasonalReference, 0);
-  assert.ok(report.notes.some((n: string) => /seasonal verdict unavailable/.test(n)));
-  assert.equal(report.drift.wholeYear.prediction.status, "tested");
-  assert.equal(report.drift.wholeYear.target.status, "tested");
+  assert.equal(v.headline.n_tested, 18);
+  for (const f of v.features) {
+    assert.ok(["drift", "within_noise", "ok", "skipped"].includes(f.state), f.feature);
+    assert.ok(f.reason.length > 10, f.feature);
+  }
+  // The test month (March) is absent from the training months (Jan, Feb): compared with the
+  // whole reference, and the reference (6 weeks) is too short for month-long pieces.
+  assert.equal(v.windows.length, 1);
+  assert.equal(v.windows[0].window, "2015-03");
+  assert.equal(v.windows[0].comparison, "whole_reference");
+  assert.equal(v.windows[0].noise.method, "blocks");
+  assert.ok(v.windows[0].notes.some((n: string) => /compared with the whole reference/.test(n)));
+  assert.equal(v.prediction.role, "prediction");
+  assert.notEqual(v.prediction.state, "not_run");
+  assert.notEqual(v.target.state, "not_run");
+  assert.match(v.explanations.prediction, /does not mean the forecasts are wrong/);
+  assert.match(v.explanations.target, /pm25_next/);
   assert.equal(report.model.source, "candidate");
+  assert.equal(typeof report.textbook.dataset_drift, "boolean");
   // Release RMSE 5 vs a real RMSE: a degradation figure, compared with the 10% threshold.
-  const t = Object.fromEntries(
-    // deno-lint-ignore no-explicit-any
-    report.retraining.triggers.map((x: any) => [x.name, x]),
-  );
-  assert.equal(t.data_drift.value, report.verdict.whole_year.drift_share);
+  const t = Object.fromEntries(report.retraining.triggers.map((x: Json) => [x.name, x]));
+  assert.equal(t.data_drift.value, v.headline.drift_share, "the trigger reads the verdict");
   assert.equal(t.model_age.fired, true, "created 2020: older than 180 days");
   assert.equal(t.rmse_degradation.threshold, 10);
   assert.ok(Math.abs(t.rmse_degradation.value - (report.performance.rmse / 5 - 1) * 100) < 1e-9);
   assert.equal(report.retraining.retrain, true);
-  assert.ok(lines.some((l) => /whole-year verdict/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => l.includes(v.headline.text)), lines.join("\n"));
 
-  const months = await readTable(
+  const timeline = await readTable(
     join(root, "reports/drift/timeline.parquet"),
-    "SELECT DISTINCT month FROM t ORDER BY month",
+    "SELECT month, feature, state FROM t ORDER BY month, feature",
   );
-  assert.deepEqual(months.map((m) => m.month), ["2015-03"]);
+  assert.deepEqual([...new Set(timeline.map((m) => m.month))], ["2015-03"]);
+  for (const row of timeline) {
+    const w = v.windows[0];
+    const f = w.features.find((x: Json) => x.feature === row.feature) ??
+      (row.feature === "prediction" ? w.prediction : w.target);
+    assert.equal(row.state, f.state, `timeline row ${row.feature} is the verdict's`);
+  }
   const dist = await readTable(
     join(root, "reports/drift/distributions.parquet"),
     "SELECT source, sum(count)::INT AS n FROM t WHERE feature = 'TEMP' GROUP BY source ORDER BY source",
@@ -211,18 +245,18 @@ Deno.test("drift stage: a batch with an unseen station and shifted pollution, ea
   await Deno.writeTextFile(join(batch, "z.csv"), csv("Zulu", START, 24 * 20, 10, 150));
   await new Promise((r) => setTimeout(r, 1100)); // a new timestamp for the report name
   const { report } = await runDrift(root, ["pipeline.current_dir=batch", "pipeline.source=prsa"]);
+  const v = report.verdict;
   assert.equal(report.current.kind, "batch");
   assert.deepEqual(report.current.batch.unseen_stations, ["Zulu"]);
   assert.equal(report.current.batch.error, null);
   assert.ok(report.notes.some((n: string) => /Zulu/.test(n)));
-  assert.ok(report.drift.nSeasonalReference > 0);
-  const seasonal = report.drift.seasonal;
-  // deno-lint-ignore no-explicit-any
-  const f = (name: string) => seasonal.features.find((x: any) => x.feature === name);
-  assert.equal(f("PM2.5").drifted, true, "PM2.5 shifted by 150");
-  assert.equal(f("station_code").status, "tested", "the known station's rows are still there");
-  assert.ok(report.verdict.seasonal.drifted.includes("PM2.5"));
-  assert.equal(report.drift.seasonal.prediction.drifted, true);
+  assert.equal(v.windows[0].comparison, "seasonal");
+  assert.equal(feature(v, "PM2.5").state, "drift", "PM2.5 shifted by 150");
+  assert.equal(feature(v, "PM2.5").decided_by, "distribution");
+  assert.ok(v.headline.drifted.includes("PM2.5"));
+  assert.equal(v.headline.state, "drift");
+  assert.equal(feature(v, "station_code").state, "skipped");
+  assert.equal(v.prediction.state, "drift");
   const files = [...Deno.readDirSync(join(root, "reports/drift"))].map((e) => e.name);
   assert.equal(files.filter((n) => /^drift_.*\.json$/.test(n)).length, 2, files.join(", "));
 });
@@ -250,27 +284,30 @@ Deno.test("drift stage: bad batches give a clear report, never a crash", async (
       `pipeline.current_dir=bad_${name}`,
       "pipeline.source=prsa",
     ]);
-    const seasonal = report.drift.seasonal;
-    // deno-lint-ignore no-explicit-any
-    const f = (n: string) => seasonal.features.find((x: any) => x.feature === n);
+    const v = report.verdict;
     if (error) {
       assert.match(report.current.batch.error, error, name);
-      assert.equal(report.verdict.seasonal.drift_share, null, name);
+      assert.equal(v.headline.state, "unavailable", name);
+      assert.equal(v.headline.drift_share, null, name);
       assert.ok(report.notes.some((n: string) => error.test(n)), name);
     } else assert.equal(report.current.batch.error, null, name);
     if (name === "three") {
       assert.equal(report.current.rows, 3);
-      assert.match(f("PM2.5").note, /at least 5 needed/);
+      assert.equal(feature(v, "PM2.5").state, "not_run");
+      assert.match(feature(v, "PM2.5").reason, /too few values/);
     }
     if (name === "nocols") {
-      assert.equal(f("TEMP").status, "not_run");
-      assert.equal(f("PRES").status, "not_run");
-      assert.equal(f("PM2.5").status, "tested");
+      // TEMP and PRES are gone from the batch: their missing share jumps to 100%.
+      for (const col of ["TEMP", "PRES"]) {
+        assert.equal(feature(v, col).state, "drift", col);
+        assert.equal(feature(v, col).decided_by, "missing", col);
+      }
+      assert.notEqual(feature(v, "PM2.5").state, "not_run");
     }
     if (name === "allunseen") {
-      assert.equal(f("station_code").status, "not_run");
-      assert.match(f("station_code").note, /Every batch station is unseen in training \(Quebec\)/);
-      assert.equal(f("PM2.5").status, "tested", "station-free features still tested");
+      assert.equal(feature(v, "station_code").state, "skipped");
+      assert.ok(report.notes.some((n: string) => /Quebec/.test(n)));
+      assert.notEqual(feature(v, "PM2.5").state, "not_run", "station-free features still tested");
     }
   }
 });
@@ -308,15 +345,18 @@ Deno.test("drift stage: the endpoint's prediction log as the current sample", as
   await log.flush();
   kv.close();
   const { report } = await runDrift(root, ["pipeline.current_dir=log.kv"], true);
+  const v = report.verdict;
   assert.equal(report.current.kind, "prediction_log");
   assert.equal(report.current.rows, n, "every logged row is read");
   assert.equal(report.current.batch.error, null);
   assert.equal(report.current.labelled_rows, 0, "the log has no labels");
-  // The log's months lie outside this small training period: the whole-year verdict tests them.
-  // deno-lint-ignore no-explicit-any
-  const pm = report.drift.wholeYear.features.find((x: any) => x.feature === "PM2.5");
-  assert.equal(pm.status, "tested");
-  assert.equal(pm.nCurrent, n);
+  assert.equal(v.target, null);
+  assert.match(v.explanations.target, /no labels yet/);
+  // The log's months lie outside this small training period: the whole reference judges them.
+  const pm = v.windows[0].features.find((x: Json) => x.feature === "PM2.5");
+  assert.equal(v.windows[0].comparison, "whole_reference");
+  assert.notEqual(pm.state, "not_run");
+  assert.equal(pm.n_rows, n);
   const missing = await runDrift(root, ["pipeline.current_dir=nothing_here.kv"], true);
   assert.match(missing.report.current.batch.error, /cannot read the prediction log/);
 });

@@ -14,18 +14,19 @@ import { modelFromJSON, modelToJSON } from "../../src/gbdt/serialize.ts";
 import { predictRow } from "../../src/gbdt/predict.ts";
 import type { TreeEnsemble } from "../../src/gbdt/tree.ts";
 import type { FeatureMatrix } from "../../src/data/matrix.ts";
-import { type Column, writeColumns } from "../../src/metrics/write_columns.ts";
+import { type Column, writeColumns } from "../../src/data/write_columns.ts";
 import { shapValues, TreeExplainer } from "../../src/explain/mod.ts";
 import { AdditivityError, assertAdditivity } from "../../src/explain/check_additivity.ts";
 import { explainRows } from "../../src/explain/explain_rows.ts";
 import { predict } from "../../src/gbdt/predict.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import type { Stage } from "../../src/pipeline/stage.ts";
 import explainStage, { EXPLAINED_MODEL } from "../../pipeline/explain.ts";
 import { candidateDir, EXPLAIN, SPLITS } from "../../src/pipeline/catalog.ts";
 import { defineStage } from "../../src/pipeline/stage.ts";
 import { mulberry32 } from "../explain/random_trees.ts";
+import { tempDir } from "../_temp.ts";
 
 const F = FEATURE_NAMES.length;
 const A = FEATURE_NAMES.indexOf("PM2.5"), B = FEATURE_NAMES.indexOf("TEMP");
@@ -45,7 +46,7 @@ function data(n: number, seed: number) {
 }
 
 async function workspace(): Promise<{ root: string; model: TreeEnsemble; test: FeatureMatrix }> {
-  const root = await Deno.makeTempDir({ prefix: "aqlab-explain-stage-" });
+  const root = await tempDir("aqlab-explain-stage-");
   const tr = data(3000, 1);
   const { model } = await train(tr.X, tr.y, {
     nEstimators: 40,
@@ -91,7 +92,7 @@ async function runExplain(root: string, sets: string[] = []) {
   const lines: string[] = [];
   await runPipeline([stage], {
     root,
-    params: resolveParams([stage], null, [
+    params: resolveStageParams([stage], null, [
       `explain.rows=${ROWS}`,
       `explain.interaction_rows=${INTER}`,
       ...sets,
@@ -221,7 +222,7 @@ Deno.test("explain stage: outputs shaped for the site, additive, identical to on
 
 Deno.test("explain stage: reads a package trained in the same run (staged, not yet in place)", async () => {
   const { model } = ws;
-  const root = await Deno.makeTempDir({ prefix: "aqlab-explain-staged-" });
+  const root = await tempDir("aqlab-explain-staged-");
   await Deno.mkdir(join(root, "data/processed"), { recursive: true });
   await Deno.copyFile(join(ws.root, SPLITS.test), join(root, SPLITS.test));
   // A stand-in for train: writes the GBDT package folder it declares, at ctx.out.
@@ -238,10 +239,11 @@ Deno.test("explain stage: reads a package trained in the same run (staged, not y
       await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(modelToJSON(model)));
     },
   }) as unknown as Stage;
-  const stages = [fakeTrain, explainStage as unknown as Stage];
+  // Without a pretrained stage in the list, explain comes after train alone.
+  const stages = [fakeTrain, { ...explainStage, after: ["train"] } as unknown as Stage];
   await runPipeline(stages, {
     root,
-    params: resolveParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),
+    params: resolveStageParams(stages, null, [`explain.rows=50`, `explain.interaction_rows=10`]),
     log: () => {},
   });
   const summary = JSON.parse(await Deno.readTextFile(join(root, EXPLAIN.summary)));

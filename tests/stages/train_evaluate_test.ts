@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { all, lit, openDuck, writeParquet } from "../../src/data/duck.ts";
 import { FEATURE_NAMES, FEATURES, TARGET } from "../../src/features/schema.ts";
-import { resolveParams } from "../../src/pipeline/config.ts";
+import { resolveStageParams } from "../../src/pipeline/config.ts";
 import { runPipeline } from "../../src/pipeline/runner.ts";
 import { STAGES } from "../../pipeline/stages.ts";
 import type { ModelMetadata } from "../../src/registry/package.ts";
@@ -94,7 +94,7 @@ const QUICK = [
 function run(root: string, sets: string[], only = ["tune", "train", "evaluate"]) {
   return runPipeline(STAGES, {
     root,
-    params: resolveParams(STAGES, null, [...QUICK, ...sets]),
+    params: resolveStageParams(STAGES, null, [...QUICK, ...sets]),
     log: () => {},
     concurrency: 1,
     only,

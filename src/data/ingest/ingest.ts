@@ -63,8 +63,12 @@ export interface IngestOptions {
   duplicatesOut?: string;
   /** Times between whole hours: see times.ts. Default "reject". */
   offHour?: OffHourRule;
-  /** How a file is named in the artifacts and the report (default: its path as given). */
-  fileName?: (path: string) => string;
+  /**
+   * The name recorded for a file (report, raw, rejects and duplicates tables): by default its
+   * path. The pipeline passes `ctx.relative`, so a file is named by its path in the project,
+   * never by the staging folder it was read from.
+   */
+  name?: (path: string) => string;
 }
 
 /** Raw data past this size is split into lines by one worker per core. */
@@ -92,7 +96,7 @@ interface FileState {
  */
 export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<IngestReport> {
   const offHour = o.offHour ?? "reject";
-  const name = o.fileName ?? ((p: string) => p);
+  const name = o.name ?? ((p: string) => p);
   const skipped = (o.skipped ?? []).map((s) => ({ ...s, file: name(s.file) }));
   if (o.files.length === 0) {
     throw new Error(

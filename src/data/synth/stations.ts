@@ -3,7 +3,7 @@
  * and coordinates, stable for a seed. Station k is the same whatever the count, so a 12- and
  * a 120-station run share their first 12 stations.
  */
-import type { StationMeta, StationType } from "../stations.ts";
+import type { StationMeta, StationType } from "../station_meta.ts";
 import { createPrng, type Prng } from "./prng.ts";
 
 const HEADS = [

@@ -4,7 +4,7 @@
  * turns them into the long, plot-ready tables the site reads.
  */
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
-import { ident, writeParquet } from "../data/duck.ts";
+import { ident, writeParquet } from "./duck.ts";
 
 /** A column: numbers as DOUBLE (NaN = NULL), INTEGER, TIMESTAMP (epoch ms) or VARCHAR. */
 export type Column =
