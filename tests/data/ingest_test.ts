@@ -423,6 +423,32 @@ Deno.test("ingest() rejects unknown stations", async () => {
   assert.match(rejects[0]!.reason, /station: "Atlantis" is not in the stations list/);
 });
 
+Deno.test("ingest() fails on a file it cannot read, naming it (not on a bad line)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aqlab-test-ingest-" });
+  const c = await openDuck();
+  try {
+    await Deno.writeTextFile(join(dir, "a.csv"), [HEADER, row(1, 0)].join("\n"));
+    await Deno.writeTextFile(join(dir, "b.csv"), [HEADER, row(1, 0)].join("\n"));
+    const scan = await scanDataDir(dir);
+    await Deno.remove(join(dir, "b.csv")); // gone between the listing and the read
+    await assert.rejects(
+      ingest(c, {
+        files: scan.files,
+        adapter: PRSA,
+        sourceName: "prsa",
+        knownStations: null,
+        name: (p) => p.slice(dir.length + 1),
+        rawOut: join(dir, "out", "raw.parquet"),
+        rejectsOut: join(dir, "out", "rejects.parquet"),
+      }),
+      /Cannot read raw file "b\.csv": .*No such file/,
+    );
+  } finally {
+    c.closeSync();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ingest() fails with a clear message when every line is rejected", async () => {
   await assert.rejects(
     runIngest({ "a.csv": "hello,world\n1,2\n" }),

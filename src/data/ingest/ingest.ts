@@ -114,7 +114,15 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     // Line-level pass (JavaScript, a worker per core when there is much to read): line
     // counts from the bytes, numbered copies of the good lines.
     let total = 0;
-    for (const path of o.files) total += (await Deno.stat(path)).size;
+    for (const path of o.files) {
+      try {
+        total += (await Deno.stat(path)).size;
+      } catch (e) {
+        throw new Error(
+          `Cannot read raw file "${name(path)}": ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
     const jobs = o.files.map((path, fid) => ({
       path,
       copy: join(tmp, `${fid}.csv`),
