@@ -12,7 +12,7 @@ export default defineStage({
   after: ["ingest"],
   params: {
     fill_inputs: str(
-      "none",
+      "carry_forward",
       "input gaps (never PM2.5): none = left missing for the trees' missing branch, carry_forward = last earlier value",
       FILL_RULES,
     ),
