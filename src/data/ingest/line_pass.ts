@@ -84,10 +84,22 @@ export async function linePasses(
     () => new Worker(new URL("./line_worker.ts", import.meta.url).href, { type: "module" }),
   );
   try {
+    // After a failure no worker takes a new job, and the error waits for the jobs under way:
+    // a worker killed mid-write would leave a half-written copy behind the caller's clean-up.
     let next = 0;
-    await Promise.all(workers.map(async (w) => {
-      while (next < jobs.length) await run(next++, w);
+    let failed = false;
+    const settled = await Promise.allSettled(workers.map(async (w) => {
+      while (!failed && next < jobs.length) {
+        try {
+          await run(next++, w);
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
+      }
     }));
+    const failure = settled.find((s) => s.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
     return results;
   } finally {
     for (const w of workers) w.terminate();
