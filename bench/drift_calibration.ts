@@ -25,8 +25,11 @@
  * Goals (issue 16): false alarms of the dataset verdict ≤ 5% on no-drift batches; each
  * injected shift detected in ≥ 95% of trials with the feature named.
  *
+ * Also timed: the drift stage's verdict on the PRSA run (index the training rows, judge the
+ * test year), beside the textbook report on the same rows.
+ *
  * Run: deno run -A bench/drift_calibration.ts [--months N | --only 2014-12,...] [--no-years]
- *   [--prsa DIR]
+ *   [--timing-only] [--prsa DIR]
  */
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -337,6 +340,39 @@ function resampled(m: LabelledMatrix, rng: Pcg32): DriftSample {
   return { ...sampleOfMatrix(m, { rows: Int32Array.from(rows) }), times: Float64Array.from(times) };
 }
 
+/**
+ * Time of what the drift stage does with the verdict on the PRSA run: index the training
+ * rows and judge the test year (12 months, 9 stations); beside it, the textbook report on the
+ * same rows against the seasonal reference. Median of 3 runs.
+ */
+function stageTiming(all: LabelledMatrix, train: Int32Array, test: Int32Array) {
+  const refSample = sampleOfMatrix(all, { rows: train });
+  const cur = sampleOfMatrix(all, { rows: test });
+  const runs: { verdict: number; textbook: number }[] = [];
+  let months = 0;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    const v = driftVerdict(refSample, cur, OPTIONS);
+    const t1 = performance.now();
+    const seasonal = seasonalIndices(refSample.times, cur.times, "month").indices;
+    driftReport(selectRows(refSample.columns, seasonal), cur.columns, {
+      features: [...FEATURE_NAMES],
+      kinds: { station_code: "categorical" },
+      supplementary: false,
+    });
+    runs.push({ verdict: t1 - t0, textbook: performance.now() - t1 });
+    months = v.windows.length;
+  }
+  return {
+    reference_rows: train.length,
+    current_rows: test.length,
+    months,
+    runs,
+    verdict_ms: median(runs.map((x) => x.verdict))!,
+    textbook_ms: median(runs.map((x) => x.textbook))!,
+  };
+}
+
 type Table = Record<string, Outcome[]>;
 
 const rate = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : NaN);
@@ -382,6 +418,8 @@ export async function run(
     months?: number;
     only?: string[];
     years?: boolean;
+    /** Only the timing of the stage's verdict (no calibration batches). */
+    timingOnly?: boolean;
     prsa?: string;
     log?: (s: string) => void;
   } = {},
@@ -404,6 +442,13 @@ export async function run(
     const monthOf = Int32Array.from(all.time, (t) => monthOrdinal(t));
     const isTrain = (i: number) => all.time[i]! < TEST_START;
     const train = rowsWhere(all, isTrain);
+    const timing = stageTiming(all, train, rowsWhere(all, (i) => !isTrain(i)));
+    log(
+      `the drift stage's verdict on the PRSA run (${timing.reference_rows} reference rows, ${timing.current_rows} test rows, ${timing.months} months), median of ${timing.runs.length}: index + verdict ${
+        timing.verdict_ms.toFixed(0)
+      } ms; textbook report on the same rows ${timing.textbook_ms.toFixed(0)} ms`,
+    );
+    if (options.timingOnly) return { timing, seconds: (performance.now() - t0) / 1000 };
     const trainMonths = [...new Set(Array.from(train, (i) => monthOf[i]!))].sort((a, b) => a - b);
     const chosen = options.only
       ? trainMonths.filter((m) => options.only!.includes(monthLabel(m)))
@@ -519,6 +564,7 @@ export async function run(
       years: options.years === false ? null : summarize(years, false),
       year_over_year: yoy,
       flagged_without_injection: baseline,
+      timing,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
@@ -566,10 +612,12 @@ if (import.meta.main) {
     ...(arg("--prsa") ? { prsa: arg("--prsa")! } : {}),
     ...(arg("--only") ? { only: arg("--only")!.split(",") } : {}),
     years: !Deno.args.includes("--no-years"),
+    timingOnly: Deno.args.includes("--timing-only"),
   });
-  if (!("skipped" in figures)) {
-    const load = new TextDecoder().decode((await new Deno.Command("uptime").output()).stdout)
-      .trim();
+  const load = new TextDecoder().decode((await new Deno.Command("uptime").output()).stdout)
+    .trim();
+  if ("timing" in figures && !("months" in figures)) console.log(load);
+  if ("months" in figures) {
     console.log(`\n${figures.data}; ${(figures.seconds as number).toFixed(0)} s; ${load}`);
     printTable("month batches (goals of issue 16)", figures.months as ReturnType<typeof summarize>);
     if (figures.years) {
