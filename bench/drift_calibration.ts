@@ -6,9 +6,8 @@
  * The reference is the model's training period (before 2016-03-01, 36 months). Batches:
  *
  * - no drift, held-out months: each training month, judged against the other 35;
- * - no drift, bootstrap resamples: a month rebuilt from 3-day blocks of the same calendar
- *   month of the other training years (all stations together), those rows left out of the
- *   reference;
+ * - no drift, bootstrap resamples: the held-out month rebuilt from its own 3-day blocks
+ *   (all stations together) drawn with replacement, 4 per month (`--resamples`);
  * - injected shifts on each held-out month's real rows, applied to the clean hourly table
  *   before the features are built (so lags follow, as they would after a real fault):
  *   PM2.5 × 1.2 (every station), TEMP + 3 °C (every station), a stuck PM2.5 sensor (one
@@ -28,8 +27,12 @@
  * Also timed: the drift stage's verdict on the PRSA run (index the training rows, judge the
  * test year), beside the textbook report on the same rows.
  *
+ * Ours also with the consistency checks' options of the drift stage (cross-station for the
+ * measured quantities, the dew point bound to the temperature); the table says which check
+ * raised each alarm or named each shift.
+ *
  * Run: deno run -A bench/drift_calibration.ts [--months N | --only 2014-12,...] [--no-years]
- *   [--timing-only] [--prsa DIR]
+ *   [--resamples N] [--timing-only] [--prsa DIR]
  */
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -160,6 +163,10 @@ interface Outcome {
     state: string;
     /** The affected feature's distribution check: statistic, drift threshold, z. */
     shift: { value: number | null; threshold: number | null; z: number | null } | null;
+    /** The checks that made the drifted features drift (each once). */
+    checks: string[];
+    /** The check that made the affected feature drift, if it did. */
+    decidedBy: string | null;
   };
   textbook: { drift: boolean; named: boolean; share: number | null; drifted: string[] };
 }
@@ -293,6 +300,13 @@ function judge(
       drifted: h.drifted,
       state: h.state,
       shift: dist ? { value: dist.value, threshold: dist.threshold, z: dist.z } : null,
+      checks: [
+        ...new Set(v.features.filter((f) => f.state === "drift").map((f) => f.decided_by!)),
+      ],
+      decidedBy: feature
+        ? v.features.find((f) => f.feature === feature && f.state === "drift")?.decided_by ??
+          null
+        : null,
     },
     textbook: {
       drift: t.datasetDrift,
@@ -387,6 +401,12 @@ const median = (xs: number[]) => {
   return s.length ? s[Math.floor(s.length / 2)]! : null;
 };
 
+function countBy(xs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
 function summarize(table: Table, goals: boolean) {
   return Object.entries(table).map(([batch, os]) => {
     const inj = [...INJECTIONS, ONE_SENSOR_BURST].find((x) => x.name === batch);
@@ -412,6 +432,10 @@ function summarize(table: Table, goals: boolean) {
           median_z: median(os.map((o) => o.ours.shift?.z ?? NaN)),
         }
         : null,
+      // No drift: which checks raised the alarms; a shift: which check named the feature.
+      by: countBy(
+        os.flatMap((o) => inj ? (o.ours.decidedBy ? [o.ours.decidedBy] : []) : o.ours.checks),
+      ),
       goal,
       met: goal === "reported" ? null : inj ? oursNamed! >= 0.95 : oursDrift <= 0.05,
     };
@@ -426,6 +450,8 @@ export async function run(
     years?: boolean;
     /** Only the timing of the stage's verdict (no calibration batches). */
     timingOnly?: boolean;
+    /** Block-bootstrap resamples per held-out month (default 4). */
+    resamples?: number;
     prsa?: string;
     log?: (s: string) => void;
   } = {},
@@ -485,17 +511,25 @@ export async function run(
       const base = await cal.period(p, null);
       const o = judge(ref, refSample, sampleOfMatrix(base), null);
       months["held-out months"]!.push(o);
-      const boot = judge(ref, refSample, resampled(base, rng), null);
-      months["bootstrap resamples"]!.push(boot);
+      const boots = Array.from(
+        { length: options.resamples ?? 4 },
+        () => judge(ref, refSample, resampled(base, rng), null),
+      );
+      months["bootstrap resamples"]!.push(...boots);
+      const boot = boots[0]!;
       for (const inj of [...INJECTIONS, ONE_SENSOR_BURST]) {
         const batch = await cal.period(p, inj.sql(k, p, cal.stations));
         months[inj.name]!.push(judge(ref, refSample, sampleOfMatrix(batch), inj.feature(k)));
       }
       log(
         `${monthLabel(m)}: ours ${o.ours.state}${
-          o.ours.drifted.length ? ` (${o.ours.drifted.join(", ")})` : ""
-        }; resample ${boot.ours.state}${
-          boot.ours.drifted.length ? ` (${boot.ours.drifted.join(", ")})` : ""
+          o.ours.drifted.length
+            ? ` (${o.ours.checks.join(", ")}: ${o.ours.drifted.join(", ")})`
+            : ""
+        }; resamples ${boots.map((b) => b.ours.state === "drift" ? "D" : ".").join("")}${
+          boots.some((b) => b.ours.drift)
+            ? ` (${[...new Set(boots.flatMap((b) => b.ours.checks))].join(", ")})`
+            : ""
         }; textbook share ${o.textbook.share?.toFixed(2)}; injections named: ${
           [...INJECTIONS, ONE_SENSOR_BURST].map((
             inj,
@@ -588,17 +622,17 @@ function pct(x: number | null): string {
 function printTable(title: string, rows: ReturnType<typeof summarize>) {
   console.log(`\n${title}`);
   console.log(
-    "| batch | trials | ours: drift | ours: feature named | textbook: dataset drift | textbook: feature flagged | affected feature: statistic / drift threshold (median) | goal |",
+    "| batch | trials | ours: drift | ours: feature named | ours: by check | textbook: dataset drift | textbook: feature flagged | affected feature's distribution: statistic / drift threshold (median) | goal |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+  console.log("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |");
   for (const r of rows) {
     const shift = r.shift
       ? `${fmt(r.shift.median_statistic)} / ${fmt(r.shift.median_threshold)}`
       : "";
     console.log(
       `| ${r.batch} | ${r.trials} | ${pct(r.ours_drift)} | ${pct(r.ours_named)} | ${
-        pct(r.textbook_dataset_drift)
-      } | ${pct(r.textbook_named)} | ${shift} | ${r.goal}${
+        Object.entries(r.by).map(([k, n]) => `${k} ${n}`).join(", ")
+      } | ${pct(r.textbook_dataset_drift)} | ${pct(r.textbook_named)} | ${shift} | ${r.goal}${
         r.met === null ? "" : r.met ? ": met" : ": NOT met"
       } |`,
     );
@@ -619,6 +653,7 @@ if (import.meta.main) {
     ...(months ? { months: Number(months) } : {}),
     ...(arg("--prsa") ? { prsa: arg("--prsa")! } : {}),
     ...(arg("--only") ? { only: arg("--only")!.split(",") } : {}),
+    ...(arg("--resamples") ? { resamples: Number(arg("--resamples")) } : {}),
     years: !Deno.args.includes("--no-years"),
     timingOnly: Deno.args.includes("--timing-only"),
   });

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { Pcg32 } from "../gbdt/random.ts";
 import type { ThinnedPieces } from "./null_draws.ts";
 import {
   MANY_VALUES,
@@ -218,6 +219,58 @@ export interface ConsistencyWindow {
   /** Season keys of its comparison rows, and reference rows left out of them. */
   keys: readonly number[];
   exclude: Int32Array | null;
+  /**
+   * A window's block-bootstrap replicates (windowReplicates): its stations' own sampling
+   * noise is added to the pieces' spread.
+   */
+  replicates?: Int32Array[] | null;
+}
+
+/** Replicates of a window for its own sampling noise. */
+export const WINDOW_REPLICATES = 20;
+
+/**
+ * Block-bootstrap replicates of a window's rows: blocks of whole days (a tenth of its span,
+ * at least one day; every station together) drawn with replacement. A few days of one
+ * station's analyser acting up weigh on its month's median; the pieces' spread holds that
+ * noise for a typical month, these replicates for this one. Null with fewer than 4 blocks.
+ */
+export function windowReplicates(
+  rows: Int32Array,
+  times: ArrayLike<number>,
+  seed: number,
+  n = WINDOW_REPLICATES,
+): Int32Array[] | null {
+  if (rows.length === 0) return null;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const i of rows) {
+    const d = Math.floor(times[i]! / 86_400_000);
+    if (d < first) first = d;
+    if (d > last) last = d;
+  }
+  const blockDays = Math.max(1, Math.round((last - first + 1) / 10));
+  const blocks: number[][] = [];
+  for (const i of rows) {
+    const b = Math.floor((Math.floor(times[i]! / 86_400_000) - first) / blockDays);
+    (blocks[b] ??= []).push(i);
+  }
+  const full = blocks.filter((b) => b && b.length > 0);
+  if (full.length < 4) return null;
+  const rng = new Pcg32(seed, 0xb007);
+  return Array.from({ length: n }, () => {
+    const out: number[] = [];
+    for (let k = 0; k < full.length; k++) out.push(...full[rng.nextInt(full.length)]!);
+    return Int32Array.from(out);
+  });
+}
+
+/** Variance of the finite values of `xs` (0 with fewer than two). */
+function variance(xs: readonly number[]): number {
+  const v = xs.filter(Number.isFinite);
+  if (v.length < 2) return 0;
+  const m = v.reduce((a, x) => a + x, 0) / v.length;
+  return v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1);
 }
 
 /**
@@ -248,13 +301,48 @@ export function stationParts(
     }
     idx.memo.set(memoKey, nulls);
   }
+  // The window's own sampling noise: its stations' medians over the replicates.
+  const reps = (window.replicates ?? []).map((rows) =>
+    stationMedians(f.current, c.currentGroup, rows, c.groups)
+  );
   const parts: SignedPart[] = [];
   for (const g of c.groups) {
     const v = stat.get(g);
     if (v === undefined) continue;
-    parts.push({ name: c.groupNames.get(g)!, value: v, nulls: nulls.get(g) ?? [] });
+    parts.push({
+      name: c.groupNames.get(g)!,
+      value: v,
+      nulls: nulls.get(g) ?? [],
+      extraVariance: variance(reps.map((r) => r.get(g) ?? NaN)) / f.scale ** 2,
+    });
   }
   return parts;
+}
+
+/** Median residual per station of `rows` (stations with enough of them). */
+function stationMedians(
+  residual: Float64Array,
+  groupOf: Int32Array,
+  rows: Int32Array,
+  groups: readonly number[],
+): Map<number, number> {
+  const by = new Map<number, number[]>();
+  for (const i of rows) {
+    const r = residual[i]!;
+    if (r !== r) continue;
+    const g = groupOf[i]!;
+    let list = by.get(g);
+    if (!list) by.set(g, list = []);
+    list.push(r);
+  }
+  const out = new Map<number, number>();
+  for (const g of groups) {
+    const list = by.get(g);
+    if (list && list.length >= MIN_CONSISTENCY_ROWS) {
+      out.set(g, medianSorted(Float64Array.from(list).sort()));
+    }
+  }
+  return out;
 }
 
 /**
@@ -499,9 +587,10 @@ export function boundParts(
     }
     idx.memo.set(memoKey, nulls);
   }
-  const name = `${b.pair.high} - ${b.pair.low}`;
+  // No replicates here: the bootstrap of an extreme (the month's most humid day) says
+  // little about its noise (it cannot draw a day more humid than the month had).
   return {
-    margin: { name, value: cur.margin, nulls: nulls.margin },
+    margin: { name: `${b.pair.high} - ${b.pair.low}`, value: cur.margin, nulls: nulls.margin },
     evidence: blame(b, cur, nulls),
   };
 }

@@ -174,6 +174,8 @@ export interface SignedPart {
   value: number | null;
   /** The same statistic for each reference piece. */
   nulls: readonly number[];
+  /** The window statistic's own sampling variance, added to the pieces' (default 0). */
+  extraVariance?: number;
 }
 
 /** A part's figures in a verdict. */
@@ -223,7 +225,9 @@ interface PartNoise {
   value: number;
   nulls: readonly number[];
   mean: number;
+  /** Spread of the pieces, and with the window's own sampling noise. */
   sd: number;
+  own: number;
   z: number;
 }
 
@@ -252,13 +256,16 @@ export function decideSigned(
     most = Math.max(most, finite.length);
     if (p.value === null || !Number.isFinite(p.value) || finite.length < o.minDraws) continue;
     const { mean, sd } = meanSd(finite, floor);
+    // The window's z: the pieces' spread and the window's own sampling noise.
+    const own = Math.sqrt(sd * sd + (p.extraVariance ?? 0));
     judged.push({
       name: p.name,
       value: p.value,
       nulls: p.nulls,
       mean,
       sd,
-      z: (p.value - mean) / sd,
+      own,
+      z: (p.value - mean) / own,
     });
   }
   const none = (note: string): SignedDecision => ({
@@ -312,7 +319,7 @@ export function decideSigned(
     partZ = Math.max(Math.exp(mean + o.zDrift * sd) - c, furthestEver);
     const sorted = [...furthest].sort((a, b) => a - b);
     // Typical: the deciding station's statistic at the median piece's furthest |z|.
-    typical = Math.abs(top.mean + side * sorted[Math.floor(sorted.length / 2)]! * top.sd);
+    typical = Math.abs(top.mean + side * sorted[Math.floor(sorted.length / 2)]! * top.own);
   }
   const state: CheckState = z >= o.zDrift && big && beyondAll
     ? "drift"
@@ -323,7 +330,7 @@ export function decideSigned(
     state,
     z,
     // The |statistic| at which the deciding part would make a drift on its side.
-    threshold: Math.abs(top.mean + side * partZ * top.sd),
+    threshold: Math.abs(top.mean + side * partZ * top.own),
     typical,
     draws: most,
     note: "",

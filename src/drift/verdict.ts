@@ -23,8 +23,10 @@ import {
   type BoundPair,
   boundParts,
   type Consistency,
+  type ConsistencyWindow,
   prepareConsistency,
   stationParts,
+  windowReplicates,
 } from "./consistency.ts";
 import {
   type CheckName,
@@ -660,7 +662,12 @@ function judgeWindow(
   const extraChecks = consistencyChecks(
     idx,
     consistency,
-    { rows, keys: compKeys, exclude: ex },
+    {
+      rows,
+      keys: compKeys,
+      exclude: ex,
+      replicates: consistency.stations.size ? windowReplicates(rows, times, s.seed + month) : null,
+    },
     thinnedPieces(idx, plan, rows.length, whole, s.seed),
     decision,
     s,
@@ -736,7 +743,7 @@ function judgeWindow(
 function consistencyChecks(
   idx: ReferenceIndex,
   c: Consistency,
-  window: { rows: Int32Array; keys: readonly number[]; exclude: Int32Array | null },
+  window: ConsistencyWindow,
   pieces: ReturnType<typeof thinnedPieces>,
   decision: DecisionOptions,
   s: Settings,
