@@ -339,7 +339,7 @@ function stationMedians(
   for (const g of groups) {
     const list = by.get(g);
     if (list && list.length >= MIN_CONSISTENCY_ROWS) {
-      out.set(g, medianSorted(Float64Array.from(list).sort()));
+      out.set(g, medianOf(Float64Array.from(list)));
     }
   }
   return out;
@@ -386,8 +386,7 @@ function stationShifts(
     const ex = excluded.get(g);
     if (ex) comp = subtractSorted(comp, Float64Array.from(ex).sort());
     if (comp.length < MIN_CONSISTENCY_ROWS) continue;
-    const own = Float64Array.from(list).sort();
-    out.set(g, (medianSorted(own) - medianSorted(comp)) / f.scale);
+    out.set(g, (medianOf(Float64Array.from(list)) - medianSorted(comp)) / f.scale);
   }
   return out;
 }
@@ -467,12 +466,27 @@ function stationReference(
   return out;
 }
 
-/** Row numbers in order of their hour. */
+/** Row numbers in order of their hour (a counting sort: hours are few). */
 export function hourOrder(times: ArrayLike<number>): Int32Array {
+  const n = times.length;
   const hours = Float64Array.from(times, (t) => Math.floor(t / HOUR_MS));
-  return Int32Array.from({ length: times.length }, (_, i) => i).sort((a, b) =>
-    hours[a]! - hours[b]!
-  );
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const h of hours) {
+    if (h < lo) lo = h;
+    if (h > hi) hi = h;
+  }
+  if (n === 0) return new Int32Array(0);
+  if (hi - lo > 4 * n + 1024) {
+    // Sparse hours (a few rows over years): a comparison sort is cheaper.
+    return Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => hours[a]! - hours[b]!);
+  }
+  const start = new Int32Array(hi - lo + 2);
+  for (const h of hours) start[h - lo + 1]!++;
+  for (let k = 1; k < start.length; k++) start[k]! += start[k - 1]!;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[start[hours[i]! - lo]!++] = i;
+  return out;
 }
 
 /**
@@ -534,6 +548,43 @@ function medianSkipping(sorted: readonly number[], skip: number): number {
   const r = sorted.length - 1;
   const at = (j: number) => sorted[j < skip ? j : j + 1]!;
   return r % 2 ? at((r - 1) / 2) : 0.5 * (at(r / 2 - 1) + at(r / 2));
+}
+
+/** Median of `a` (reordered in place): selection, not a sort. */
+function medianOf(a: Float64Array): number {
+  const n = a.length;
+  const upper = select(a, n >> 1);
+  if (n % 2) return upper;
+  // The lower middle is the largest value left of the upper one after selection.
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (a[i]! > lower) lower = a[i]!;
+  return 0.5 * (lower + upper);
+}
+
+/** The k-th smallest of `a` (Hoare's selection; `a` is reordered around it). */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 function medianSorted(s: ArrayLike<number>): number {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { driftVerdict, type VerdictOptions } from "../../src/drift/verdict.ts";
 import { indexReference } from "../../src/drift/reference_index.ts";
-import { hourOrder, lowMargin, stationResiduals } from "../../src/drift/consistency.ts";
+import {
+  hourOrder,
+  lowMargin,
+  stationResiduals,
+  windowReplicates,
+} from "../../src/drift/consistency.ts";
 import { driftRoles, PHYSICAL_BOUNDS } from "../../src/drift/feature_roles.ts";
 import { FEATURES } from "../../src/features/schema.ts";
 import type { DriftSample } from "../../src/drift/sample.ts";
@@ -223,4 +228,29 @@ Deno.test("driftRoles: the measured quantities are compared across stations, not
   assert.deepEqual(roles.bounds, PHYSICAL_BOUNDS);
   // A schema without the dew point has no bound.
   assert.deepEqual(driftRoles(FEATURES.filter((f) => f.name !== "DEWP")).bounds, []);
+});
+
+Deno.test("windowReplicates: whole blocks of days, every station together, drawn with replacement", () => {
+  const month = month2016(year2016, 4);
+  const rows = Int32Array.from(month.times, (_, i) => i);
+  const reps = windowReplicates(rows, month.times, 7, 5)!;
+  assert.equal(reps.length, 5);
+  const DAY = 86_400_000;
+  for (const r of reps) {
+    // Blocks of 3 days (31 days / 10): each day present comes with all its rows.
+    const perDay = new Map<number, number>();
+    for (const i of r) {
+      const d = Math.floor(month.times[i]! / DAY);
+      perDay.set(d, (perDay.get(d) ?? 0) + 1);
+    }
+    for (const n of perDay.values()) assert.equal(n % (24 * 5), 0, "whole days of every station");
+  }
+  assert.notDeepEqual(Array.from(reps[0]!), Array.from(reps[1]!));
+  assert.deepEqual(windowReplicates(rows, month.times, 7, 5), reps, "seeded");
+  // Three days make fewer than four blocks: no replicates.
+  const short = rowsWhere(month, (t) => t < month.times[0]! + 3 * DAY);
+  assert.equal(
+    windowReplicates(Int32Array.from(short.times, (_, i) => i), short.times, 7),
+    null,
+  );
 });

@@ -139,3 +139,34 @@ Deno.test("combineSigned(): a part's small shift in every month adds up; random 
   assert.equal(combineSigned(mixed)!.z, 0);
   assert.equal(combineSigned([]), null);
 });
+
+Deno.test("decideSigned(): the window's own sampling noise widens its part's interval", () => {
+  const pieces = Array.from({ length: 30 }, (_, i) => (i % 2 ? 0.05 : -0.05));
+  const plain = decideSigned("bound", [{ name: "m", value: 0.2, nulls: pieces }], O);
+  const noisy = decideSigned(
+    "bound",
+    [{ name: "m", value: 0.2, nulls: pieces, extraVariance: 0.05 ** 2 }],
+    O,
+  );
+  assert.equal(plain.state, "drift");
+  assert.ok(Math.abs(noisy.z! - plain.z! / Math.sqrt(1 + 29 / 30)) < 1e-9, `${noisy.z}`);
+  assert.ok(noisy.threshold! > plain.threshold!);
+});
+
+Deno.test("decideSigned(): several stations: the furthest must lie beyond every training month's furthest", () => {
+  // Station S1 had an episode in one piece (z about 5 against the others): a window at z 4
+  // is as far out as training has been, not a drift.
+  const calm = Array.from({ length: 30 }, (_, i) => (i % 2 ? 0.05 : -0.05));
+  const episode = calm.map((x, i) => (i === 7 ? 0.3 : x));
+  const parts = (v: number) => [
+    { name: "S0", value: 0, nulls: calm },
+    { name: "S1", value: v, nulls: episode },
+    { name: "S2", value: 0, nulls: calm },
+  ];
+  const sd = Math.sqrt(episode.reduce((a, x) => a + (x - 0.3 / 30) ** 2, 0) / 29);
+  const d = decideSigned("cross_station", parts(0.3 / 30 + 4.5 * sd), O);
+  assert.notEqual(d.state, "drift", `z ${d.z}`);
+  assert.equal(d.part, "S1");
+  // Far beyond it, a drift.
+  assert.equal(decideSigned("cross_station", parts(2), O).state, "drift");
+});
