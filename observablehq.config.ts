@@ -13,6 +13,13 @@ export default {
   head: '<link rel="icon" href="data:,">',
   style: "style.css",
   search: false,
+  // Links name the file ("./evaluation.html", "./index.html"): the built site then works on
+  // any static server, one that does not append ".html" or map "/" to index.html included.
+  preserveExtension: true,
+  preserveIndex: true,
+  // No "Contents" column: the pages' headings live in cards (no anchors), and the column
+  // would take 192 px from every chart and table at desktop width.
+  toc: false,
   linkify: true,
   pager: false,
   footer: "aqlab: built from the pipeline's artifacts with Observable Framework.",

@@ -220,8 +220,8 @@ class Calibration {
     await clean(c, {
       rawPath: raw,
       out: cleanPath,
-      duplicatesOut: join(this.#tmp, "dup.parquet"),
-      maxInterpolateHours: 3,
+      fill: "none",
+      maxFillHours: 3,
       stuckHours: 24,
     });
     await c.run(`CREATE OR REPLACE TABLE clean AS SELECT * FROM read_parquet(${lit(cleanPath)})`);

@@ -13,6 +13,7 @@ const ALL = [
   "serve",
   "site",
   "synth",
+  "quality",
 ];
 const names = Deno.args.filter((a) => !a.startsWith("-"));
 const chosen = names.length ? names : ALL;

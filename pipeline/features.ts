@@ -1,5 +1,5 @@
 import { defineStage } from "../src/pipeline/stage.ts";
-import { int } from "../src/pipeline/params.ts";
+import { int, str } from "../src/pipeline/params.ts";
 import { openDuck } from "../src/data/duck.ts";
 import { buildFeatures } from "../src/features/build.ts";
 import { writeJsonAtomic } from "../src/pipeline/atomic.ts";
@@ -15,6 +15,11 @@ export default defineStage({
       min: 1,
       max: 72,
     }),
+    target: str(
+      "auto",
+      "what the trees learn: the level, its change from now (added back in the model), or auto = the better in cross-validation",
+      ["auto", "level", "change"],
+    ),
   },
   inputs: () => [CLEAN],
   outputs: () => [FEATURES_PATH, SCHEMA_PATH],

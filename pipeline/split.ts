@@ -8,14 +8,16 @@ import { FEATURES_PATH, SPLIT_REPORT, SPLITS } from "../src/pipeline/catalog.ts"
 
 export default defineStage({
   name: "split",
-  description: "train / validation / test by time, with a gap of the longest lag",
+  description:
+    "train / test by time with a gap of the longest lag + horizon; rolling-origin cross-validation folds inside train",
   after: ["features"],
   params: {
     test_start: date("2016-03-01", "first day of the test period (YYYY-MM-DD)"),
-    valid_months: int(6, "months before test_start used for validation and early stopping", {
+    valid_months: int(12, "months before test_start tiled by the cross-validation blocks", {
       min: 1,
-      max: 60,
+      max: 120,
     }),
+    folds: int(4, "rolling-origin folds (validation blocks) in those months", { min: 1, max: 24 }),
     gap_hours: int(-1, "hours left out before each boundary; -1 = longest lag + horizon", {
       min: -1,
       max: 24 * 90,
@@ -40,6 +42,7 @@ export default defineStage({
         },
         testStart: ctx.params.test_start,
         validMonths: ctx.params.valid_months,
+        folds: ctx.params.folds,
         gapHours: gap,
         holdoutStations: ctx.params.holdout_stations,
       });
@@ -50,6 +53,11 @@ export default defineStage({
       ctx.log(
         `gap ${gap} h: ${r.droppedInGaps} rows left out at boundaries, ${r.droppedNoTarget} without a target`,
       );
+      for (const f of r.folds) {
+        ctx.log(
+          `fold ${f.fold}: fit ${f.fitRows} rows before ${f.fit_to}, validate ${f.validRows} rows ${f.valid_from} to ${f.valid_to}`,
+        );
+      }
     } finally {
       c.closeSync();
     }

@@ -18,3 +18,16 @@ export function fmt(v, digits = 1) {
     ? "–"
     : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
+
+/** A sentence from the pipeline with its long decimals as figures ("0.13636363" -> "0.136"). */
+export function tidyNumbers(text, digits = 3) {
+  return String(text ?? "").replace(/\d+\.\d{4,}/g, (v) => fmt(+v, digits));
+}
+
+/**
+ * Inputs.table options for a table of `data`: a short one (up to `rows` rows) shows every
+ * row at its own height (wrapped headers and cells included) instead of scrolling.
+ */
+export function fitRows(data, rows = 5) {
+  return (data?.length ?? 0) <= rows ? { maxHeight: "none" } : {};
+}

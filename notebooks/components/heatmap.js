@@ -1,6 +1,11 @@
 import * as Plot from "@observablehq/plot";
+import { utcFormat } from "d3";
 
-/** A cell heatmap with a labelled colour legend: `data` rows with x, y and a value. */
+/**
+ * A cell heatmap with a labelled colour legend: `data` rows with x, y and a value.
+ * `percent`: values are shares in [0, 1] shown as % (`domain` stays in shares).
+ * `xFormat`: a d3 time format for x values that are dates (months, days).
+ */
 export function Heatmap(
   data,
   {
@@ -15,8 +20,10 @@ export function Heatmap(
     xLabel = null,
     yLabel = null,
     xEvery = 1,
+    xFormat,
   } = {},
 ) {
+  const format = xFormat ? utcFormat(xFormat) : (d) => d;
   return Plot.plot({
     width,
     marginLeft: 90,
@@ -24,12 +31,28 @@ export function Heatmap(
     x: {
       label: xLabel,
       tickRotate: -45,
-      tickFormat: (d, i) => (xEvery > 1 && i % xEvery ? "" : d),
+      tickFormat: (d, i) => (xEvery > 1 && i % xEvery ? "" : format(d)),
     },
     y: { label: yLabel },
-    color: { scheme, domain, legend: true, label, percent },
+    color: {
+      scheme,
+      domain: percent && domain ? domain.map((v) => v * 100) : domain,
+      legend: true,
+      label,
+      percent,
+    },
     marks: [
-      Plot.cell(data, { x, y, fill, tip: true }),
+      Plot.cell(data, {
+        x,
+        y,
+        fill,
+        tip: {
+          format: {
+            x: format,
+            fill: (v) => (v == null ? "–" : percent ? `${v.toFixed(1)}%` : v.toFixed(2)),
+          },
+        },
+      }),
     ],
   });
 }

@@ -14,9 +14,6 @@ export function WindRose(data, { width = 320, unit = "µg/m³" } = {}) {
   const ticks = y.ticks(3).filter((t) => t > 0);
   svg.append("g").attr("fill", "none").attr("stroke", "currentColor").attr("stroke-opacity", 0.2)
     .selectAll("circle").data(ticks).join("circle").attr("r", y);
-  svg.append("g").attr("fill", "currentColor").attr("fill-opacity", 0.7)
-    .selectAll("text").data(ticks).join("text").attr("y", (t) => -y(t)).attr("dy", "-0.2em")
-    .attr("text-anchor", "middle").text((t, i) => i === ticks.length - 1 ? `${t} ${unit}` : t);
   const arc = d3.arc().innerRadius(0).padAngle(0.02);
   const w = Math.PI / 16;
   svg.append("g").attr("fill", "var(--theme-foreground-focus, steelblue)")
@@ -31,6 +28,11 @@ export function WindRose(data, { width = 320, unit = "µg/m³" } = {}) {
         }),
     )
     .append("title").text((d) => `${d.sector}: ${d.pm25.toFixed(1)} ${unit} (${d.n} h)`);
+  // Ring labels above the wedges, with a halo so that they read on top of them.
+  svg.append("g").attr("fill", "currentColor").attr("stroke", "var(--theme-background, white)")
+    .attr("stroke-width", 3).attr("paint-order", "stroke")
+    .selectAll("text").data(ticks).join("text").attr("y", (t) => -y(t)).attr("dy", "-0.2em")
+    .attr("text-anchor", "middle").text((t, i) => i === ticks.length - 1 ? `${t} ${unit}` : t);
   svg.append("g").attr("fill", "currentColor").selectAll("text")
     .data(["N", "E", "S", "W"]).join("text")
     .attr("x", (_, i) => Math.sin((i * Math.PI) / 2) * (r + 14))

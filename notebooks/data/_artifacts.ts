@@ -6,7 +6,20 @@
  */
 import { all, lit, openDuck, writeParquet } from "../../src/data/duck.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { tableFromArrays, tableToIPC } from "apache-arrow";
+import {
+  Dictionary,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int8,
+  Table,
+  tableToIPC,
+  TimestampMillisecond,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from "apache-arrow";
 import { resolveModel } from "../../src/registry/resolve_model.ts";
 import { configuredModelName } from "../../src/registry/model_name.ts";
 
@@ -148,11 +161,25 @@ export async function modelPackage(): Promise<{ path: string; label: string } | 
 /**
  * Writes a query's rows (over `read_parquet(source)` as `t`) as a gzipped Arrow IPC stream
  * to stdout: the browser's DuckDB-WASM reads Arrow natively, while its Parquet reader is an
- * extension it would download from extensions.duckdb.org. Numbers become float32, text a
- * dictionary, BIGINT and DOUBLE float64 (so pass timestamps as `epoch_ms(time)`; the page's `openDuck` turns them back).
- * Nothing is written when the source is missing.
+ * extension it would download from extensions.duckdb.org. Columns arrive in their final
+ * types, so the browser creates its table in one step: text as a dictionary, TIMESTAMP as
+ * Arrow timestamp[ms], TINYINT / SMALLINT / INTEGER as the same integers, BIGINT and DOUBLE
+ * as float64, other numbers as float32, SQL NULL as Arrow null. Nothing is written when the
+ * source is missing. With `partBy` (a column the query orders by), each of its values gets
+ * an Arrow stream of its own, behind an index, so the page loads one value's rows at a time
+ * (see `partsFile`).
  */
-export async function emitArrow(source: string, query: string): Promise<void> {
+const INTEGERS: Record<string, () => Int8 | Int16 | Int32> = {
+  TINYINT: () => new Int8(),
+  SMALLINT: () => new Int16(),
+  INTEGER: () => new Int32(),
+};
+
+export async function emitArrow(
+  source: string,
+  query: string,
+  { partBy }: { partBy?: string } = {},
+): Promise<void> {
   if (!(await exists(source))) return;
   const c = await openDuck();
   const result = await c.runAndReadAll(
@@ -161,16 +188,74 @@ export async function emitArrow(source: string, query: string): Promise<void> {
   const names = result.columnNames();
   const types = result.columnTypes().map((t) => String(t));
   const rows = result.getRows();
-  const columns: Record<string, Float32Array | Float64Array | string[]> = {};
+  const columns: Record<string, Vector> = {};
   names.forEach((name, j) => {
     const t = types[j]!;
-    if (t === "VARCHAR") columns[name] = rows.map((r) => String(r[j] ?? ""));
-    else if (t === "BIGINT" || t === "DOUBLE") {
-      columns[name] = Float64Array.from(rows, (r) => r[j] == null ? NaN : Number(r[j]));
-    } else columns[name] = Float32Array.from(rows, (r) => r[j] == null ? NaN : Number(r[j]));
+    const values = (f: (v: unknown) => unknown) => rows.map((r) => r[j] == null ? null : f(r[j]));
+    if (t === "VARCHAR") {
+      columns[name] = vectorFromArray(values(String), new Dictionary(new Utf8(), new Int32()));
+    } else if (t.startsWith("TIMESTAMP")) {
+      // DuckDB's timestamps are microseconds since the epoch (no time zone: local time).
+      columns[name] = vectorFromArray(
+        values((v) => Number((v as { micros: bigint }).micros / 1000n)),
+        new TimestampMillisecond(),
+      );
+    } else if (t in INTEGERS) {
+      columns[name] = vectorFromArray(values(Number), INTEGERS[t]!());
+    } else if (t === "BIGINT" || t === "DOUBLE") {
+      columns[name] = vectorFromArray(values(Number), new Float64());
+    } else columns[name] = vectorFromArray(values(Number), new Float32());
   });
-  const ipc = tableToIPC(tableFromArrays(columns), "stream");
-  await new Blob([new Uint8Array(ipc)]).stream().pipeThrough(new CompressionStream("gzip")).pipeTo(
+  const table = new Table(columns);
+  let ipc: Uint8Array = tableToIPC(table, "stream");
+  if (partBy !== undefined) {
+    const key = names.indexOf(partBy);
+    if (key < 0) throw new RangeError(`Cannot split by "${partBy}": the query has no such column`);
+    const starts = rows.flatMap((r, i) => i === 0 || r[key] !== rows[i - 1]![key] ? [i] : []);
+    ipc = partsFile(
+      partBy,
+      starts.map((a, k) => ({
+        value: String(rows[a]![key]),
+        ipc: tableToIPC(table.slice(a, starts[k + 1] ?? rows.length), "stream"),
+      })),
+    );
+  }
+  await new Blob([ipc as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  ).pipeTo(
     Deno.stdout.writable,
   );
+}
+
+/** First bytes of a parts file (see `partsFile`). */
+export const PARTS_MAGIC = "AQPT";
+
+/**
+ * One Arrow stream per value of `column`, in one file: "AQPT", the index's length (uint32,
+ * little-endian), the index as JSON (`{column, parts: [{value, offset, length}]}`, offsets
+ * from the end of the index), then the streams. The site's `openDuck` reads it.
+ */
+export function partsFile(
+  column: string,
+  parts: { value: string; ipc: Uint8Array }[],
+): Uint8Array {
+  let offset = 0;
+  const index = new TextEncoder().encode(JSON.stringify({
+    column,
+    parts: parts.map((p) => {
+      const entry = { value: p.value, offset, length: p.ipc.length };
+      offset += p.ipc.length;
+      return entry;
+    }),
+  }));
+  const out = new Uint8Array(8 + index.length + offset);
+  out.set(new TextEncoder().encode(PARTS_MAGIC), 0);
+  new DataView(out.buffer).setUint32(4, index.length, true);
+  out.set(index, 8);
+  let at = 8 + index.length;
+  for (const p of parts) {
+    out.set(p.ipc, at);
+    at += p.ipc.length;
+  }
+  return out;
 }

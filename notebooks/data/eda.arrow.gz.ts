@@ -1,12 +1,13 @@
 /**
  * Hourly observations for the Data page's DuckDB-WASM filters: the clean grid with the
- * columns the charts use (gzipped Arrow, see `emitArrow`; time in whole hours, float32).
+ * columns the charts use (gzipped Arrow in its final types, see `emitArrow`). Wind comes as
+ * its 16-point compass sector (0 = N, 4 = E, ...), all the wind rose needs.
  */
 import { emitArrow } from "./_artifacts.ts";
+import { CLEAN } from "../../src/pipeline/catalog.ts";
 
 await emitArrow(
-  "data/processed/clean.parquet",
-  `SELECT station, (epoch_ms(time) // 3600000)::INTEGER AS time_h, pm25::FLOAT AS pm25,
-     wd_deg::FLOAT AS wd_deg
-   FROM t ORDER BY station, time`,
+  CLEAN,
+  `SELECT station, time, pm25::FLOAT AS pm25, (round(wd_deg / 22.5)::INTEGER % 16)::TINYINT AS wd_sector
+   FROM t ORDER BY time, station`, // time-major: each hour repeats per station, gzip packs it
 );

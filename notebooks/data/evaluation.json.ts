@@ -4,11 +4,13 @@
  * quantiles by predicted value), so the page stays small however long the test period.
  */
 import { Out } from "./_artifacts.ts";
+import { SKILL_DEFINITION } from "../../src/metrics/regression.ts";
 
 const out = new Out();
 const dir = "reports/evaluation";
 const predictions = `${dir}/predictions.parquet`;
 out.data.summary = await out.json(`${dir}/summary.json`);
+out.data.skill_definition = SKILL_DEFINITION;
 for (const name of ["by_station", "by_hour", "by_month", "by_season", "by_band"]) {
   out.data[name] = await out.parquet(`${dir}/${name}.parquet`);
 }

@@ -1,5 +1,7 @@
 /** The Overview page: data reports, the lock file (stages, hashes), recent runs, model. */
-import { modelPackage, Out } from "./_artifacts.ts";
+import { modelPackage, Out, repo } from "./_artifacts.ts";
+import { configuredModelName } from "../../src/registry/model_name.ts";
+import { SKILL_DEFINITION } from "../../src/metrics/regression.ts";
 
 const out = new Out();
 out.data.ingest = await out.json("reports/data/ingest.json");
@@ -13,6 +15,8 @@ out.data.runs = await out.parquet(
   "SELECT run_id, started, seconds, status, stages_ran, stages_json FROM t ORDER BY started DESC LIMIT 20",
 );
 out.data.model = await modelPackage();
+out.data.model_name = await configuredModelName(repo("params.yaml"));
+out.data.skill_definition = SKILL_DEFINITION;
 // The stage graph for the DAG; a stage file mid-edit elsewhere must not break the site.
 try {
   const { STAGES } = await import("../../pipeline/stages.ts");

@@ -1,7 +1,8 @@
-/** The test split (features and target) for the Score page (gzipped Arrow for DuckDB-WASM). */
+/**
+ * The test split (features and target) for the Score page, as gzipped Arrow for DuckDB-WASM:
+ * one Arrow stream per station (see `partsFile`): the page loads the stations a reader picks.
+ */
 import { emitArrow } from "./_artifacts.ts";
+import { SPLITS } from "../../src/pipeline/catalog.ts";
 
-await emitArrow(
-  "data/processed/test.parquet",
-  "SELECT * EXCLUDE (time), (epoch_ms(time) // 3600000)::INTEGER AS time_h FROM t ORDER BY station, time",
-);
+await emitArrow(SPLITS.test, "SELECT * FROM t ORDER BY station, time", { partBy: "station" });

@@ -11,3 +11,6 @@ export { predictionInterval } from "../../src/metrics/conformal.ts";
 export { shapValues, TreeExplainer } from "../../src/explain/mod.ts";
 export { modelFromJSON } from "../../src/gbdt/serialize.ts";
 export { predictRow } from "../../src/gbdt/predict.ts";
+export { regressionMetrics, SKILL_DEFINITION } from "../../src/metrics/regression.ts";
+export { InputError, rowFromObservation } from "../../src/serve/validate.ts";
+export { predictPersistence } from "../../src/baselines/persistence.ts";

@@ -1,5 +1,5 @@
 /**
- * The drift stage's work: load the reference (the model's training and validation rows)
+ * The drift stage's work: load the reference (the model's training rows)
  * and the current rows (the test split, a folder of raw files, or the endpoint's prediction
  * log), score both with the model, judge them with {@link driftVerdict}, evaluate the
  * retraining triggers from the same verdict, and write the report and the site's tables.
@@ -13,7 +13,7 @@ import { isAbsolute, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { openDuck } from "../data/duck.ts";
 import { type LabelledMatrix, loadMatrix } from "../data/load_matrix.ts";
-import { type BatchInfo, loadBatch, loadLoggedInputs } from "../data/batch.ts";
+import { type BatchInfo, type BatchOptions, loadBatch, loadLoggedInputs } from "../data/batch.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
 import { regressionMetrics } from "../metrics/regression.ts";
 import { writeColumns } from "../data/write_columns.ts";
@@ -64,7 +64,7 @@ export interface MonitorInputs {
   current: string;
   /** Raw layout of a batch folder (`pipeline.source`). */
   source: string;
-  batch: { maxInterpolateHours: number; stuckHours: number; horizonHours: number };
+  batch: Omit<BatchOptions, "source" | "schema">;
   modelName: string;
   /** The candidate scored when the registry has no production version. */
   candidate: string;

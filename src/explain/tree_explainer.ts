@@ -36,9 +36,16 @@
  * instead of pulling them through child arrays. On a 500-tree depth-8 model that took
  * 55 to about 150 rows/s (one thread, CPU time, loaded 2-core machine).
  *
+ * A change-target model adds the current value back (src/gbdt/add_back.ts). That term
+ * depends on one input at a time (the first add-back column present), so it is attributed
+ * whole to the column that supplied it: φ_col += addBack(x) - mean, with the training mean
+ * of the add-back in the base value (and to the first column when the fallback is used,
+ * its absence being the reason). Values then still sum to the level prediction.
+ *
  * No Deno or Node API: the pipeline, the endpoint and the browser share this module.
  */
 import type { TreeEnsemble } from "../gbdt/tree.ts";
+import { type AddBack, addBackColumns, addBackOf, addBackSource } from "../gbdt/add_back.ts";
 
 /** Paths may split on at most this many distinct features (quadrature up to 32 points). */
 export const MAX_PATH_FEATURES = 64;
@@ -249,6 +256,7 @@ export class TreeExplainer {
   readonly featureNames: readonly string[];
   readonly nFeatures: number;
   readonly #trees: LinearTree[];
+  readonly #addBack: { a: AddBack; cols: Int32Array } | null;
   #on: Uint8Array;
   #onB: Uint8Array;
   #PB: Float64Array;
@@ -266,7 +274,9 @@ export class TreeExplainer {
     this.featureNames = model.featureNames;
     this.nFeatures = model.featureNames.length;
     this.#trees = model.trees.map((_, t) => compileTree(model, t));
-    let e = model.baseScore, maxN = 1, maxQ = 1;
+    const a = model.addBack;
+    this.#addBack = a ? { a, cols: addBackColumns(a, model.featureNames) } : null;
+    let e = model.baseScore + (a ? a.mean : 0), maxN = 1, maxQ = 1;
     for (const lt of this.#trees) {
       e += lt.expected;
       maxN = Math.max(maxN, lt.n);
@@ -324,6 +334,16 @@ export class TreeExplainer {
    */
   shapRowInto(x: ArrayLike<number>, o: number, out: Float64Array, outOffset: number): void {
     for (const lt of this.#trees) this.#shapTree(lt, x, o, out, outOffset);
+    this.#addBackInto(x, o, out, outOffset);
+  }
+
+  /** The add-back's share (see the module comment), added to its column's value. */
+  #addBackInto(x: ArrayLike<number>, o: number, out: Float64Array, outOffset: number): void {
+    const ab = this.#addBack;
+    if (!ab) return;
+    const k = addBackSource(ab.cols, x, o);
+    const j = outOffset + ab.cols[Math.max(0, k)]!;
+    out[j] = out[j]! + addBackOf(ab.a, ab.cols, x, o) - ab.a.mean;
   }
 
   /** One tree's SHAP values of the row at `x[o ..]`, added to `out[outOffset ..]`. */
@@ -392,6 +412,8 @@ export class TreeExplainer {
           this.#shapTree(lt, x, oB, out, ooB);
         }
       }
+      this.#addBackInto(x, oA, out, ooA);
+      this.#addBackInto(x, oB, out, ooB);
     }
     if (i < nRows) this.shapRowInto(x, o + i * F, out, outOffset + i * F);
   }

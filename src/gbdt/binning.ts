@@ -61,9 +61,48 @@ export function findCuts(m: FeatureMatrix, maxBins: number): BinCuts {
       const v = data[(sample ? sample[s]! : s) * nCols + j]!;
       if (v === v) values[k++] = v;
     }
-    cuts.push(quantileCuts(values.subarray(0, k).sort(), maxBins));
+    cuts.push(quantileCuts(sortFloats(values.subarray(0, k)), maxBins));
   }
   return { cuts };
+}
+
+/**
+ * `v` (no NaN) sorted ascending in place, as `Float32Array.prototype.sort` orders it (−0
+ * before +0): a radix sort on the bits made order-preserving as unsigned integers (sign
+ * bit set for positives, all bits flipped for negatives), 8 bits a pass, several times
+ * faster than the comparison sort on the 200k-value samples.
+ */
+export function sortFloats(v: Float32Array): Float32Array {
+  const n = v.length;
+  let src: Uint32Array = new Uint32Array(v.buffer, v.byteOffset, n);
+  let dst: Uint32Array = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = src[i]!;
+    src[i] = k & 0x80000000 ? ~k : k | 0x80000000;
+  }
+  const count = new Uint32Array(256);
+  for (let shift = 0; shift < 32; shift += 8) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[i]! >>> shift) & 255]!++;
+    if (n === 0 || count[(src[0]! >>> shift) & 255] === n) continue; // one digit: no move
+    let sum = 0;
+    for (let d = 0; d < 256; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = src[i]!;
+      dst[count[(k >>> shift) & 255]!++] = k;
+    }
+    [src, dst] = [dst, src];
+  }
+  const out = new Uint32Array(v.buffer, v.byteOffset, n);
+  for (let i = 0; i < n; i++) {
+    const k = src[i]!;
+    out[i] = k & 0x80000000 ? k & 0x7fffffff : ~k;
+  }
+  return v;
 }
 
 /** Cuts for one feature from its sorted non-missing values. */
@@ -128,14 +167,39 @@ export function binOf(cuts: Float32Array, v: number): number {
   return lo;
 }
 
-/** Bins of every value, column-major, into `out` (which may be a SharedArrayBuffer view). */
-export function binMatrix(m: FeatureMatrix, c: BinCuts, out?: Uint8Array): BinnedMatrix {
+/**
+ * Bins of every value into `bins` (column-major) and, when given, `rowBins` (row-major);
+ * either may be a SharedArrayBuffer view. One pass over the rows reads the matrix in order;
+ * each value's bin is a branch-free search of a fixed 8 steps in its feature's cuts, padded
+ * with +Infinity to 256 (the same bin as `binOf`).
+ */
+export function binMatrix(
+  m: FeatureMatrix,
+  c: BinCuts,
+  out?: Uint8Array,
+  rowBins?: Uint8Array,
+): BinnedMatrix {
   const { nRows, nCols, data } = m;
   const bins = out ?? new Uint8Array(nRows * nCols);
-  for (let j = 0; j < nCols; j++) {
-    const cuts = c.cuts[j]!;
-    const base = j * nRows;
-    for (let i = 0, k = j; i < nRows; i++, k += nCols) bins[base + i] = binOf(cuts, data[k]!);
+  const padded = new Float32Array(256 * nCols).fill(Infinity);
+  c.cuts.forEach((cuts, j) => padded.set(cuts, 256 * j));
+  for (let i = 0, k = 0; i < nRows; i++) {
+    for (let j = 0, o = 0; j < nCols; j++, k++, o += 256) {
+      const v = data[k]!;
+      let b = MISSING_BIN;
+      if (v === v) {
+        b = padded[o + 127]! <= v ? 128 : 0;
+        b += padded[o + b + 63]! <= v ? 64 : 0;
+        b += padded[o + b + 31]! <= v ? 32 : 0;
+        b += padded[o + b + 15]! <= v ? 16 : 0;
+        b += padded[o + b + 7]! <= v ? 8 : 0;
+        b += padded[o + b + 3]! <= v ? 4 : 0;
+        b += padded[o + b + 1]! <= v ? 2 : 0;
+        b += padded[o + b]! <= v ? 1 : 0;
+      }
+      bins[j * nRows + i] = b;
+      if (rowBins) rowBins[k] = b;
+    }
   }
   return { bins, nRows, nCols };
 }

@@ -6,22 +6,20 @@
 import type { FeatureMatrix } from "../data/matrix.ts";
 import type { Tree, TreeEnsemble } from "./tree.ts";
 import { leafIndex } from "./predict.ts";
-import { binMatrix, findCuts, MISSING_BIN } from "./binning.ts";
-import { FEATURE_STRIDE } from "./histogram.ts";
+import { binMatrix, findCuts } from "./binning.ts";
 import {
+  allocNodeArrays,
   C_ACTIVE,
   C_NACTIVE,
-  controlLength,
+  C_OBJECTIVE,
   F_GAMMA,
+  F_HUBER_INV,
   F_LAMBDA,
   F_MCW,
-  type NodeArrays,
   NodeJobs,
-  PARAMS_LENGTH,
 } from "./node_jobs.ts";
-import { SPLIT_RECORD } from "./split.ts";
 import { growTree, type GrowWorkspace, slotsNeeded } from "./grow.ts";
-import { baseScore, gradients } from "./objective.ts";
+import { baseScore, OBJECTIVE_HUBER, OBJECTIVE_SQUARED } from "./objective.ts";
 import { type GbdtParams, resolveParams } from "./params.ts";
 import { type FeatureImportance, featureImportance } from "./importance.ts";
 import { Pcg32 } from "./random.ts";
@@ -76,34 +74,33 @@ export async function train(
   const shared = threads > 1;
 
   // Bin once; the binned matrix and the per-node arrays are shared with the workers.
-  const cuts = findCuts(X, p.maxBins);
-  const bins = alloc(Uint8Array, nRows * nCols, shared);
-  binMatrix(X, cuts, bins);
-  const rowBins = alloc(Uint8Array, nRows * nCols, shared);
-  for (let j = 0; j < nCols; j++) {
-    for (let i = 0, k = j, s = j * nRows; i < nRows; i++, k += nCols) rowBins[k] = bins[s + i]!;
+  const nSlots = slotsNeeded(p, nCols);
+  const arrays = allocNodeArrays(nRows, nCols, nSlots, shared, maxNodes(p, nRows));
+  // Squared error: every hessian is 1 (set before the workers get their copy of `arrays`).
+  arrays.unitHess = p.objective === "squared_error";
+  const jobs = new NodeJobs(arrays, threads);
+  // The workers start (a module load each) while this thread bins the data.
+  const started = jobs.start();
+  let cuts;
+  try {
+    cuts = findCuts(X, p.maxBins);
+    binMatrix(X, cuts, arrays.bins, arrays.rowBins);
+  } catch (e) {
+    await started.catch(() => {});
+    jobs.close();
+    throw e;
   }
-  const nSlots = slotsNeeded(p);
-  const arrays: NodeArrays = {
-    bins,
-    rowBins,
-    nRows,
-    nCols,
-    rows: alloc(Uint32Array, nRows, shared),
-    grad: alloc(Float32Array, nRows, shared),
-    hess: alloc(Float32Array, nRows, shared),
-    hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
-    control: alloc(Int32Array, controlLength(nCols), shared),
-    params: alloc(Float64Array, PARAMS_LENGTH, shared),
-    splits: alloc(Float64Array, 2 * nCols * SPLIT_RECORD, shared),
-    nBins: alloc(Int32Array, nCols, shared),
-    tmpRows: alloc(Uint32Array, nRows, shared),
-  };
   arrays.nBins.set(cuts.cuts.map((c) => c.length + 1));
   arrays.params[F_LAMBDA] = p.lambda;
   arrays.params[F_MCW] = p.minChildWeight;
   arrays.params[F_GAMMA] = p.gamma;
-  const jobs = new NodeJobs(arrays, threads);
+  arrays.params[F_HUBER_INV] = 1 / (p.huberSlope * p.huberSlope);
+  arrays.control[C_OBJECTIVE] = p.objective === "squared_error"
+    ? OBJECTIVE_SQUARED
+    : OBJECTIVE_HUBER;
+  // Squared error: every hessian is 1, filled once.
+  if (p.objective === "squared_error") arrays.hess.fill(1);
+  arrays.y.set(y);
   const ws: GrowWorkspace = {
     jobs,
     cuts,
@@ -112,7 +109,7 @@ export async function train(
   };
   const rng = new Pcg32(p.seed);
   const base = baseScore(p, y);
-  const pred = new Float64Array(nRows).fill(base);
+  arrays.pred.fill(base);
   const predValid = valid ? new Float64Array(valid.X.nRows).fill(base) : null;
   const featurePerm = new Int32Array(nCols);
   const nColsTree = Math.max(1, Math.round(p.colsampleBytree * nCols));
@@ -120,79 +117,18 @@ export async function train(
   const curve: TrainResult["curve"] = [];
   let best = Infinity, bestIteration = 0;
 
-  await jobs.start();
+  await started;
   try {
     for (let it = 0; it < p.nEstimators; it++) {
-      const n = sampleRows(arrays.rows, nRows, p.subsample, rng);
-      const { rows } = arrays;
+      const n = jobs.sample(rng, p.subsample);
       // Gradients of the drawn rows only, at their row index.
-      const [G, H] = gradients(p, y, pred, rows, n, arrays.grad, arrays.hess);
+      const [G, H] = jobs.gradients(n);
       sampleFeatures(arrays.control, featurePerm, nColsTree, rng);
       const grown = growTree(ws, n, G, H, p);
       const t = grown.tree;
       trees.push(t);
-
-      // Update predictions: sampled rows by their leaf segment, the others by walking bins.
-      const { feature, value, left, defaultLeft } = t;
-      const { splitBin, leafStart, leafEnd } = grown;
-      for (let node = 0; node < feature.length; node++) {
-        const start = leafStart[node]!, end = leafEnd[node]!;
-        if (start < 0) continue;
-        const f = feature[node]!;
-        if (f < 0) {
-          const v = value[node]!;
-          for (let i = start; i < end; i++) pred[rows[i]!]! += v;
-          continue;
-        }
-        // A split whose rows were not partitioned (its children are leaves at the depth
-        // limit, right = left + 1): one step per row, from the feature's column.
-        const col = f * nRows, sb = splitBin[node]!, dl = defaultLeft[node]!;
-        const vl = value[left[node]!]!, vr = value[left[node]! + 1]!;
-        for (let i = start; i < end; i++) {
-          const r = rows[i]!, b = bins[col + r]!;
-          const goRight = ((sb - b) >>> 31) - (((MISSING_BIN - 1 - b) >>> 31) & dl);
-          pred[r]! += goRight === 1 ? vr : vl;
-        }
-      }
-      // Row-major bins: a row's walk reads one cache line, not one column per level. The
-      // step is branch-free (a branch per level is a coin flip for the predictor): growTree
-      // adds each right child right after its left one, so right = left + 1, and as the
-      // missing bin is the highest, "b > splitBin" is right except missing with defaultLeft.
-      let i = n;
-      // Four rows in lockstep, so their walks (each a chain of dependent loads) overlap; a row
-      // at a leaf (feature −1) stays there (masks, not branches) until all four are.
-      for (; i + 3 < nRows; i += 4) {
-        const r0 = rows[i]!, r1 = rows[i + 1]!, r2 = rows[i + 2]!, r3 = rows[i + 3]!;
-        const o0 = r0 * nCols, o1 = r1 * nCols, o2 = r2 * nCols, o3 = r3 * nCols;
-        let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
-        let f0 = feature[0]!, f1 = f0, f2 = f0, f3 = f0;
-        while ((f0 & f1 & f2 & f3) >= 0) {
-          n0 = walkStep(rowBins, o0, f0, n0, left, splitBin, defaultLeft);
-          n1 = walkStep(rowBins, o1, f1, n1, left, splitBin, defaultLeft);
-          n2 = walkStep(rowBins, o2, f2, n2, left, splitBin, defaultLeft);
-          n3 = walkStep(rowBins, o3, f3, n3, left, splitBin, defaultLeft);
-          f0 = feature[n0]!;
-          f1 = feature[n1]!;
-          f2 = feature[n2]!;
-          f3 = feature[n3]!;
-        }
-        pred[r0]! += value[n0]!;
-        pred[r1]! += value[n1]!;
-        pred[r2]! += value[n2]!;
-        pred[r3]! += value[n3]!;
-      }
-      for (; i < nRows; i++) {
-        const r = rows[i]!, o = r * nCols;
-        let node = 0;
-        for (let f = feature[0]!; f >= 0; f = feature[node]!) {
-          const b = rowBins[o + f]!;
-          const goRight = ((splitBin[node]! - b) >>> 31) -
-            (((MISSING_BIN - 1 - b) >>> 31) & defaultLeft[node]!);
-          node = left[node]! + goRight;
-        }
-        pred[r]! += value[node]!;
-      }
-      const trainLoss = rmse(pred, y);
+      // Every training row's prediction, and the loss after it.
+      const trainLoss = Math.sqrt(jobs.update(grown, n) / nRows);
       let validLoss: number | null = null;
       if (valid && predValid) {
         const vx = valid.X;
@@ -222,24 +158,11 @@ export async function train(
   return { model, curve, bestIteration, importance: featureImportance(model) };
 }
 
-/**
- * One level of a walk on binned data (see the prediction update in `train`): the child of
- * `node` (feature `f`) for the row whose bins start at `o`, or `node` itself at a leaf (f < 0).
- */
-function walkStep(
-  rowBins: Uint8Array,
-  o: number,
-  f: number,
-  node: number,
-  left: Int32Array,
-  splitBin: Int32Array,
-  defaultLeft: Uint8Array,
-): number {
-  const leaf = f >> 31; // −1 at a leaf, else 0
-  const b = rowBins[o + (f & ~leaf)]!;
-  const goRight = ((splitBin[node]! - b) >>> 31) -
-    (((MISSING_BIN - 1 - b) >>> 31) & defaultLeft[node]!);
-  return ((left[node]! + goRight) & ~leaf) | (node & leaf);
+/** Most nodes of one tree under these rules (for the update's shared tree buffer). */
+function maxNodes(p: GbdtParams, nRows: number): number {
+  const byRows = 2 * nRows - 1;
+  if (p.maxLeaves > 0) return Math.min(2 * p.maxLeaves - 1, byRows);
+  return Math.min(2 ** (Math.min(p.maxDepth, 30) + 1) - 1, byRows);
 }
 
 /** Default: min(2, hardwareConcurrency), and 1 where workers or shared memory are missing. */
@@ -260,47 +183,6 @@ function resolveThreads(t: number | undefined): number {
   return t;
 }
 
-type TypedCtor<T> = { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
-
-function alloc<T>(ctor: TypedCtor<T>, n: number, shared: boolean): T {
-  const bytes = Math.max(1, n) * ctor.BYTES_PER_ELEMENT;
-  return new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-}
-
-/**
- * Rows drawn with probability `rate` each (XGBoost's Bernoulli subsample): chosen rows go to
- * rows[0, n) ascending, the others after them. Returns n. Each 32-bit draw serves two rows
- * (16 bits each: the rate is resolved to 1/65536), which halves the generator's share of a
- * round.
- */
-function sampleRows(rows: Uint32Array, nRows: number, rate: number, rng: Pcg32): number {
-  if (rate >= 1) {
-    for (let i = 0; i < nRows; i++) rows[i] = i;
-    return nRows;
-  }
-  let n = 0, m = nRows;
-  const cut = Math.round(rate * 65536);
-  // Unchosen rows are written from the end backwards, then reversed to stay ascending.
-  // Branch-free: each row is written at both cursors and only one moves (a chosen row
-  // written at m - 1 is overwritten later, as every slot in [n, m) is).
-  for (let i = 0; i < nRows; i += 2) {
-    const u = rng.nextU32();
-    let take = ((u & 0xffff) - cut) >>> 31;
-    rows[n] = i;
-    rows[m - 1] = i;
-    n += take;
-    m -= 1 - take;
-    if (i + 1 === nRows) break;
-    take = ((u >>> 16) - cut) >>> 31;
-    rows[n] = i + 1;
-    rows[m - 1] = i + 1;
-    n += take;
-    m -= 1 - take;
-  }
-  rows.subarray(n).reverse();
-  return n;
-}
-
 /** Draws k of the features (partial Fisher-Yates) into the control block, ascending. */
 function sampleFeatures(control: Int32Array, perm: Int32Array, k: number, rng: Pcg32): void {
   const nCols = perm.length;
@@ -318,7 +200,7 @@ function sampleFeatures(control: Int32Array, perm: Int32Array, k: number, rng: P
   control[C_NACTIVE] = k;
 }
 
-function rmse(pred: Float64Array, y: Float32Array): number {
+function rmse(pred: Float64Array, y: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) {
     const e = pred[i]! - y[i]!;

@@ -31,18 +31,32 @@ export interface HistogramSource {
   /** Gradients and hessians by row index (only the drawn rows' are current). */
   grad: Float32Array;
   hess: Float32Array;
+  /**
+   * Every hessian is 1 (squared error): passes add 1 without reading `hess`, which saves a
+   * cache miss per row in sparse nodes (same sums: `hess` holds exactly 1 then).
+   */
+  unitHess?: boolean;
   /** Histogram slots, each nCols * FEATURE_STRIDE float64. */
   hist: Float64Array;
 }
 
-/** Features built together by one pass over a node's rows (see buildGroupHistograms). */
-export const GROUP_SIZE = 3;
+/** Most features built together by one pass over a node's rows (see buildGroupHistograms). */
+export const GROUP_SIZE = 6;
+
+/**
+ * Rows ahead whose bins a pass touches early (a software prefetch): a node's rows are
+ * ascending but sparse below the root, so each row's bins are a cache miss that this load,
+ * issued 12 rows before they are needed, overlaps with the work on the rows between.
+ */
+const PREFETCH = 12;
+/** Keeps the prefetch loads alive (a load whose value is never used could be dropped). */
+let prefetchSink = 0;
 
 /**
  * Histograms of `count` (1..GROUP_SIZE) features `feats[k0..k0+count)` over rows [start, end),
  * feature f into `hist` at `slotBase + f * FEATURE_STRIDE` (with `nBins[f]` value bins). One
- * pass reads each row's index, gradient and bins (one cache line, row-major) once for the
- * whole group, where a pass per feature reads them per feature from a column each. Each
+ * pass reads each row's index, gradient and bins (one cache line, row-major) once for up to
+ * six features, where a pass per feature reads them per feature from a column each. Each
  * feature's bins are still summed in row order, so the sums are the same as one feature at
  * a time, whatever the grouping.
  */
@@ -56,34 +70,84 @@ export function buildGroupHistograms(
   end: number,
   slotBase: number,
 ): void {
-  const { rowBins, rows, grad, hess, hist, nCols } = a;
-  const f0 = feats[k0]!, o0 = slotBase + f0 * FEATURE_STRIDE;
-  clearFeature(hist, o0, nBins[f0]!);
-  if (count === 1) {
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!, k = o0 + 2 * rowBins[r * nCols + f0]!;
-      hist[k]! += grad[r]!;
-      hist[k + 1]! += hess[r]!;
-    }
-    return;
-  }
-  const f1 = feats[k0 + 1]!, o1 = slotBase + f1 * FEATURE_STRIDE;
-  clearFeature(hist, o1, nBins[f1]!);
-  if (count === 2) {
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
-      const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
-      hist[k0]! += g;
-      hist[k0 + 1]! += h;
-      hist[k1]! += g;
-      hist[k1 + 1]! += h;
-    }
-    return;
-  }
-  const f2 = feats[k0 + 2]!, o2 = slotBase + f2 * FEATURE_STRIDE;
-  clearFeature(hist, o2, nBins[f2]!);
+  const { hist } = a;
+  const o = (k: number) => {
+    const f = feats[k0 + k]!, off = slotBase + f * FEATURE_STRIDE;
+    clearFeature(hist, off, nBins[f]!);
+    return off;
+  };
+  const f = (k: number) => feats[k0 + k]!;
+  // Passes of 6, 3, 2 or 1 features (5 = 3 + 2, 4 = 2 + 2).
+  if (count === 6) {
+    pass6(a, start, end, f(0), f(1), f(2), f(3), f(4), f(5), o(0), o(1), o(2), o(3), o(4), o(5));
+  } else if (count === 5) {
+    pass3(a, start, end, f(0), f(1), f(2), o(0), o(1), o(2));
+    pass2(a, start, end, f(3), f(4), o(3), o(4));
+  } else if (count === 4) {
+    pass2(a, start, end, f(0), f(1), o(0), o(1));
+    pass2(a, start, end, f(2), f(3), o(2), o(3));
+  } else if (count === 3) pass3(a, start, end, f(0), f(1), f(2), o(0), o(1), o(2));
+  else if (count === 2) pass2(a, start, end, f(0), f(1), o(0), o(1));
+  else pass2(a, start, end, f(0), -1, o(0), -1);
+}
+
+function pass6(
+  a: HistogramSource,
+  start: number,
+  end: number,
+  f0: number,
+  f1: number,
+  f2: number,
+  f3: number,
+  f4: number,
+  f5: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  o4: number,
+  o5: number,
+): void {
+  const { rowBins, rows, grad, hess, hist, nCols } = a, unit = a.unitHess === true;
+  let x = 0;
   for (let i = start; i < end; i++) {
-    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
+    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = unit ? 1 : hess[r]!;
+    if (i + PREFETCH < end) x ^= rowBins[rows[i + PREFETCH]! * nCols + f0]!;
+    const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
+    const k2 = o2 + 2 * rowBins[p + f2]!, k3 = o3 + 2 * rowBins[p + f3]!;
+    const k4 = o4 + 2 * rowBins[p + f4]!, k5 = o5 + 2 * rowBins[p + f5]!;
+    hist[k0]! += g;
+    hist[k0 + 1]! += h;
+    hist[k1]! += g;
+    hist[k1 + 1]! += h;
+    hist[k2]! += g;
+    hist[k2 + 1]! += h;
+    hist[k3]! += g;
+    hist[k3 + 1]! += h;
+    hist[k4]! += g;
+    hist[k4 + 1]! += h;
+    hist[k5]! += g;
+    hist[k5 + 1]! += h;
+  }
+  prefetchSink ^= x;
+}
+
+function pass3(
+  a: HistogramSource,
+  start: number,
+  end: number,
+  f0: number,
+  f1: number,
+  f2: number,
+  o0: number,
+  o1: number,
+  o2: number,
+): void {
+  const { rowBins, rows, grad, hess, hist, nCols } = a, unit = a.unitHess === true;
+  let x = 0;
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = unit ? 1 : hess[r]!;
+    if (i + PREFETCH < end) x ^= rowBins[rows[i + PREFETCH]! * nCols + f0]!;
     const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
     const k2 = o2 + 2 * rowBins[p + f2]!;
     hist[k0]! += g;
@@ -92,6 +156,36 @@ export function buildGroupHistograms(
     hist[k1 + 1]! += h;
     hist[k2]! += g;
     hist[k2 + 1]! += h;
+  }
+  prefetchSink ^= x;
+}
+
+/** Two features, or one when f1 < 0. */
+function pass2(
+  a: HistogramSource,
+  start: number,
+  end: number,
+  f0: number,
+  f1: number,
+  o0: number,
+  o1: number,
+): void {
+  const { rowBins, rows, grad, hess, hist, nCols } = a;
+  if (f1 < 0) {
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!, k = o0 + 2 * rowBins[r * nCols + f0]!;
+      hist[k]! += grad[r]!;
+      hist[k + 1]! += hess[r]!;
+    }
+    return;
+  }
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!, p = r * nCols, g = grad[r]!, h = hess[r]!;
+    const k0 = o0 + 2 * rowBins[p + f0]!, k1 = o1 + 2 * rowBins[p + f1]!;
+    hist[k0]! += g;
+    hist[k0 + 1]! += h;
+    hist[k1]! += g;
+    hist[k1 + 1]! += h;
   }
 }
 

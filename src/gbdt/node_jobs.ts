@@ -1,13 +1,22 @@
 /**
- * The per-node work shared between the calling thread and Web Workers. One job, after a
- * split: build the smaller child's histograms, subtract them from the parent's (which
- * becomes the larger child's) and find each feature's best split for both children. All of
- * it is per feature; threads claim features one at a time, and a feature is always done
- * whole by one thread, in row order, with the same code: the model does not depend on T
- * or on which thread took which feature. Large partitions run the same way, by chunks.
+ * The work shared between the calling thread and Web Workers while a tree grows, in jobs
+ * over a batch of nodes (a whole tree level at a time when the histogram slots allow it):
+ *
+ * - a build job: for each entry (a node just split), build the smaller child's histograms,
+ *   subtract them from the parent's (which become the larger child's) and find each
+ *   feature's best split for both children. Work items are (entry, group of features);
+ * - a partition job: stable partition of each entry's rows by its split. Work items are
+ *   chunks of rows; the thread that finishes a node's last chunk gathers that node's parts;
+ * - the booster's jobs on rows (round_jobs.ts): each round's row draw (a partition of all
+ *   rows by the generator), the gradients, and the prediction update after the tree.
+ *
+ * Threads claim work items one at a time, so a faster (or not descheduled) thread takes
+ * more of them, and each item is always done whole by one thread with the same code, in row
+ * order: the model does not depend on the number of threads or on who did what. Batching a
+ * level into one job means one hand-over per level instead of one per node.
  *
  * Jobs are handed over through a SharedArrayBuffer control block with Atomics wait/notify
- * (microseconds), not postMessage (far more per node).
+ * (microseconds), not postMessage (far more per job).
  */
 import {
   buildGroupHistograms,
@@ -17,33 +26,62 @@ import {
   subtractFeature,
 } from "./histogram.ts";
 import { featureSplit, SPLIT_RECORD, type SplitRules } from "./split.ts";
-import { MISSING_BIN } from "./binning.ts";
+import { partitionChunk } from "./partition.ts";
+import { gradientRange } from "./objective.ts";
+import {
+  allocRoundTree,
+  loadRoundTree,
+  ROUND_CHUNK,
+  type RoundSource,
+  type RoundTree,
+  sampleChunk,
+  updateItem,
+  updateItems,
+} from "./round_jobs.ts";
+import type { GrownTree } from "./grown_tree.ts";
+import type { Pcg32 } from "./random.ts";
 
 /** Everything a job reads and writes; SharedArrayBuffer views when T > 1. */
-export interface NodeArrays extends HistogramSource {
+export interface NodeArrays extends HistogramSource, RoundSource {
   /** Value bins per feature. */
   nBins: Int32Array;
   /** Integer job fields (indices C_*), then the active features from C_ACTIVE. */
   control: Int32Array;
-  /** Float job fields (indices F_*). */
+  /** Float fields of the run (indices F_*). */
   params: Float64Array;
-  /** Per-feature split records: child 0 (built) at 0, child 1 (subtracted) at nCols * SPLIT_RECORD. */
+  /** Per batch entry e, NODE_INTS integer fields (N_*) from e * NODE_INTS. */
+  nodeInt: Int32Array;
+  /** Per batch entry e, NODE_SUMS totals (S_*) from e * NODE_SUMS. */
+  nodeSums: Float64Array;
+  /**
+   * Per-feature split records of build entry e: its built child's from
+   * e * splitStride(nCols), its subtracted child's nCols * SPLIT_RECORD further.
+   */
   splits: Float64Array;
+  /** Left count of each partition chunk of a job. */
+  chunkLeft: Int32Array;
   /** Partition scratch: the right-hand rows of a chunk, at the chunk's own indices. */
   tmpRows: Uint32Array;
+  /** The tree of the prediction update (when it fits). */
+  roundTree: RoundTree;
+  /** Per round item: its sums (gradient G, H at 2k; loss at k). */
+  roundSums: Float64Array;
 }
+
+/** Most entries in one job (a wider tree level runs as several jobs). */
+export const MAX_BATCH = 256;
 
 // Control block (Int32 indices).
 export const C_SEQ = 0; // job sequence number, bumped by the calling thread
-export const C_CMD = 2; // CMD_RUN, CMD_PARTITION or CMD_QUIT
-// Index 1 is unused.
-export const C_START = 3; // rows [start, end) of the node to build
-export const C_END = 4;
-export const C_BUILD_SLOT = 5; // slot to build into
-export const C_SUB_SLOT = 6; // slot to subtract the built one from; -1: none
-export const C_EVAL = 7; // bit 1: evaluate the built node, bit 2: the subtracted one
-export const C_NACTIVE = 8;
-export const C_NEXT = 9; // next work item (feature or chunk) to claim in this job
+export const C_CMD = 1; // one of the CMD_* below
+export const C_NENTRIES = 2; // entries in the job's batch
+export const C_NITEMS = 3; // work items of the job
+export const C_NEXT = 4; // next work item to claim
+export const C_NACTIVE = 5; // active features of the tree
+export const C_ROUND_N = 6; // round jobs: drawn rows (rows[0, n))
+export const C_NSEGMENTS = 7; // update job: segments of the tree
+export const C_OBJECTIVE = 8; // gradient job: OBJECTIVE_SQUARED or OBJECTIVE_HUBER
+export const C_GROUP = 9; // build job: features per work item
 /** Most threads. */
 export const MAX_THREADS = 64;
 // Worker t joins job s by compare-exchange s-1 -> s at C_JOIN + t. Once the calling thread
@@ -53,42 +91,110 @@ export const MAX_THREADS = 64;
 export const C_JOIN = 10;
 // Worker t stores s at C_DONE + t when it has finished its part of job s.
 export const C_DONE = C_JOIN + MAX_THREADS;
-// Partition jobs: the split, the chunk size and count, and the left count of each chunk.
-export const C_PART_FEATURE = C_DONE + MAX_THREADS;
-export const C_PART_BIN = C_PART_FEATURE + 1;
-export const C_PART_MISSING_LEFT = C_PART_FEATURE + 2;
-export const C_PART_CHUNK = C_PART_FEATURE + 3;
-export const C_PART_NCHUNKS = C_PART_FEATURE + 4;
-/** Most chunks of one partition. */
-export const MAX_CHUNKS = 64;
-export const C_NLEFT = C_PART_FEATURE + 5;
-export const C_ACTIVE = C_NLEFT + MAX_CHUNKS; // active feature list starts here
-export const CMD_RUN = 1;
+// Build job: its entries in the order their work items are claimed (largest first).
+export const C_ORDER = C_DONE + MAX_THREADS;
+// Sample job: the round generator's state (Pcg32.getState) and the keep threshold (of 65536).
+export const C_RNG = C_ORDER + MAX_BATCH;
+export const C_SAMPLE_CUT = C_RNG + 4;
+export const C_ACTIVE = C_SAMPLE_CUT + 1; // active feature list starts here
+export const CMD_BUILD = 1;
 export const CMD_QUIT = 2;
 export const CMD_PARTITION = 3;
+export const CMD_GRADIENTS = 4;
+export const CMD_UPDATE = 5;
+export const CMD_SAMPLE = 6;
+
+// Per-entry integer fields.
+export const N_START = 0; // rows [start, end): the child to build, or the node to partition
+export const N_END = 1;
+export const N_BUILD_SLOT = 2; // build: slot to build into
+export const N_SUB_SLOT = 3; // build: slot to subtract the built one from; -1: none
+export const N_EVAL = 4; // build: bit 1 evaluate the built child, bit 2 the subtracted one
+export const N_FEATURE = 5; // partition: the split
+export const N_BIN = 6;
+export const N_MISSING_LEFT = 7;
+export const N_FIRST_CHUNK = 8; // partition: the entry's first work item (chunk)
+export const N_NCHUNKS = 9;
+export const N_PENDING = 10; // partition: chunks not yet done
+export const N_MID = 11; // partition result: first right index
+export const NODE_INTS = 12;
+// Per-entry float fields: totals of the built and the subtracted child.
+export const S_G_BUILT = 0;
+export const S_H_BUILT = 1;
+export const S_G_SUB = 2;
+export const S_H_SUB = 3;
+export const NODE_SUMS = 4;
 // Float params.
-export const F_G_BUILT = 0;
-export const F_H_BUILT = 1;
-export const F_G_SUB = 2;
-export const F_H_SUB = 3;
-export const F_LAMBDA = 4;
-export const F_MCW = 5;
-export const F_GAMMA = 6;
-export const PARAMS_LENGTH = 8;
+export const F_LAMBDA = 0;
+export const F_MCW = 1;
+export const F_GAMMA = 2;
+export const F_HUBER_INV = 3; // 1/δ² of pseudo-Huber
+export const PARAMS_LENGTH = 4;
+
+/** Rows per partition chunk (the last chunk of a node may be shorter). */
+export const PARTITION_CHUNK = 8_192;
 
 /** Int32 entries of the control block for `nCols` features. */
 export function controlLength(nCols: number): number {
   return C_ACTIVE + nCols;
 }
 
+/** Float64 entries of one build entry's split records. */
+export function splitStride(nCols: number): number {
+  return 2 * nCols * SPLIT_RECORD;
+}
+
+type TypedCtor<T> = { new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+
+function alloc<T>(ctor: TypedCtor<T>, n: number, shared: boolean): T {
+  const bytes = Math.max(1, n) * ctor.BYTES_PER_ELEMENT;
+  return new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/** Most nodes of a tree the workers help update predictions with (larger: the caller alone). */
+export const ROUND_TREE_CAPACITY = 16_384;
+
 /**
- * Below this many row-feature updates a job is run by the calling thread alone: waking a
- * worker costs more than it saves.
+ * The arrays of a training run with `nSlots` histogram slots and trees of up to `maxNodes`
+ * nodes, zeroed; on SharedArrayBuffers when `shared` (workers read and write them).
+ */
+export function allocNodeArrays(
+  nRows: number,
+  nCols: number,
+  nSlots: number,
+  shared: boolean,
+  maxNodes = 1,
+): NodeArrays {
+  return {
+    y: alloc(Float32Array, nRows, shared),
+    pred: alloc(Float64Array, nRows, shared),
+    roundTree: allocRoundTree(Math.min(maxNodes, ROUND_TREE_CAPACITY), shared),
+    roundSums: alloc(Float64Array, 2 * (Math.ceil(nRows / ROUND_CHUNK) + 1), shared),
+    bins: alloc(Uint8Array, nRows * nCols, shared),
+    rowBins: alloc(Uint8Array, nRows * nCols, shared),
+    nRows,
+    nCols,
+    rows: alloc(Uint32Array, nRows, shared),
+    grad: alloc(Float32Array, nRows, shared),
+    hess: alloc(Float32Array, nRows, shared),
+    hist: alloc(Float64Array, nSlots * nCols * FEATURE_STRIDE, shared),
+    control: alloc(Int32Array, controlLength(nCols), shared),
+    params: alloc(Float64Array, PARAMS_LENGTH, shared),
+    nodeInt: alloc(Int32Array, MAX_BATCH * NODE_INTS, shared),
+    nodeSums: alloc(Float64Array, MAX_BATCH * NODE_SUMS, shared),
+    splits: alloc(Float64Array, MAX_BATCH * splitStride(nCols), shared),
+    chunkLeft: alloc(Int32Array, Math.ceil(nRows / PARTITION_CHUNK) + MAX_BATCH, shared),
+    nBins: alloc(Int32Array, nCols, shared),
+    tmpRows: alloc(Uint32Array, nRows, shared),
+  };
+}
+
+/**
+ * Below this many row-feature updates (build) or rows (partition) a job is run by the
+ * calling thread alone: waking a worker costs more than it saves.
  */
 export const PARALLEL_MIN_UPDATES = 8_000;
-
-/** Rows per partition chunk (at least); a segment of two chunks or more goes parallel. */
-export const PARTITION_CHUNK = 16_384;
+export const PARALLEL_MIN_ROWS = 2 * PARTITION_CHUNK;
 
 /**
  * Spin this many polls before blocking: a job round trip is often shorter than a wake-up,
@@ -97,76 +203,144 @@ export const PARTITION_CHUNK = 16_384;
  */
 export const SPIN_POLLS = 40_000;
 
-/**
- * Work on the job in the control block until no work item is left: items (features, or
- * partition chunks) are claimed one at a time, so a faster thread takes more of them. An
- * item is always done whole by one thread with the same code: the result does not depend
- * on who does what.
- */
-export function runShare(a: NodeArrays): void {
-  const c = a.control;
-  if (c[C_CMD] === CMD_PARTITION) {
-    const start = c[C_START]!, end = c[C_END]!, size = c[C_PART_CHUNK]!;
-    const nChunks = c[C_PART_NCHUNKS]!;
-    for (let k = Atomics.add(c, C_NEXT, 1); k < nChunks; k = Atomics.add(c, C_NEXT, 1)) {
-      const s = start + k * size;
-      c[C_NLEFT + k] = partitionChunk(a, s, Math.min(end, s + size));
+/** Work on the job in the control block until no work item is left. */
+export function runShare(a: NodeArrays, tree: RoundTree = a.roundTree): void {
+  const c = a.control, nItems = c[C_NITEMS]!, cmd = c[C_CMD]!;
+  const group = c[C_GROUP]!, nGroups = Math.ceil(c[C_NACTIVE]! / group);
+  const n = c[C_ROUND_N]!, nSegments = c[C_NSEGMENTS]!, objective = c[C_OBJECTIVE]!;
+  const inv = a.params[F_HUBER_INV]!;
+  for (let k = Atomics.add(c, C_NEXT, 1); k < nItems; k = Atomics.add(c, C_NEXT, 1)) {
+    if (cmd === CMD_BUILD) buildItem(a, c[C_ORDER + ((k / nGroups) | 0)]!, k % nGroups, group);
+    else if (cmd === CMD_PARTITION || cmd === CMD_SAMPLE) partitionItem(a, k, cmd);
+    else if (cmd === CMD_UPDATE) updateItem(a, tree, nSegments, n, k, a.roundSums);
+    else {
+      const from = k * ROUND_CHUNK, to = Math.min(n, from + ROUND_CHUNK);
+      gradientRange(
+        objective,
+        inv,
+        a.y,
+        a.pred,
+        a.rows,
+        from,
+        to,
+        a.grad,
+        a.hess,
+        a.roundSums,
+        2 * k,
+      );
     }
+  }
+}
+
+/**
+ * Partition chunk `k` of the job (or of the row draw, a partition of all rows by the
+ * generator); the thread that finishes a node's last chunk gathers it.
+ */
+function partitionItem(a: NodeArrays, k: number, cmd: number): void {
+  const N = a.nodeInt;
+  // The entry that owns chunk k: the last one whose first chunk is <= k.
+  let lo = 0, hi = a.control[C_NENTRIES]! - 1;
+  while (lo < hi) {
+    const m = (lo + hi + 1) >> 1;
+    if (N[m * NODE_INTS + N_FIRST_CHUNK]! <= k) lo = m;
+    else hi = m - 1;
+  }
+  const e = lo * NODE_INTS;
+  const start = N[e + N_START]!, end = N[e + N_END]!;
+  const s = start + (k - N[e + N_FIRST_CHUNK]!) * PARTITION_CHUNK;
+  if (cmd === CMD_SAMPLE) {
+    const c = a.control;
+    a.chunkLeft[k] = sampleChunk(
+      a.rows,
+      a.tmpRows,
+      c.subarray(C_RNG, C_RNG + 4),
+      c[C_SAMPLE_CUT]!,
+      s,
+      Math.min(end, s + PARTITION_CHUNK),
+    );
   } else {
-    const nActive = c[C_NACTIVE]!, nGroups = Math.ceil(nActive / GROUP_SIZE);
-    for (let k = Atomics.add(c, C_NEXT, 1); k < nGroups; k = Atomics.add(c, C_NEXT, 1)) {
-      nodeGroup(a, k * GROUP_SIZE, Math.min(GROUP_SIZE, nActive - k * GROUP_SIZE));
-    }
+    a.chunkLeft[k] = partitionChunk(
+      a.rows,
+      a.tmpRows,
+      a.bins,
+      N[e + N_FEATURE]! * a.nRows,
+      N[e + N_BIN]!,
+      N[e + N_MISSING_LEFT]!,
+      s,
+      Math.min(end, s + PARTITION_CHUNK),
+    );
   }
+  if (Atomics.sub(N, e + N_PENDING, 1) === 1) gather(a, e);
 }
 
 /**
- * Stable partition of rows [s, e) by the split in the control block: the left rows move to
- * the front of the chunk, the right rows go to the scratch array at [s, s + count). Returns
- * the left count. Gradients stay at their row index: only row indices move.
+ * After all chunks of the entry at `e` are partitioned: left parts in chunk order (each
+ * moves down, never over unread data), then the right parts from the scratch array.
  */
-function partitionChunk(a: NodeArrays, s: number, e: number): number {
-  const c = a.control;
-  const { bins, rows, tmpRows } = a;
-  const col = c[C_PART_FEATURE]! * a.nRows, bin = c[C_PART_BIN]!;
-  const missingLeft = c[C_PART_MISSING_LEFT]!;
-  let l = s, r = s;
-  // Branch-free: every row is written to both sides and only one cursor moves, which beats
-  // a mispredicted branch per row.
-  for (let i = s; i < e; i++) {
-    const row = rows[i]!;
-    const b = bins[col + row]!;
-    const goLeft = b === MISSING_BIN ? missingLeft : (b <= bin ? 1 : 0);
-    rows[l] = row;
-    tmpRows[r] = row;
-    l += goLeft;
-    r += 1 - goLeft;
+function gather(a: NodeArrays, e: number): void {
+  const N = a.nodeInt, { rows, tmpRows, chunkLeft } = a;
+  const start = N[e + N_START]!, end = N[e + N_END]!;
+  const first = N[e + N_FIRST_CHUNK]!, n = N[e + N_NCHUNKS]!;
+  let dst = start + chunkLeft[first]!;
+  for (let k = 1; k < n; k++) {
+    const s = start + k * PARTITION_CHUNK, nl = chunkLeft[first + k]!;
+    if (dst !== s) rows.copyWithin(dst, s, s + nl);
+    dst += nl;
   }
-  return l - s;
+  N[e + N_MID] = dst;
+  for (let k = 0; k < n; k++) {
+    const s = start + k * PARTITION_CHUNK, e2 = Math.min(end, s + PARTITION_CHUNK);
+    const nr = e2 - s - chunkLeft[first + k]!;
+    rows.set(tmpRows.subarray(s, s + nr), dst);
+    dst += nr;
+  }
 }
 
-/** Build, then subtraction and split search per feature, for active features k0..k0+count. */
-function nodeGroup(a: NodeArrays, k0: number, count: number): void {
-  const c = a.control, P = a.params;
+/** Build, then subtraction and split search per feature, for feature group g of entry j. */
+function buildItem(a: NodeArrays, j: number, g: number, group: number): void {
+  const c = a.control, P = a.params, N = a.nodeInt, S = a.nodeSums;
+  const e = j * NODE_INTS, es = j * NODE_SUMS;
+  const nActive = c[C_NACTIVE]!, k0 = g * group, count = Math.min(group, nActive - k0);
   const size = a.nCols * FEATURE_STRIDE;
-  const builtBase = c[C_BUILD_SLOT]! * size, subSlot = c[C_SUB_SLOT]!, ev = c[C_EVAL]!;
+  const builtBase = N[e + N_BUILD_SLOT]! * size, subSlot = N[e + N_SUB_SLOT]!, ev = N[e + N_EVAL]!;
   const feats = c.subarray(C_ACTIVE);
-  buildGroupHistograms(a, feats, k0, count, a.nBins, c[C_START]!, c[C_END]!, builtBase);
+  buildGroupHistograms(a, feats, k0, count, a.nBins, N[e + N_START]!, N[e + N_END]!, builtBase);
   const rules: SplitRules = { lambda: P[F_LAMBDA]!, minChildWeight: P[F_MCW]!, gamma: P[F_GAMMA]! };
+  const recBase = j * splitStride(a.nCols);
   for (let k = k0; k < k0 + count; k++) {
     const f = feats[k]!, fo = f * FEATURE_STRIDE;
     const built = builtBase + fo, sub = subSlot * size + fo;
-    const nb = a.nBins[f]!, record = f * SPLIT_RECORD;
+    const nb = a.nBins[f]!, record = recBase + f * SPLIT_RECORD;
     if (subSlot >= 0) subtractFeature(a.hist, sub, built, nb);
     if (ev & 1) {
-      featureSplit(a.hist, built, nb, P[F_G_BUILT]!, P[F_H_BUILT]!, rules, a.splits, record);
+      featureSplit(
+        a.hist,
+        built,
+        nb,
+        S[es + S_G_BUILT]!,
+        S[es + S_H_BUILT]!,
+        rules,
+        a.splits,
+        record,
+      );
     }
     if (ev & 2) {
-      const r2 = a.nCols * SPLIT_RECORD + record;
-      featureSplit(a.hist, sub, nb, P[F_G_SUB]!, P[F_H_SUB]!, rules, a.splits, r2);
+      const r2 = record + a.nCols * SPLIT_RECORD;
+      featureSplit(a.hist, sub, nb, S[es + S_G_SUB]!, S[es + S_H_SUB]!, rules, a.splits, r2);
     }
   }
 }
+
+/**
+ * Busy-machine fallback (see #dispatch): a wait over LONG_WAIT_MS for a joined worker (on an
+ * idle machine a job's last item takes about a millisecond at most) counts as long; with
+ * SOLO_AFTER_LONG_WAITS of them in SOLO_WINDOW parallel jobs, the next SOLO_JOBS jobs that
+ * would go parallel run on the calling thread alone (about 20 trees of the standard task).
+ */
+export const LONG_WAIT_MS = 5;
+export const SOLO_WINDOW = 100;
+export const SOLO_AFTER_LONG_WAITS = 3;
+export const SOLO_JOBS = 500;
 
 /** Whether this thread may block in Atomics.wait (a browser's main thread may not: it spins). */
 const CAN_BLOCK = (() => {
@@ -187,6 +361,9 @@ export class NodeJobs {
   readonly threads: number;
   #workers: Worker[] = [];
   #seq = 0;
+  #parallelJobs = 0;
+  #longWaits = 0;
+  #soloLeft = 0;
 
   constructor(arrays: NodeArrays, threads: number) {
     this.arrays = arrays;
@@ -219,11 +396,12 @@ export class NodeJobs {
   }
 
   /**
-   * Builds rows [start, end) into `buildSlot`, subtracts it from `subSlot` (-1: none) and
-   * evaluates splits (`evalMask` bit 1: built node with totals gB, hB; bit 2: subtracted
-   * node with gS, hS) into `arrays.splits`.
+   * Build entry `j` of the next build job: rows [start, end) into `buildSlot`, subtracted
+   * from `subSlot` (-1: none); splits evaluated per `evalMask` (bit 1: the built child with
+   * totals gB, hB; bit 2: the subtracted one with gS, hS) into the entry's split records.
    */
-  run(
+  setBuild(
+    j: number,
     start: number,
     end: number,
     buildSlot: number,
@@ -234,74 +412,172 @@ export class NodeJobs {
     gS: number,
     hS: number,
   ): void {
-    const a = this.arrays, c = a.control, P = a.params;
-    c[C_START] = start;
-    c[C_END] = end;
-    c[C_BUILD_SLOT] = buildSlot;
-    c[C_SUB_SLOT] = subSlot;
-    c[C_EVAL] = evalMask;
-    P[F_G_BUILT] = gB;
-    P[F_H_BUILT] = hB;
-    P[F_G_SUB] = gS;
-    P[F_H_SUB] = hS;
-    c[C_CMD] = CMD_RUN;
-    this.#dispatch((end - start) * c[C_NACTIVE]! >= PARALLEL_MIN_UPDATES);
+    const N = this.arrays.nodeInt, S = this.arrays.nodeSums;
+    const e = j * NODE_INTS, es = j * NODE_SUMS;
+    N[e + N_START] = start;
+    N[e + N_END] = end;
+    N[e + N_BUILD_SLOT] = buildSlot;
+    N[e + N_SUB_SLOT] = subSlot;
+    N[e + N_EVAL] = evalMask;
+    S[es + S_G_BUILT] = gB;
+    S[es + S_H_BUILT] = hB;
+    S[es + S_G_SUB] = gS;
+    S[es + S_H_SUB] = hS;
+  }
+
+  /** Runs the build job of entries [0, n) (set by setBuild). */
+  build(n: number): void {
+    const a = this.arrays, c = a.control, N = a.nodeInt;
+    // Wide passes (six features) read each row's cache line fewest times; where they would
+    // make fewer than two work items per thread, narrower ones make enough to share.
+    const wide = n * Math.ceil(c[C_NACTIVE]! / GROUP_SIZE) >= 2 * this.threads;
+    const group = this.threads === 1 || wide ? GROUP_SIZE : GROUP_SIZE / 2;
+    const nGroups = Math.ceil(c[C_NACTIVE]! / group);
+    const size = (j: number) => N[j * NODE_INTS + N_END]! - N[j * NODE_INTS + N_START]!;
+    let rows = 0;
+    for (let j = 0; j < n; j++) rows += size(j);
+    // Largest entries first, so the last items claimed are small ones (stable for ties).
+    const order = Array.from({ length: n }, (_, j) => j).sort((p, q) => size(q) - size(p) || p - q);
+    c.set(order, C_ORDER);
+    c[C_GROUP] = group;
+    c[C_CMD] = CMD_BUILD;
+    c[C_NENTRIES] = n;
+    c[C_NITEMS] = n * nGroups;
+    this.#dispatch(rows * c[C_NACTIVE]! >= PARALLEL_MIN_UPDATES);
+  }
+
+  /** Offset of build entry `j`'s split records in `arrays.splits` (its built child's). */
+  splitBase(j: number): number {
+    return j * splitStride(this.arrays.nCols);
   }
 
   /**
-   * Stable in-place partition of rows [start, end): rows whose bin of
-   * `feature` is <= `bin` (missing: `missingLeft`) first. Returns the first right index.
-   * The result is the same whether the chunks run in parallel or not.
+   * Partition entry `j` of the next partition job: rows [start, end), rows whose bin of
+   * `feature` is <= `bin` (missing: `missingLeft`) first, stably.
    */
-  partition(
+  setPartition(
+    j: number,
     start: number,
     end: number,
     feature: number,
     bin: number,
     missingLeft: boolean,
-  ): number {
+  ): void {
+    const N = this.arrays.nodeInt, e = j * NODE_INTS;
+    N[e + N_START] = start;
+    N[e + N_END] = end;
+    N[e + N_FEATURE] = feature;
+    N[e + N_BIN] = bin;
+    N[e + N_MISSING_LEFT] = missingLeft ? 1 : 0;
+  }
+
+  /**
+   * Draws the rows of a round, each kept with probability `rate` (resolved to 1/65536):
+   * kept rows to rows[0, n) ascending, the others after them, ascending; returns n. `rng`
+   * moves on by the draws made, one per two rows, exactly as if it had made them itself.
+   */
+  sample(rng: Pcg32, rate: number): number {
+    const a = this.arrays, c = a.control, nRows = a.nRows;
+    if (rate >= 1) {
+      for (let i = 0; i < nRows; i++) a.rows[i] = i;
+      return nRows;
+    }
+    c.set(rng.getState(), C_RNG);
+    c[C_SAMPLE_CUT] = Math.round(rate * 65536);
+    this.setPartition(0, 0, nRows, 0, 0, false);
+    this.#partitionJob(1, CMD_SAMPLE);
+    rng.advance(Math.ceil(nRows / 2));
+    return this.mid(0);
+  }
+
+  /**
+   * Runs the partition job of entries [0, n) (set by setPartition); then `mid(j)` is entry
+   * j's first right index. The result is the same whether chunks run in parallel or not.
+   */
+  partition(n: number): void {
+    this.#partitionJob(n, CMD_PARTITION);
+  }
+
+  #partitionJob(n: number, cmd: number): void {
+    const a = this.arrays, c = a.control, N = a.nodeInt;
+    let chunks = 0, rows = 0;
+    for (let j = 0; j < n; j++) {
+      const e = j * NODE_INTS, len = N[e + N_END]! - N[e + N_START]!;
+      const nc = Math.max(1, Math.ceil(len / PARTITION_CHUNK));
+      N[e + N_FIRST_CHUNK] = chunks;
+      N[e + N_NCHUNKS] = nc;
+      N[e + N_PENDING] = nc;
+      chunks += nc;
+      rows += len;
+    }
+    c[C_CMD] = cmd;
+    c[C_NENTRIES] = n;
+    c[C_NITEMS] = chunks;
+    this.#dispatch(rows >= PARALLEL_MIN_ROWS);
+  }
+
+  /** First right index of partition entry `j` after `partition`. */
+  mid(j: number): number {
+    return this.arrays.nodeInt[j * NODE_INTS + N_MID]!;
+  }
+
+  /**
+   * Gradients and hessians of the drawn rows rows[0, n) at their row index (objective code
+   * and 1/δ² in the control block and params); returns their sums [G, H].
+   */
+  gradients(n: number): [number, number] {
     const a = this.arrays, c = a.control;
-    c[C_CMD] = CMD_PARTITION;
-    c[C_START] = start;
-    c[C_END] = end;
-    c[C_PART_FEATURE] = feature;
-    c[C_PART_BIN] = bin;
-    c[C_PART_MISSING_LEFT] = missingLeft ? 1 : 0;
-    const size = Math.max(PARTITION_CHUNK, Math.ceil((end - start) / MAX_CHUNKS));
-    const nChunks = Math.max(1, Math.ceil((end - start) / size));
-    c[C_PART_CHUNK] = size;
-    c[C_PART_NCHUNKS] = nChunks;
-    this.#dispatch(nChunks > 1);
-    // Gather: left parts in chunk order (each moves down, never over unread data), then
-    // the right parts from the scratch array.
-    let dst = start + c[C_NLEFT]!;
-    for (let k = 1; k < nChunks; k++) {
-      const s = start + k * size, nl = c[C_NLEFT + k]!;
-      if (dst !== s) a.rows.copyWithin(dst, s, s + nl);
-      dst += nl;
+    const nItems = Math.ceil(n / ROUND_CHUNK);
+    c[C_CMD] = CMD_GRADIENTS;
+    c[C_ROUND_N] = n;
+    c[C_NITEMS] = nItems;
+    this.#dispatch(n >= 2 * ROUND_CHUNK);
+    let G = 0, H = 0;
+    for (let k = 0; k < nItems; k++) {
+      G += a.roundSums[2 * k]!;
+      H += a.roundSums[2 * k + 1]!;
     }
-    const mid = dst;
-    for (let k = 0; k < nChunks; k++) {
-      const s = start + k * size, e = Math.min(end, s + size);
-      const nr = e - s - c[C_NLEFT + k]!;
-      a.rows.set(a.tmpRows.subarray(s, s + nr), dst);
-      dst += nr;
-    }
-    return mid;
+    return [G, H];
+  }
+
+  /**
+   * Adds tree `g` (grown on the drawn rows rows[0, n)) to every training row's prediction;
+   * returns the sum of squared errors after it.
+   */
+  update(g: GrownTree, n: number): number {
+    const a = this.arrays, c = a.control;
+    const nodes = g.tree.feature.length;
+    // A tree too large for the shared buffer is updated by the calling thread alone.
+    const fits = 4 * nodes <= a.roundTree.nodes.length;
+    const tree = fits ? a.roundTree : allocRoundTree(nodes, false);
+    c[C_NSEGMENTS] = loadRoundTree(g, tree);
+    const nItems = updateItems(n, a.nRows);
+    c[C_CMD] = CMD_UPDATE;
+    c[C_ROUND_N] = n;
+    c[C_NITEMS] = nItems;
+    this.#dispatch(fits && a.nRows >= 2 * ROUND_CHUNK, tree);
+    let loss = 0;
+    for (let k = 0; k < nItems; k++) loss += a.roundSums[k]!;
+    return loss;
   }
 
   /** Runs the job in the control block, with the workers if `parallel`. */
-  #dispatch(parallel: boolean): void {
+  #dispatch(parallel: boolean, tree?: RoundTree): void {
     const a = this.arrays, c = a.control;
     Atomics.store(c, C_NEXT, 0);
+    if (parallel && this.#soloLeft > 0) {
+      this.#soloLeft--;
+      parallel = false;
+    }
     if (this.threads === 1 || !parallel) {
-      runShare(a);
+      runShare(a, tree);
       return;
     }
     const seq = ++this.#seq;
     Atomics.store(c, C_SEQ, seq);
     Atomics.notify(c, C_SEQ);
     runShare(a);
+    const t0 = performance.now();
     for (let t = 1; t < this.threads; t++) {
       // Close the job to a worker that has not joined; wait for one that has.
       if (Atomics.compareExchange(c, C_JOIN + t, seq - 1, seq) === seq - 1) continue;
@@ -311,6 +587,14 @@ export class NodeJobs {
         if (done === seq) break;
         if (++polls > SPIN_POLLS && CAN_BLOCK) Atomics.wait(c, C_DONE + t, done, 5);
       }
+    }
+    // A wait this long means a worker was paused by the scheduler while it held an item (a
+    // busy machine): after a few of them, the calling thread works alone for a while (the
+    // result is the same), then tries the workers again.
+    if (performance.now() - t0 > LONG_WAIT_MS) this.#longWaits++;
+    if (++this.#parallelJobs % SOLO_WINDOW === 0) {
+      if (this.#longWaits >= SOLO_AFTER_LONG_WAITS) this.#soloLeft = SOLO_JOBS;
+      this.#longWaits = 0;
     }
   }
 

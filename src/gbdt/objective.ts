@@ -1,35 +1,43 @@
 /** Loss functions: gradients, hessians and the base score. */
 import type { GbdtParams } from "./params.ts";
 
+/** Objective codes as the round jobs read them from the control block. */
+export const OBJECTIVE_SQUARED = 0;
+export const OBJECTIVE_HUBER = 1;
+
 /**
- * Gradients and hessians of the loss at `pred` for rows `rows[0..n)`, into `g` and `h` at
- * the row index; returns their sums [G, H], added in the order of `rows`.
- * Squared error ½(p−y)²: g = p−y, h = 1 (then `h` is only filled, never changed).
+ * Gradients and hessians of the loss at `pred` for rows `rows[from..to)`, into `g` and `h`
+ * at the row index; their sums, added in the order of `rows`, go to out[o] and out[o + 1].
+ * Squared error ½(p−y)²: g = p−y, h = 1 (then `h` is filled once by the caller, never here).
  * Pseudo-Huber δ²(√(1+(r/δ)²)−1), r = p−y: g = r/√(1+(r/δ)²), h = (1+(r/δ)²)^(−3/2)
- * (XGBoost's reg:pseudohubererror).
+ * (XGBoost's reg:pseudohubererror); `inv` = 1/δ².
  */
-export function gradients(
-  p: GbdtParams,
+export function gradientRange(
+  objective: number,
+  inv: number,
   y: Float32Array,
   pred: Float64Array,
   rows: Uint32Array,
-  n: number,
+  from: number,
+  to: number,
   g: Float32Array,
   h: Float32Array,
-): [number, number] {
+  out: Float64Array,
+  o: number,
+): void {
   let G = 0, H = 0;
-  if (p.objective === "squared_error") {
-    for (let i = 0; i < n; i++) {
+  if (objective === OBJECTIVE_SQUARED) {
+    for (let i = from; i < to; i++) {
       const r = rows[i]!;
       const gi = Math.fround(pred[r]! - y[r]!);
       g[r] = gi;
       G += gi;
     }
-    if (h[0] !== 1 || h[h.length - 1] !== 1) h.fill(1);
-    return [G, n];
+    out[o] = G;
+    out[o + 1] = to - from;
+    return;
   }
-  const d = p.huberSlope, inv = 1 / (d * d);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const row = rows[i]!;
     const r = pred[row]! - y[row]!;
     const s = 1 + r * r * inv;
@@ -40,7 +48,8 @@ export function gradients(
     G += gi;
     H += hi;
   }
-  return [G, H];
+  out[o] = G;
+  out[o + 1] = H;
 }
 
 /** Base score: the mean of y for squared error, the median for pseudo-Huber. */

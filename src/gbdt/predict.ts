@@ -1,5 +1,6 @@
 import type { Tree, TreeEnsemble } from "./tree.ts";
 import type { FeatureMatrix } from "../data/matrix.ts";
+import { addBackColumns, addBackOf } from "./add_back.ts";
 
 /** Index of the leaf that row `x` (offset `o` into a row-major buffer) reaches in `tree`. */
 export function leafIndex(tree: Tree, x: ArrayLike<number>, o = 0): number {
@@ -28,6 +29,8 @@ interface Packed {
   I: Int32Array;
   F: Float32Array;
   roots: Int32Array;
+  /** Columns of the model's add-back (add_back.ts), or null without one. */
+  addBack: Int32Array | null;
 }
 
 const packedCache = new WeakMap<TreeEnsemble, Packed>();
@@ -67,7 +70,8 @@ function packed(model: TreeEnsemble): Packed {
       I[k + 3] = base + 4 * t.right[n]!;
     }
   });
-  const p = { trees: model.trees, refs: [...model.trees], I, F, roots };
+  const addBack = model.addBack ? addBackColumns(model.addBack, model.featureNames) : null;
+  const p = { trees: model.trees, refs: [...model.trees], I, F, roots, addBack };
   packedCache.set(model, p);
   return p;
 }
@@ -79,7 +83,7 @@ export function predictRow(model: TreeEnsemble, x: ArrayLike<number>, o = 0): nu
 }
 
 function rowF32(model: TreeEnsemble, x: Float32Array, o: number): number {
-  const { I, F, roots } = packed(model);
+  const { I, F, roots, addBack } = packed(model);
   let s = model.baseScore;
   for (let t = 0; t < roots.length; t++) {
     let k = roots[t]!;
@@ -90,11 +94,11 @@ function rowF32(model: TreeEnsemble, x: Float32Array, o: number): number {
     }
     s += F[k + 1]!;
   }
-  return s;
+  return addBack ? s + addBackOf(model.addBack!, addBack, x, o) : s;
 }
 
 function rowAny(model: TreeEnsemble, x: ArrayLike<number>, o: number): number {
-  const { I, F, roots } = packed(model);
+  const { I, F, roots, addBack } = packed(model);
   let s = model.baseScore;
   for (let t = 0; t < roots.length; t++) {
     let k = roots[t]!;
@@ -104,7 +108,7 @@ function rowAny(model: TreeEnsemble, x: ArrayLike<number>, o: number): number {
     }
     s += F[k + 1]!;
   }
-  return s;
+  return addBack ? s + addBackOf(model.addBack!, addBack, x, o) : s;
 }
 
 /** Rows per block in `predict`: a block's rows stay in cache while every tree visits them. */
@@ -117,7 +121,7 @@ export function predict(model: TreeEnsemble, m: FeatureMatrix): Float64Array {
       `Cannot predict: the model expects ${model.featureNames.length} features, the matrix has ${m.nCols}`,
     );
   }
-  const { I, F, roots } = packed(model);
+  const { I, F, roots, addBack } = packed(model);
   const x = m.data, p = m.nCols;
   const out = new Float64Array(m.nRows).fill(model.baseScore);
   for (let b0 = 0; b0 < m.nRows; b0 += BLOCK) {
@@ -134,6 +138,9 @@ export function predict(model: TreeEnsemble, m: FeatureMatrix): Float64Array {
         out[i]! += F[k + 1]!;
       }
     }
+  }
+  if (addBack) {
+    for (let i = 0; i < m.nRows; i++) out[i]! += addBackOf(model.addBack!, addBack, x, i * p);
   }
   return out;
 }

@@ -70,6 +70,34 @@ export class Pcg32 {
     return ((xs >>> rot) | (xs << ((32 - rot) & 31))) >>> 0;
   }
 
+  /** The generator's state and increment as four uint32s: [state hi, lo, inc hi, lo]. */
+  getState(): [number, number, number, number] {
+    return [this.#hi, this.#lo, this.#incHi, this.#incLo];
+  }
+
+  /** A generator at the state `s` (from getState). */
+  static fromState(s: ArrayLike<number>): Pcg32 {
+    const g = new Pcg32(0);
+    g.#hi = s[0]! >>> 0;
+    g.#lo = s[1]! >>> 0;
+    g.#incHi = s[2]! >>> 0;
+    g.#incLo = s[3]! >>> 0;
+    return g;
+  }
+
+  /**
+   * Moves the generator `delta` draws ahead in O(log delta) (the LCG's jump-ahead, Brown
+   * 1994: the composed step is again state * M' + C'), so that threads can each start at
+   * their share of one stream and draw exactly what a single thread would.
+   */
+  advance(delta: number): void {
+    const inc = (BigInt(this.#incHi) << 32n) | BigInt(this.#incLo);
+    const [m, c] = jumpOf(inc, delta);
+    const st = (m * ((BigInt(this.#hi) << 32n) | BigInt(this.#lo)) + c) & MASK64;
+    this.#hi = Number(st >> 32n);
+    this.#lo = Number(st & 0xffffffffn);
+  }
+
   /** Uniform float in [0, 1) with 32 bits of randomness. */
   nextFloat(): number {
     return this.nextU32() / 4294967296;
@@ -83,4 +111,29 @@ export class Pcg32 {
       if (u < limit) return u % n;
     }
   }
+}
+
+const MASK64 = (1n << 64n) - 1n;
+const MULTIPLIER = 6364136223846793005n;
+/** Jump constants by increment and distance (a run uses a handful of distances). */
+const jumps = new Map<string, [bigint, bigint]>();
+
+/** (M', C') with state after `delta` steps = M' * state + C' (mod 2^64). */
+function jumpOf(inc: bigint, delta: number): [bigint, bigint] {
+  const key = `${inc}:${delta}`;
+  const hit = jumps.get(key);
+  if (hit) return hit;
+  let accMult = 1n, accPlus = 0n, curMult = MULTIPLIER, curPlus = inc;
+  for (let d = BigInt(delta); d > 0n; d >>= 1n) {
+    if (d & 1n) {
+      accMult = (accMult * curMult) & MASK64;
+      accPlus = (accPlus * curMult + curPlus) & MASK64;
+    }
+    curPlus = ((curMult + 1n) * curPlus) & MASK64;
+    curMult = (curMult * curMult) & MASK64;
+  }
+  const out: [bigint, bigint] = [accMult, accPlus];
+  if (jumps.size >= 4096) jumps.clear();
+  jumps.set(key, out);
+  return out;
 }

@@ -5,9 +5,11 @@
  * left, missing right") is written as the string "Infinity" / "-Infinity".
  */
 import type { Tree, TreeEnsemble } from "./tree.ts";
+import { type AddBack, checkAddBack } from "./add_back.ts";
 
 export const MODEL_FORMAT = "aqlab-gbdt";
-export const MODEL_FORMAT_VERSION = 1;
+/** Version 2 adds `addBack`; a model without one is written as version 1, as before. */
+export const MODEL_FORMAT_VERSION = 2;
 
 export interface TreeJson {
   feature: number[];
@@ -26,6 +28,8 @@ export interface ModelJson {
   baseScore: number;
   featureNames: string[];
   trees: TreeJson[];
+  /** Change-target models: the current value added back to the trees' sum (add_back.ts). */
+  addBack?: AddBack;
   /** Anything the caller wants kept beside the model (params, training metadata). */
   extra?: Record<string, unknown>;
 }
@@ -34,7 +38,8 @@ export interface ModelJson {
 export function modelToJSON(model: TreeEnsemble, extra?: Record<string, unknown>): ModelJson {
   const out: ModelJson = {
     format: MODEL_FORMAT,
-    formatVersion: MODEL_FORMAT_VERSION,
+    // Readers of version 1 would ignore an add-back and answer the change, not the level.
+    formatVersion: model.addBack ? MODEL_FORMAT_VERSION : 1,
     baseScore: model.baseScore,
     featureNames: [...model.featureNames],
     trees: model.trees.map((t) => ({
@@ -48,6 +53,7 @@ export function modelToJSON(model: TreeEnsemble, extra?: Record<string, unknown>
       gain: Array.from(t.gain),
     })),
   };
+  if (model.addBack) out.addBack = { ...model.addBack, features: [...model.addBack.features] };
   if (extra !== undefined) out.extra = extra;
   return out;
 }
@@ -62,8 +68,10 @@ export function modelFromJSON(json: unknown): TreeEnsemble & { extra?: Record<st
   if (j.format !== MODEL_FORMAT) {
     fail(`expected format "${MODEL_FORMAT}", got ${JSON.stringify(j.format)}`);
   }
-  if (j.formatVersion !== MODEL_FORMAT_VERSION) {
-    fail(`expected formatVersion ${MODEL_FORMAT_VERSION}, got ${JSON.stringify(j.formatVersion)}`);
+  if (j.formatVersion !== 1 && j.formatVersion !== MODEL_FORMAT_VERSION) {
+    fail(
+      `expected formatVersion 1 to ${MODEL_FORMAT_VERSION}, got ${JSON.stringify(j.formatVersion)}`,
+    );
   }
   if (typeof j.baseScore !== "number" || !Number.isFinite(j.baseScore)) {
     fail(`expected a finite baseScore, got ${JSON.stringify(j.baseScore)}`);
@@ -79,6 +87,12 @@ export function modelFromJSON(json: unknown): TreeEnsemble & { extra?: Record<st
     trees,
     featureNames: [...j.featureNames!],
   };
+  if (j.addBack !== undefined) {
+    model.addBack = checkAddBack(j.addBack, "model JSON");
+    for (const f of model.addBack.features) {
+      if (!model.featureNames.includes(f)) fail(`addBack column "${f}" is not a feature`);
+    }
+  }
   if (j.extra !== undefined) model.extra = j.extra;
   return model;
 }

@@ -1,3 +1,5 @@
+import type { AddBack } from "./add_back.ts";
+
 /**
  * The tree-ensemble structure shared by the learner, the ONNX exporter and importers,
  * TreeSHAP, the endpoint and the browser. Plain typed arrays so it moves between
@@ -32,4 +34,6 @@ export interface TreeEnsemble {
   baseScore: number;
   trees: Tree[];
   featureNames: string[];
+  /** Trained on a change target: the current value added to the trees' sum (add_back.ts). */
+  addBack?: AddBack;
 }

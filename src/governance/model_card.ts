@@ -3,7 +3,7 @@
  * section list): built from the artifacts of a run, never from typed figures.
  */
 import type { ModelMetadata } from "../registry/package.ts";
-import type { RegressionMetrics } from "../metrics/regression.ts";
+import { type RegressionMetrics, SKILL_DEFINITION } from "../metrics/regression.ts";
 import type { BootstrapResult } from "./bootstrap.ts";
 import type { SubgroupAnalysis } from "./subgroups.ts";
 import { type Card, type CardTable, type Fact, fact, makeCard, section } from "./card.ts";
@@ -90,8 +90,9 @@ export function buildModelCard(i: ModelCardInput): Card {
     s.code,
     Object.keys(s.inputs).length,
   ]);
+  // Settings as written (a seed is an identifier, not a quantity: "20170301", not "20,170,301").
   const params = Object.entries(md.params).filter(([, v]) => typeof v !== "object" || v === null)
-    .map(([k, v]) => [k, v as string | number | boolean | null]);
+    .map(([k, v]) => [k, v === null ? null : String(v)]);
 
   const metricFacts: Fact[] = [
     fact("test rows", t.metrics.n, tp, "test.n"),
@@ -216,7 +217,7 @@ export function buildModelCard(i: ModelCardInput): Card {
     }),
     section("intended_use", "Intended use", {
       text: [
-        "Forecasting the next hour's PM2.5 concentration at monitoring stations whose data follow the feature schema, to support air-quality information and health warnings, with the split-conformal interval shown beside each forecast.",
+        "Forecasting the next hour's PM2.5 concentration at monitoring stations whose data follow the feature schema, to support air-quality information and health warnings, with the conformal interval shown beside each forecast.",
         "Research and teaching: comparing models, studying errors by station, season and pollution band.",
       ],
     }),
@@ -246,7 +247,7 @@ export function buildModelCard(i: ModelCardInput): Card {
     }),
     section("metrics", "Metrics", {
       text: [
-        "RMSE and MAE with percentile bootstrap confidence intervals over test rows; R², MAPE on y > 0, bias and the skill score against persistence; empirical coverage of the split-conformal interval calibrated on the validation split.",
+        `RMSE and MAE with percentile bootstrap confidence intervals over test rows; R², MAPE on y > 0, bias and the skill score against persistence (${SKILL_DEFINITION}); empirical coverage of the conformal interval (one width per PM2.5 band of the prediction) calibrated on out-of-fold residuals of the cross-validation.`,
       ],
       facts: metricFacts,
     }),
@@ -260,7 +261,7 @@ export function buildModelCard(i: ModelCardInput): Card {
       text: [
         i.pretrained
           ? "Unknown to this workspace (a pretrained model); the rows below are this workspace's training split, used only for TreeSHAP covers and drift references."
-          : "The training split; the validation split drives early stopping and calibrates the interval.",
+          : "The training split, on which the final model is fitted; rolling-origin cross-validation inside it chose the parameters, the target form and the tree count, and calibrated the interval. The validation split is its last fold's block.",
       ],
       facts: [
         ...splitFacts("train"),

@@ -7,7 +7,16 @@ export interface EvaluationSummary {
   test_split: string;
   candidates: Record<string, {
     test: RegressionMetrics;
-    interval: (IntervalCoverage & { nominal: number; half_width: number }) | null;
+    interval:
+      | (IntervalCoverage & {
+        nominal: number;
+        /** Pooled half-width; the Mondrian interval's width depends on the predicted band. */
+        half_width: number;
+        /** Coverage per PM2.5 band of the truth and of the prediction ("0-35", ...). */
+        by_true_band?: Record<string, IntervalCoverage>;
+        by_predicted_band?: Record<string, IntervalCoverage>;
+      })
+      | null;
   }>;
   /** Lowest test RMSE. */
   best: string;

@@ -3,6 +3,13 @@
  * the skill score against a reference forecast (1 - MSE / MSE_ref). Rows where the truth
  * or the prediction is missing are left out and counted.
  */
+/**
+ * The study's skill score in words, quoted by the README, the cards and the site: the one
+ * definition of what `skill` below computes with persistence as the reference.
+ */
+export const SKILL_DEFINITION =
+  "skill = 1 − MSE / MSE of persistence, where persistence forecasts the next hour's PM2.5 as this hour's (0: no better than persistence, 1: perfect)";
+
 export interface RegressionMetrics {
   n: number;
   rmse: number;

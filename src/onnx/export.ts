@@ -10,15 +10,23 @@
  * What ONNX has no field for travels in `metadata_props`: the feature names, the per-node
  * covers (TreeSHAP needs them), the split gains and the exact base score (ONNX stores
  * `base_values` as float32; the double lets an import give back the same number).
+ *
+ * A change-target model (`model.addBack`, src/gbdt/add_back.ts) adds its add-back inside the
+ * graph, so the file answers the level: per add-back column a Gather and an IsNaN, a chain
+ * of Where (first present column, else the fallback constant) and an Add after the trees.
  */
 import type { TreeEnsemble } from "../gbdt/tree.ts";
+import { type AddBack, addBackColumns } from "../gbdt/add_back.ts";
 import {
+  type Attribute,
   encodeModel,
   floatInput,
   floats,
   int,
   ints,
   ML_DOMAIN,
+  type Node,
+  onnx,
   string,
   strings,
 } from "./_proto.ts";
@@ -30,6 +38,7 @@ export const META_KEYS = {
   gains: "aqlab.gains",
   baseScore: "aqlab.base_score",
   modelKind: "aqlab.model_kind",
+  addBack: "aqlab.add_back",
 } as const;
 
 export const INPUT_NAME = "input";
@@ -99,12 +108,13 @@ export function exportTreeEnsemble(
     }
   });
 
+  const treesOut = model.addBack ? "trees" : OUTPUT_NAME;
   const node = {
     opType: "TreeEnsembleRegressor",
     domain: ML_DOMAIN,
     name: "trees",
     input: [INPUT_NAME],
-    output: [OUTPUT_NAME],
+    output: [treesOut],
     attribute: [
       string("aggregate_function", "SUM"),
       floats("base_values", [model.baseScore]),
@@ -130,7 +140,9 @@ export function exportTreeEnsemble(
   return encodeModel(
     {
       name: "aqlab_tree_ensemble",
-      nodes: [node],
+      nodes: model.addBack
+        ? [node, ...addBackNodes(model.addBack, model.featureNames, treesOut)]
+        : [node],
       input: [floatInput(INPUT_NAME, nFeatures)],
       output: [floatInput(OUTPUT_NAME, 1)],
     },
@@ -141,6 +153,50 @@ export function exportTreeEnsemble(
       [META_KEYS.baseScore]: JSON.stringify(model.baseScore),
       [META_KEYS.covers]: jsonArrays((i) => model.trees[i]!.cover),
       [META_KEYS.gains]: jsonArrays((i) => model.trees[i]!.gain),
+      ...(model.addBack ? { [META_KEYS.addBack]: JSON.stringify(model.addBack) } : {}),
     },
   );
+}
+
+/** Nodes computing `trees` + add-back into OUTPUT_NAME (see the module comment). */
+function addBackNodes(a: AddBack, featureNames: readonly string[], trees: string): Node[] {
+  const cols = addBackColumns(a, featureNames);
+  const T = onnx.TensorProto.DataType;
+  const tensor = (name: string, t: NonNullable<Attribute["t"]>): Attribute => ({
+    name,
+    type: onnx.AttributeProto.AttributeType.TENSOR,
+    t,
+  });
+  const nodes: Node[] = [{
+    opType: "Constant",
+    name: "add_back_fallback",
+    output: ["add_back_fallback"],
+    attribute: [tensor("value", { dataType: T.FLOAT, dims: [1, 1], floatData: [a.fallback] })],
+  }];
+  let acc = "add_back_fallback";
+  // Built from the last column to the first, so the first present column wins.
+  for (let k = cols.length - 1; k >= 0; k--) {
+    const idx = `add_back_index_${k}`, col = `add_back_col_${k}`, miss = `add_back_missing_${k}`;
+    const out = k === 0 ? "add_back" : `add_back_${k}`;
+    nodes.push(
+      {
+        opType: "Constant",
+        name: idx,
+        output: [idx],
+        attribute: [tensor("value", { dataType: T.INT64, dims: [1], int64Data: [cols[k]!] })],
+      },
+      {
+        opType: "Gather",
+        name: col,
+        input: [INPUT_NAME, idx],
+        output: [col],
+        attribute: [int("axis", 1)],
+      },
+      { opType: "IsNaN", name: miss, input: [col], output: [miss] },
+      { opType: "Where", name: out, input: [miss, acc, col], output: [out] },
+    );
+    acc = out;
+  }
+  nodes.push({ opType: "Add", name: "level", input: [trees, acc], output: [OUTPUT_NAME] });
+  return nodes;
 }

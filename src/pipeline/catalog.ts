@@ -43,6 +43,10 @@ export const SPLIT_REPORT = "reports/data/split.json";
 /** tune */
 export const TRIALS_PATH = "reports/tuning/trials.parquet";
 export const BEST_PATH = "reports/tuning/best.json";
+/** One row per trial and fold: the cross-validation table (the Runs page reads it). */
+export const FOLDS_PATH = "reports/tuning/folds.parquet";
+/** Out-of-fold predictions of the chosen configuration: the conformal calibration set. */
+export const OOF_PATH = "reports/tuning/oof.parquet";
 
 /** train: one model package folder per candidate. */
 export const CANDIDATES_DIR = "models/candidates";

@@ -1,13 +1,14 @@
 /**
  * A candidate model package as a stage writes it (trained here or brought pretrained): the
- * validation metrics and the split-conformal interval come from scoring the validation
- * split with the package's own ONNX model, as it will be served, and the reference sample
- * holds training rows with that model's predictions.
+ * validation metrics and the Mondrian conformal interval come from predictions of rows the
+ * model never saw (a trained candidate's out-of-fold predictions, or a pretrained model's
+ * ONNX scored on the last cross-validation block), and the reference sample holds training
+ * rows with the package's own predictions.
  */
 import type { FeatureMatrix } from "../data/matrix.ts";
 import type { FeatureSchema } from "../features/schema.ts";
 import type { Lineage } from "../pipeline/stage.ts";
-import { conformalQuantile } from "../metrics/conformal.ts";
+import { mondrianConformal } from "../metrics/conformal.ts";
 import { regressionMetrics } from "../metrics/regression.ts";
 import { createSession } from "../onnx/session.ts";
 import { sampleRowIndices, takeRows } from "../tuning/row_sample.ts";
@@ -26,12 +27,18 @@ export interface CandidateModel {
   training?: ModelMetadata["training"];
   /** The model scored on the validation split when `onnx` was refitted on it (default: `onnx`). */
   calibration?: Uint8Array;
+  /**
+   * Predictions of the validation rows by models that never saw them (a trained candidate's
+   * out-of-fold predictions); when given, nothing is scored on `valid.X`.
+   */
+  validPredictions?: ArrayLike<number>;
 }
 
 /** What every candidate of a run shares. */
 export interface CandidateSetting {
   schema: FeatureSchema;
-  valid: { X: FeatureMatrix; y: Float32Array };
+  /** Validation rows: the last cross-validation block, or all blocks with out-of-fold predictions. */
+  valid: { X?: FeatureMatrix; y: ArrayLike<number> };
   /** Training rows sampled for reference.json, with their times (epoch ms). */
   reference: { X: FeatureMatrix; y: Float32Array; time: ArrayLike<number> };
   /** Miscoverage of the conformal interval (`train.alpha`). */
@@ -71,8 +78,15 @@ export async function candidatePackage(
   m: CandidateModel,
   s: CandidateSetting,
 ): Promise<PackageContents> {
-  const validPred = await scoreOnnx(m.calibration ?? m.onnx, s.valid.X);
-  const interval = conformalQuantile(s.valid.y, validPred, s.alpha);
+  const validPred = m.validPredictions ??
+    (s.valid.X ? await scoreOnnx(m.calibration ?? m.onnx, s.valid.X) : null);
+  if (!validPred) {
+    throw new TypeError(
+      `Cannot package "${m.name}": no validation rows to score and no predictions of them`,
+    );
+  }
+  // Mondrian: one width per PM2.5 band of the prediction (src/metrics/conformal.ts).
+  const interval = mondrianConformal(s.valid.y, validPred, s.alpha);
   const metadata: ModelMetadata = {
     name: m.name,
     version: null,

@@ -19,13 +19,18 @@ export interface AliasChange {
   entry: HistoryEntry;
 }
 
-/** Points `production` at `versionText` (N, vN, staging, ...), recording why. */
+/**
+ * Points `production` at `versionText` (N, vN, staging, ...), recording why. `check`, when
+ * given, runs under the lock before anything is written (the endpoint loads and tests the
+ * version's model there): if it throws, the alias does not move.
+ */
 export function promoteVersion(
   root: string,
   model: string,
   versionText: string,
   reason = "manual promotion",
   now = new Date(),
+  check?: (version: number) => Promise<void>,
 ): Promise<AliasChange> {
   return withRegistryLock(root, async () => {
     const index = await readRegistryIndex(root);
@@ -35,6 +40,7 @@ export function promoteVersion(
     if (previous === version) {
       throw new RangeError(`Cannot promote v${version} of "${model}": it is production already`);
     }
+    await check?.(version);
     const h: HistoryEntry = {
       time: now.toISOString(),
       action: "promote",

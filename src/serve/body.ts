@@ -1,8 +1,11 @@
 /**
- * Reading a request body as JSON, safely: the content type is checked, at most `maxBytes`
- * are read (the stream is cancelled past it, whatever Content-Length claims), the bytes
- * must be valid UTF-8, and nesting deeper than `maxDepth` is refused before JSON.parse.
+ * A request body as JSON, safely: the content type is checked, at most `maxBytes` are read
+ * (by the transport: exchange.ts or http1.ts), the bytes must be valid UTF-8, and before
+ * JSON.parse one pass over the text refuses nesting deeper than `maxDepth` and any array
+ * longer than `maxArray`, so a body of a million tiny rows is turned away before anything
+ * is built from it.
  */
+import type { ServeRequest } from "./exchange.ts";
 import { InputError } from "./validate.ts";
 
 export interface BodyLimits {
@@ -10,61 +13,31 @@ export interface BodyLimits {
   maxBytes: number;
   /** Deepest array/object nesting accepted. */
   maxDepth: number;
+  /** Longest JSON array accepted (the most values a request may carry, flat). */
+  maxArray: number;
 }
 
-export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 4 * 1024 * 1024, maxDepth: 32 };
+export const DEFAULT_BODY_LIMITS: BodyLimits = {
+  maxBytes: 4 * 1024 * 1024,
+  maxDepth: 32,
+  maxArray: 5000 * 22,
+};
 
-/** The body's bytes, or an InputError (413) once more than `maxBytes` arrive. */
-async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new InputError(
-      `Cannot read body: larger than ${maxBytes} bytes`,
-      null,
-      `a body of at most ${maxBytes} bytes`,
-      413,
-    );
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await req.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (req.body === null) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      n += value.length;
-      if (n > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(
-      `Cannot read body: the stream failed (${(e as Error).message})`,
-      null,
-      "a complete request body",
-      400,
-    );
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+export interface JsonShape {
+  /** Deepest nesting seen (stops counting past the limit). */
+  depth: number;
+  /** Most elements of one array seen (stops counting past the limit). */
+  longestArray: number;
 }
 
-/** Deepest nesting of arrays/objects in JSON text (strings skipped), stopping past `limit`. */
-export function jsonDepth(text: string, limit: number): number {
-  let depth = 0, max = 0, inString = false;
+/**
+ * Nesting depth and longest array of JSON text (strings skipped), in one pass that stops as
+ * soon as either passes its limit. The text need not be valid JSON: JSON.parse judges that.
+ */
+export function jsonShape(text: string, maxDepth: number, maxArray: number): JsonShape {
+  let depth = 0, max = 0, inString = false, longest = 0;
+  // Per open level: element count so far for arrays, -1 for objects.
+  const counts: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -72,25 +45,38 @@ export function jsonDepth(text: string, limit: number): number {
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
+      counts[depth] = c === 91 ? 0 : -1;
       if (++depth > max) {
         max = depth;
-        if (max > limit) return max;
+        if (max > maxDepth) return { depth: max, longestArray: longest };
       }
-    } else if (c === 93 || c === 125) depth--;
+    } else if (c === 93 || c === 125) {
+      if (depth > 0) depth--;
+    } else if (c === 44 && depth > 0) {
+      const k = counts[depth - 1]!;
+      if (k >= 0) {
+        // n commas: n + 1 elements
+        counts[depth - 1] = k + 1;
+        if (k + 2 > longest) {
+          longest = k + 2;
+          if (longest > maxArray) return { depth: max, longestArray: longest };
+        }
+      }
+    }
   }
-  return max;
+  return { depth: max, longestArray: longest };
 }
+
+/** Nesting depth of JSON text (strings skipped), stopping past `limit`. */
+export const jsonDepth = (text: string, limit: number): number =>
+  jsonShape(text, limit, Infinity).depth;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** The request's JSON body as a value, or an InputError with the right status. */
-export async function readJsonBody(
-  req: Request,
-  limits: BodyLimits = DEFAULT_BODY_LIMITS,
-): Promise<unknown> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+/** Whether the request says its body is JSON; a 415 InputError when not. */
+export function checkJsonType(req: ServeRequest): void {
+  const type = (req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
-    await req.body?.cancel().catch(() => {});
     throw new InputError(
       `Cannot read body: expected Content-Type application/json, got ${
         type ? `"${type.slice(0, 80)}"` : "none"
@@ -100,7 +86,10 @@ export async function readJsonBody(
       415,
     );
   }
-  const bytes = await readLimited(req, limits.maxBytes);
+}
+
+/** JSON bytes as a value, or an InputError with the right status. */
+export function parseJsonBytes(bytes: Uint8Array, limits: BodyLimits): unknown {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -110,12 +99,21 @@ export async function readJsonBody(
   if (text.trim() === "") {
     throw new InputError("Cannot read body: it is empty", null, "a JSON object", 400);
   }
-  if (jsonDepth(text, limits.maxDepth) > limits.maxDepth) {
+  const shape = jsonShape(text, limits.maxDepth, limits.maxArray);
+  if (shape.depth > limits.maxDepth) {
     throw new InputError(
       `Cannot read body: JSON nested deeper than ${limits.maxDepth} levels`,
       null,
       `JSON nested at most ${limits.maxDepth} levels`,
       400,
+    );
+  }
+  if (shape.longestArray > limits.maxArray) {
+    throw new InputError(
+      `Cannot accept body: an array of more than ${limits.maxArray} values`,
+      "body",
+      `arrays of at most ${limits.maxArray} values (fewer rows per request)`,
+      413,
     );
   }
   try {
@@ -128,4 +126,18 @@ export async function readJsonBody(
       400,
     );
   }
+}
+
+/** The request's JSON body as a value: content type, size, UTF-8, shape, then JSON.parse. */
+export async function readJsonBody(
+  req: ServeRequest,
+  limits: BodyLimits = DEFAULT_BODY_LIMITS,
+): Promise<unknown> {
+  try {
+    checkJsonType(req);
+  } catch (e) {
+    await req.body.discard();
+    throw e;
+  }
+  return parseJsonBytes(await req.body.read(limits.maxBytes), limits);
 }

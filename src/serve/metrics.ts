@@ -2,9 +2,15 @@
  * The endpoint's metrics in the Prometheus text exposition format (version 0.0.4):
  * counters, gauges and histograms keyed by label values, rendered on `GET /metrics`.
  * Kept in memory per process (per isolate on Deno Deploy), as Prometheus clients do.
+ *
+ * Label values that a client can influence come from fixed sets: a family declares the
+ * values each such label may take, and anything else is counted under "other". So no
+ * request, however odd its method or path, can add a series.
  */
 
 type Labels = Record<string, string>;
+/** Allowed values per label; labels not named here are set by our own code only. */
+export type LabelSets = Record<string, ReadonlySet<string>>;
 
 const escapeLabel = (v: string) =>
   v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
@@ -18,6 +24,25 @@ function labelText(labels: Labels, extra?: [string, string]): string {
 const fmt = (v: number) =>
   Number.isNaN(v) ? "NaN" : v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : String(v);
 
+/** The value counted when a label's value is outside its fixed set. */
+export const OTHER = "other";
+
+/** Labels with every fixed-set value folded, and their series key. */
+function folded(labels: Labels, sets: LabelSets | undefined): { labels: Labels; key: string } {
+  let key = "";
+  let out = labels;
+  for (const k in labels) {
+    let v = labels[k]!;
+    const allowed = sets?.[k];
+    if (allowed !== undefined && !allowed.has(v)) {
+      if (out === labels) out = { ...labels };
+      out[k] = v = OTHER;
+    }
+    key += k + "\u0001" + v + "\u0002";
+  }
+  return { labels: out, key };
+}
+
 interface Metric {
   render(): string;
 }
@@ -29,11 +54,12 @@ export class Scalar implements Metric {
     readonly name: string,
     readonly help: string,
     readonly type: "counter" | "gauge",
+    readonly labelSets?: LabelSets,
   ) {}
   #entry(labels: Labels) {
-    const key = JSON.stringify(labels);
-    let e = this.#values.get(key);
-    if (!e) this.#values.set(key, e = { labels, value: 0 });
+    const f = folded(labels, this.labelSets);
+    let e = this.#values.get(f.key);
+    if (!e) this.#values.set(f.key, e = { labels: f.labels, value: 0 });
     return e;
   }
   inc(labels: Labels = {}, by = 1): void {
@@ -43,7 +69,11 @@ export class Scalar implements Metric {
     this.#entry(labels).value = value;
   }
   get(labels: Labels = {}): number {
-    return this.#values.get(JSON.stringify(labels))?.value ?? 0;
+    return this.#values.get(folded(labels, this.labelSets).key)?.value ?? 0;
+  }
+  /** Number of series (label combinations) in the family. */
+  get size(): number {
+    return this.#values.size;
   }
   reset(): void {
     this.#values.clear();
@@ -63,29 +93,43 @@ export class Histogram implements Metric {
     string,
     { labels: Labels; counts: number[]; sum: number; n: number }
   >();
-  constructor(readonly name: string, readonly help: string, readonly bounds: readonly number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly bounds: readonly number[],
+    readonly labelSets?: LabelSets,
+  ) {}
   observe(labels: Labels, v: number): void {
     if (Number.isNaN(v)) return;
-    const key = JSON.stringify(labels);
-    let e = this.#values.get(key);
+    const f = folded(labels, this.labelSets);
+    let e = this.#values.get(f.key);
     if (!e) {
       this.#values.set(
-        key,
-        e = { labels, counts: new Array(this.bounds.length).fill(0), sum: 0, n: 0 },
+        f.key,
+        e = { labels: f.labels, counts: new Array(this.bounds.length).fill(0), sum: 0, n: 0 },
       );
     }
-    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) e.counts[i]!++;
+    // Buckets are cumulative at render time: count only the first bound that holds v.
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && v > b[i]!) i++;
+    if (i < b.length) e.counts[i]!++;
     e.sum += v;
     e.n++;
   }
   count(labels: Labels = {}): number {
-    return this.#values.get(JSON.stringify(labels))?.n ?? 0;
+    return this.#values.get(folded(labels, this.labelSets).key)?.n ?? 0;
+  }
+  get size(): number {
+    return this.#values.size;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const { labels, counts, sum, n } of this.#values.values()) {
+      let cumulative = 0;
       this.bounds.forEach((b, i) => {
-        lines.push(`${this.name}_bucket${labelText(labels, ["le", fmt(b)])} ${counts[i]}`);
+        cumulative += counts[i]!;
+        lines.push(`${this.name}_bucket${labelText(labels, ["le", fmt(b)])} ${cumulative}`);
       });
       lines.push(`${this.name}_bucket${labelText(labels, ["le", "+Inf"])} ${n}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${fmt(sum)}`);
@@ -95,34 +139,49 @@ export class Histogram implements Metric {
   }
 }
 
+/** HTTP methods counted by name; any other method is counted as "other". */
+export const METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+]);
+
+/** Status codes the endpoint answers. */
+export const STATUSES: ReadonlySet<string> = new Set(
+  [200, 400, 401, 404, 405, 408, 409, 413, 415, 422, 431, 500, 501, 503].map(String),
+);
+
+/** Label `route` of requests that matched no route. */
+export const UNMATCHED = "unmatched";
+
+export interface MetricLabelSets {
+  /** Route patterns of the route table (plus "unmatched"). */
+  routes: readonly string[];
+  /** Fields a validation failure or a flag may name (input features and request parts). */
+  fields: readonly string[];
+}
+
 /** The endpoint's metric families (names are what the alert rules query). */
 export class ServeMetrics {
-  readonly requests = new Scalar(
-    "aqlab_http_requests_total",
-    "HTTP requests by route, method and status code.",
-    "counter",
-  );
-  readonly latency = new Histogram(
-    "aqlab_http_request_duration_seconds",
-    "Time from request to response, seconds, by route.",
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  );
+  readonly requests: Scalar;
+  readonly latency: Histogram;
   readonly predictions = new Histogram(
     "aqlab_prediction_value",
     "Predicted next-hour PM2.5, µg/m³.",
     [5, 10, 25, 35, 50, 75, 115, 150, 250, 350, 500],
   );
   readonly rows = new Scalar("aqlab_predicted_rows_total", "Rows scored.", "counter");
-  readonly validationFailures = new Scalar(
-    "aqlab_validation_failures_total",
-    "Rejected inputs by field (the field named in the error answer).",
+  readonly onnxRuns = new Scalar(
+    "aqlab_onnx_runs_total",
+    "ONNX Runtime session runs (concurrent requests share one: rows / runs is the batch).",
     "counter",
   );
-  readonly flags = new Scalar(
-    "aqlab_input_flags_total",
-    "Accepted but flagged input values by field and flag (missing, out_of_range, unusual).",
-    "counter",
-  );
+  readonly validationFailures: Scalar;
+  readonly flags: Scalar;
   readonly modelInfo = new Scalar(
     "aqlab_model_info",
     "The model being served (value 1), by name, version and kind.",
@@ -155,12 +214,42 @@ export class ServeMetrics {
     "counter",
   );
 
+  constructor(sets: MetricLabelSets) {
+    const route = new Set([...sets.routes, UNMATCHED]);
+    const field = new Set(sets.fields);
+    this.requests = new Scalar(
+      "aqlab_http_requests_total",
+      "HTTP requests by route, method and status code.",
+      "counter",
+      { route, method: METHODS, status: STATUSES },
+    );
+    this.latency = new Histogram(
+      "aqlab_http_request_duration_seconds",
+      "Time from request to response, seconds, by route.",
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      { route },
+    );
+    this.validationFailures = new Scalar(
+      "aqlab_validation_failures_total",
+      "Rejected inputs by field (the field named in the error answer).",
+      "counter",
+      { field },
+    );
+    this.flags = new Scalar(
+      "aqlab_input_flags_total",
+      "Accepted but flagged input values by field and flag (missing, out_of_range, unusual).",
+      "counter",
+      { field, flag: new Set(["missing", "out_of_range", "unusual"]) },
+    );
+  }
+
   render(): string {
     return [
       this.requests,
       this.latency,
       this.predictions,
       this.rows,
+      this.onnxRuns,
       this.validationFailures,
       this.flags,
       this.modelInfo,

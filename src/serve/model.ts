@@ -74,3 +74,35 @@ export async function resolveModelDir(
   const resolved = await resolveModel(root, { name: options.model ?? "pm25" });
   return resolved?.url ?? new URL(candidateDir("gbdt") + "/", root);
 }
+
+/**
+ * Checks that a loaded model scores: a few rows of its drift reference (or one row of
+ * missing values) must each give one finite prediction. Run before a reloaded or promoted
+ * model is served, so a package that loads but cannot score never replaces a working one.
+ */
+export async function checkModel(m: LoadedModel): Promise<void> {
+  const F = FEATURE_NAMES.length;
+  const ref = m.reference;
+  const n = ref ? Math.min(8, ref.rows) : 0;
+  const data = new Float32Array(Math.max(n, 1) * F).fill(NaN);
+  for (let i = 0; i < n; i++) {
+    FEATURE_NAMES.forEach((name, j) => {
+      const v = ref!.columns[name]?.[i];
+      data[i * F + j] = v === null || v === undefined ? NaN : v;
+    });
+  }
+  const rows = Math.max(n, 1);
+  let pred: Float32Array;
+  try {
+    pred = await m.scorer.run({ data, nRows: rows, nCols: F, names: [...FEATURE_NAMES] });
+  } catch (e) {
+    throw new TypeError(
+      `Cannot use model ${m.version}: scoring a test row failed (${(e as Error).message})`,
+    );
+  }
+  if (pred.length !== rows || !pred.every(Number.isFinite)) {
+    throw new TypeError(
+      `Cannot use model ${m.version}: scoring ${rows} test rows gave ${pred.length} values, not all finite`,
+    );
+  }
+}

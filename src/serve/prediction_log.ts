@@ -1,12 +1,24 @@
 /**
  * The prediction log: one Deno KV entry per scored row (inputs, output, interval, model
- * version, time), expiring after `expireIn`. Requests only push to an in-memory queue; a
- * background task writes it in atomic batches, so the response never waits on storage.
+ * version, time), expiring after `expireIn`, written in atomic batches by one background
+ * writer (group commit: the rows of concurrent requests share a commit).
+ *
+ * Two modes (`AQLAB_LOG`):
+ * - `async` (default): a request queues its rows and is answered at once; the writer
+ *   commits them a moment later. What is queued but not yet committed is lost if the
+ *   process dies without a flush (SIGKILL, out of memory, power loss): at most `maxQueue`
+ *   rows plus one commit. When the queue is full, answers wait for room (the store sets the
+ *   pace, nothing is dropped); rows are dropped, and counted, only when a commit fails.
+ * - `sync`: the answer waits until its rows are committed; a commit that fails turns the
+ *   answer into a 503, so every acknowledged prediction is in the store.
  * `flush()` resolves once everything queued so far is written (tests, shutdown).
  *
- * Keys: ["predictions", <epoch ms>, <sequence>] so a reverse listing gives the newest rows.
+ * Keys: ["predictions", <epoch ms>, <instance>, <sequence>]: a reverse listing gives the
+ * newest rows, and the random instance id keeps the keys of two processes or isolates
+ * writing the same store apart even in the same millisecond.
  */
 import type { ServeMetrics } from "./metrics.ts";
+import { nextTurn } from "./turn.ts";
 
 export interface LogEntry {
   /** ISO time of the request. */
@@ -19,28 +31,68 @@ export interface LogEntry {
   route: string;
 }
 
+export type LogMode = "async" | "sync";
+
 export interface PredictionLogOptions {
   /** Retention: entries expire after this many milliseconds (default 30 days). */
   expireIn?: number;
-  /** Entries held in memory before the oldest are dropped (default 100,000). */
+  /**
+   * Entries queued before answers wait for room (async mode; default 10,000, about a second
+   * of writes). `push` drops the oldest instead.
+   */
   maxQueue?: number;
   /** Mutations per atomic write (Deno KV allows at most 1000; default 200). */
   batchSize?: number;
+  /** Default "async". */
+  mode?: LogMode;
   metrics?: ServeMetrics;
+  /** The clock of the keys (tests). */
+  now?: () => number;
 }
 
 export const LOG_PREFIX = "predictions";
 const DAY_MS = 24 * 3600 * 1000;
 
+/** The error of a sync-mode write that did not reach the store. */
+export class LogWriteError extends Error {
+  override name = "LogWriteError";
+}
+
+/** A sync-mode request waiting for its rows: settled when the last of them is committed. */
+interface Waiter {
+  remaining: number;
+  failure: Error | null;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+interface Queued {
+  key: Deno.KvKey;
+  value: LogEntry;
+  waiter?: Waiter;
+}
+
+/** A random id for this log writer (hex, 48 bits). */
+function instanceId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
 export class PredictionLog {
   readonly #kv: Deno.Kv;
-  readonly #queue: { key: Deno.KvKey; value: LogEntry }[] = [];
+  readonly #queue: Queued[] = [];
   readonly #expireIn: number;
   readonly #maxQueue: number;
   readonly #batchSize: number;
   readonly #metrics: ServeMetrics | undefined;
+  readonly #now: () => number;
+  readonly mode: LogMode;
+  /** This writer's part of every key. */
+  readonly instance = instanceId();
   #seq = 0;
   #running: Promise<void> | null = null;
+  /** Async writers waiting for room in a full queue. */
+  #roomWaiters: (() => void)[] = [];
   /** Entries written and dropped since start. */
   written = 0;
   dropped = 0;
@@ -48,21 +100,46 @@ export class PredictionLog {
   constructor(kv: Deno.Kv, options: PredictionLogOptions = {}) {
     this.#kv = kv;
     this.#expireIn = options.expireIn ?? 30 * DAY_MS;
-    this.#maxQueue = options.maxQueue ?? 100_000;
+    this.#maxQueue = options.maxQueue ?? 10_000;
     this.#batchSize = Math.min(options.batchSize ?? 200, 1000);
     this.#metrics = options.metrics;
+    this.#now = options.now ?? Date.now;
+    this.mode = options.mode ?? "async";
   }
 
-  /** Queues entries and schedules a background write; returns at once. */
+  /** Queues entries and schedules a background write; returns at once, dropping the oldest
+   * entries when the queue is full. */
   push(entries: LogEntry[]): void {
-    const now = Date.now();
-    for (const value of entries) {
-      this.#queue.push({ key: [LOG_PREFIX, now, this.#seq++], value });
-    }
+    this.#enqueue(entries, undefined);
     const over = this.#queue.length - this.#maxQueue;
     if (over > 0) {
       this.#queue.splice(0, over);
       this.#drop(over);
+      this.#metrics?.logPending.set({}, this.#queue.length);
+    }
+  }
+
+  /**
+   * Queues entries for the endpoint. Sync mode: resolves once they are committed, or rejects
+   * with a LogWriteError. Async mode: resolves at once, or once there is room in a full queue.
+   */
+  write(entries: LogEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    if (this.mode === "async") {
+      this.#enqueue(entries, undefined);
+      if (this.#queue.length <= this.#maxQueue) return Promise.resolve();
+      return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    }
+    return new Promise((resolve, reject) =>
+      this.#enqueue(entries, { remaining: entries.length, failure: null, resolve, reject })
+    );
+  }
+
+  #enqueue(entries: LogEntry[], waiter: Waiter | undefined): void {
+    const now = this.#now();
+    for (const value of entries) {
+      const key = [LOG_PREFIX, now, this.instance, this.#seq++];
+      this.#queue.push(waiter ? { key, value, waiter } : { key, value });
     }
     this.#metrics?.logPending.set({}, this.#queue.length);
     if (this.#running === null) this.#running = this.#drain();
@@ -83,26 +160,42 @@ export class PredictionLog {
   }
 
   async #drain(): Promise<void> {
-    // Yield first so the response that queued these rows goes out before any write.
-    await new Promise((r) => setTimeout(r, 0));
+    // Yield first so the response that queued these rows goes out before any write (async),
+    // and so the rows of requests scored in the same turn share one commit (sync).
+    await nextTurn();
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#batchSize);
         this.#metrics?.logPending.set({}, this.#queue.length);
         const op = this.#kv.atomic();
         for (const { key, value } of batch) op.set(key, value, { expireIn: this.#expireIn });
+        let failure: Error | null = null;
         try {
           const res = await op.commit();
           if (!res.ok) throw new Error("commit refused");
           this.written += batch.length;
           this.#metrics?.logWritten.inc({}, batch.length);
-        } catch {
+        } catch (e) {
           // The log must never take the endpoint down: count the loss and go on.
           this.#drop(batch.length);
+          failure = new LogWriteError(
+            `Cannot write the prediction log: ${(e as Error).message.slice(0, 200)}`,
+          );
+        }
+        for (const { waiter } of batch) {
+          if (waiter === undefined) continue;
+          if (failure) waiter.failure = failure;
+          if (--waiter.remaining === 0) {
+            waiter.failure ? waiter.reject(waiter.failure) : waiter.resolve();
+          }
+        }
+        if (this.#queue.length <= this.#maxQueue && this.#roomWaiters.length > 0) {
+          for (const resolve of this.#roomWaiters.splice(0)) resolve();
         }
       }
     } finally {
       this.#running = null;
+      for (const resolve of this.#roomWaiters.splice(0)) resolve();
     }
   }
 }

@@ -3,47 +3,45 @@
  * that matches with another method gets 405; no match gets 404. The route's pattern text
  * (not the path) labels the metrics, so clients cannot blow up label cardinality.
  */
-export type RouteHandler = (
-  req: Request,
-  params: Record<string, string | undefined>,
-  url: URL,
-) => Response | Promise<Response>;
-
-export interface Route {
+export interface Route<H> {
   method: "GET" | "POST";
   /** URLPattern pathname, e.g. "/v2/models/:name/infer". */
   path: string;
-  handler: RouteHandler;
+  handler: H;
+  /** Exists only when an admin token is configured. */
+  admin?: boolean;
 }
 
-export interface CompiledRoute extends Route {
+export interface CompiledRoute<H> extends Route<H> {
   /** Null for a static path, compared as a string (URLPattern costs microseconds a call). */
   pattern: URLPattern | null;
 }
 
-export const compileRoutes = (routes: Route[]): CompiledRoute[] =>
+export type Params = Record<string, string | undefined>;
+
+export const compileRoutes = <H>(routes: readonly Route<H>[]): CompiledRoute<H>[] =>
   routes.map((r) => ({
     ...r,
     pattern: r.path.includes(":") ? new URLPattern({ pathname: r.path }) : null,
   }));
 
-const NO_PARAMS: Record<string, string | undefined> = Object.freeze({});
+const NO_PARAMS: Params = Object.freeze({});
 
 /** The route for a request, or "method not allowed" / "not found". */
-export function matchRoute(
-  routes: CompiledRoute[],
+export function matchRoute<H>(
+  routes: readonly CompiledRoute<H>[],
   method: string,
-  url: URL,
+  path: string,
 ):
-  | { route: CompiledRoute; params: Record<string, string | undefined> }
+  | { route: CompiledRoute<H>; params: Params }
   | { route: null; allowed: string[] } {
   const allowed: string[] = [];
   for (const route of routes) {
     let params = NO_PARAMS;
     if (route.pattern === null) {
-      if (route.path !== url.pathname) continue;
+      if (route.path !== path) continue;
     } else {
-      const m = route.pattern.exec({ pathname: url.pathname });
+      const m = route.pattern.exec({ pathname: path });
       if (m === null) continue;
       params = m.pathname.groups;
     }

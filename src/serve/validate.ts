@@ -19,6 +19,8 @@ export class InputError extends Error {
     readonly field: string | null,
     readonly expected: string,
     readonly status = 422,
+    /** Extra response headers (Allow, Retry-After, WWW-Authenticate). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = "InputError";
@@ -270,3 +272,99 @@ export function rowFromValues(values: unknown, schema: FeatureSchema, prefix = "
   }
   return { x, flags: checkVector(x, schema, prefix) };
 }
+
+/** The rows of a batch field, each parsed by `parse`; the count is checked before any is. */
+export function batchRows<T>(
+  items: unknown,
+  field: string,
+  maxRows: number,
+  parse: (v: unknown, prefix: string) => T,
+  why = "",
+): T[] {
+  if (!Array.isArray(items)) {
+    throw new InputError(
+      `Cannot read "${field}": expected an array of rows`,
+      field,
+      "an array of rows",
+      400,
+    );
+  }
+  checkRowCount(items.length, field, maxRows, why);
+  return items.map((v, i) => parse(v, `${field}[${i}].`));
+}
+
+/** A row count against the request's limit: 422 when none, 413 past `maxRows`. */
+export function checkRowCount(n: number, field: string, maxRows: number, why = ""): void {
+  if (n === 0) {
+    throw new InputError(`Cannot read "${field}": it is empty`, field, "at least one row", 422);
+  }
+  if (n > maxRows) {
+    throw new InputError(
+      `Cannot accept "${field}": ${n} rows, at most ${maxRows} per request${why}`,
+      field,
+      `at most ${maxRows} rows${why}`,
+      413,
+    );
+  }
+}
+
+/** Refuses keys of a request object outside `allowed`. */
+export function onlyKeys(body: Record<string, unknown>, allowed: readonly string[], what: string) {
+  for (const k of Object.keys(body)) {
+    if (!allowed.includes(k)) {
+      throw new InputError(
+        `Cannot read ${what}: unknown key "${k.slice(0, 60)}"`,
+        k.slice(0, 60),
+        `one of ${allowed.join(", ")}`,
+        400,
+      );
+    }
+  }
+}
+
+/** The one key of `keys` that `body` has; a 400 naming them when it has none or several. */
+export function exactlyOne(
+  body: Record<string, unknown>,
+  keys: readonly string[],
+  what: string,
+  expected: string,
+): string {
+  const given = keys.filter((k) => Object.hasOwn(body, k));
+  if (given.length !== 1) {
+    throw new InputError(
+      `Cannot read ${what}: expected exactly one of ${keys.join(", ")}; got ${
+        given.length === 0 ? "none" : given.join(", ")
+      }`,
+      null,
+      expected,
+      400,
+    );
+  }
+  return given[0]!;
+}
+
+/** Field names a metric label may carry: the features and the parts of a request. */
+export const FIELD_LABELS: readonly string[] = [
+  ...FEATURES.map((f) => f.name),
+  "station",
+  "time",
+  "wd",
+  "body",
+  "rows",
+  "content-type",
+  "method",
+  "path",
+  "features",
+  "observation",
+  "inputs",
+  "outputs",
+  "explain",
+  "dataframe_split",
+  "dataframe_records",
+  "instances",
+  "version",
+  "authorization",
+];
+
+/** Label value of a field: "rows[3].PM2.5" -> "PM2.5" (the metric folds the rest to "other"). */
+export const fieldLabel = (field: string): string => field.replace(/^[a-z_]+\[\d+\]\./, "");

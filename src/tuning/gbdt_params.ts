@@ -1,33 +1,69 @@
 /**
- * The `train` stage's parameters (snake_case in params.yaml) as learner parameters, and
- * the rule that merges tuned values over them: train params are the base; the tuned keys
- * (search_space.ts) override them unless `use_tuned` is false or tuning was disabled.
+ * The `train` stage's learner parameters (snake_case in params.yaml) as typed learner
+ * parameters, and the rule that merges tuned values over them: train params are the base
+ * (and the untuned default); the tuned keys (search_space.ts) override them.
  */
 import type { GbdtParams, Objective } from "../gbdt/params.ts";
 import { TUNED_KEYS, type TunedParams } from "./search_space.ts";
 
-/** The learner settings of the train section, as resolved by the pipeline. */
-export function gbdtParamsFrom(train: Record<string, unknown>, seed: number): Partial<GbdtParams> {
-  const n = (k: string) => {
-    const v = train[k];
-    if (typeof v !== "number") {
-      throw new TypeError(`Cannot read train.${k}: expected a number, got ${JSON.stringify(v)}`);
-    }
-    return v;
-  };
+/** The learner settings of the `train` section of params.yaml. */
+export interface GbdtSettings {
+  n_estimators: number;
+  learning_rate: number;
+  max_depth: number;
+  max_leaves: number;
+  min_child_weight: number;
+  subsample: number;
+  colsample_bytree: number;
+  lambda: number;
+  gamma: number;
+  max_bins: number;
+  objective: string;
+}
+
+/** The train section's learner settings as another stage declares them in `uses`. */
+export const GBDT_USES = {
+  "train.n_estimators": "number",
+  "train.learning_rate": "number",
+  "train.max_depth": "number",
+  "train.max_leaves": "number",
+  "train.min_child_weight": "number",
+  "train.subsample": "number",
+  "train.colsample_bytree": "number",
+  "train.lambda": "number",
+  "train.gamma": "number",
+  "train.max_bins": "number",
+  "train.objective": "string",
+} as const;
+
+type GbdtUsed = {
+  readonly [K in keyof typeof GBDT_USES]: (typeof GBDT_USES)[K] extends "number" ? number
+    : string;
+};
+
+/** GbdtSettings from a stage's typed `ctx.used` (declared with GBDT_USES). */
+export function gbdtSettingsOf(used: GbdtUsed): GbdtSettings {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(GBDT_USES) as (keyof typeof GBDT_USES)[]) {
+    out[k.slice("train.".length)] = used[k];
+  }
+  return out as unknown as GbdtSettings;
+}
+
+/** The learner parameters of the train settings. */
+export function gbdtParamsFrom(train: GbdtSettings, seed: number): Partial<GbdtParams> {
   return {
-    nEstimators: n("n_estimators"),
-    learningRate: n("learning_rate"),
-    maxDepth: n("max_depth"),
-    maxLeaves: n("max_leaves"),
-    minChildWeight: n("min_child_weight"),
-    subsample: n("subsample"),
-    colsampleBytree: n("colsample_bytree"),
-    lambda: n("lambda"),
-    gamma: n("gamma"),
-    maxBins: n("max_bins"),
-    objective: String(train["objective"]) as Objective,
-    earlyStoppingRounds: n("early_stopping_rounds"),
+    nEstimators: train.n_estimators,
+    learningRate: train.learning_rate,
+    maxDepth: train.max_depth,
+    maxLeaves: train.max_leaves,
+    minChildWeight: train.min_child_weight,
+    subsample: train.subsample,
+    colsampleBytree: train.colsample_bytree,
+    lambda: train.lambda,
+    gamma: train.gamma,
+    maxBins: train.max_bins,
+    objective: train.objective as Objective,
     seed: seed >>> 0,
   };
 }

@@ -25,7 +25,9 @@ Deno.test("training predictions equal predict() on the raw matrix (binning agree
   const tr = synthetic(3000, 5, known, 3);
   for (let i = 0; i < 3000; i += 11) tr.X.data[i * 5 + 1] = NaN;
   const r = await train(tr.X, tr.y, params, { threads: 1 });
-  assert.equal(r.curve.at(-1)!.train, rmse(predict(r.model, tr.X), tr.y));
+  // The same predictions; the loss is summed chunk by chunk in training, so the last bits may differ.
+  const e = rmse(predict(r.model, tr.X), tr.y);
+  assert.ok(Math.abs(r.curve.at(-1)!.train - e) <= 1e-12 * e, `${r.curve.at(-1)!.train} vs ${e}`);
   for (const t of r.model.trees) {
     for (let n = 0; n < t.feature.length; n++) {
       assert.equal(t.threshold[n], Math.fround(t.threshold[n]!));
@@ -34,19 +36,22 @@ Deno.test("training predictions equal predict() on the raw matrix (binning agree
   }
 });
 
-Deno.test("deterministic: same seed gives the same model bytes, threads 1 and 2 alike", async () => {
+Deno.test("deterministic: same seed gives the same model bytes, threads 1, 2 and 3 alike", async () => {
   const tr = synthetic(40000, 8, known, 4);
   for (let i = 0; i < 40000; i += 7) tr.X.data[i * 8 + 2] = NaN;
   const p = { ...params, nEstimators: 15, maxDepth: 7 };
-  const a = JSON.stringify(modelToJSON((await train(tr.X, tr.y, p, { threads: 1 })).model));
-  const b = JSON.stringify(modelToJSON((await train(tr.X, tr.y, p, { threads: 1 })).model));
-  const c = JSON.stringify(modelToJSON((await train(tr.X, tr.y, p, { threads: 2 })).model));
-  const d = JSON.stringify(
-    modelToJSON((await train(tr.X, tr.y, { ...p, seed: 8 }, { threads: 2 })).model),
-  );
-  assert.equal(a, b);
-  assert.equal(a, c);
-  assert.notEqual(a, d);
+  const bytes = async (q: typeof p & Record<string, unknown>, threads: number) =>
+    JSON.stringify(modelToJSON((await train(tr.X, tr.y, q, { threads })).model));
+  const a = await bytes(p, 1);
+  assert.equal(await bytes(p, 1), a);
+  assert.equal(await bytes(p, 2), a);
+  assert.equal(await bytes(p, 3), a);
+  assert.notEqual(await bytes({ ...p, seed: 8 }, 2), a);
+  // Leaf-wise growth and pseudo-Huber (varying hessians) too.
+  const leafWise = { ...p, maxDepth: 0, maxLeaves: 31 };
+  assert.equal(await bytes(leafWise, 2), await bytes(leafWise, 1));
+  const huber = { ...p, objective: "pseudo_huber", huberSlope: 2 };
+  assert.equal(await bytes(huber, 2), await bytes(huber, 1));
 });
 
 Deno.test("leaf-wise growth respects maxLeaves", async () => {

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import {
   conformalQuantile,
+  halfWidth,
   intervalCoverage,
+  mondrianConformal,
   predictionInterval,
 } from "../../src/metrics/conformal.ts";
+import { PM25_BAND_EDGES, pm25Band } from "../../src/metrics/groups.ts";
 import { Pcg32 } from "../../src/gbdt/random.ts";
 
 function normal(rng: Pcg32): number {
@@ -56,4 +59,60 @@ Deno.test("intervalCoverage counts the bounds as covered and clips the lower bou
   assert.equal(cov.meanWidth, (3 + 3 + 4) / 3);
   const sub = intervalCoverage([0, 3, 5.5], [1, 1, 3], c, [2]);
   assert.equal(sub.coverage, 0);
+});
+
+/** Heteroscedastic draws: the error grows with the level, as PM2.5's does. */
+function levels(rng: Pcg32, n: number) {
+  const pred = Array.from({ length: n }, () => Math.exp(2 + 4 * rng.nextFloat()));
+  const y = pred.map((v) => v + (3 + 0.25 * v) * normal(rng));
+  return { pred, y };
+}
+
+Deno.test("Mondrian conformal holds the coverage in every band where one width cannot", () => {
+  const rng = new Pcg32(11);
+  const cal = levels(rng, 20_000), test = levels(rng, 40_000);
+  const pooled = conformalQuantile(cal.y, cal.pred, 0.1);
+  const bands = mondrianConformal(cal.y, cal.pred, 0.1);
+  assert.equal(bands.method, "mondrian_conformal");
+  assert.deepEqual(bands.bands!.edges, [...PM25_BAND_EDGES]);
+  assert.equal(bands.quantile, pooled.quantile, "the pooled width is kept beside the bands");
+  // Widths grow with the predicted band.
+  const q = bands.bands!.quantile;
+  for (let k = 1; k < q.length; k++) assert.ok(q[k]! > q[k - 1]!, `band ${k}: ${q}`);
+  const byBand = (c: Parameters<typeof intervalCoverage>[2]) => {
+    const out = new Map<string, number>();
+    for (const b of ["0-35", "35-75", "75-115", "115-150", "150-250", ">250"]) {
+      const idx = test.pred.flatMap((v, i) => (pm25Band(v) === b ? [i] : []));
+      out.set(b, intervalCoverage(test.y, test.pred, c, idx).coverage);
+    }
+    return out;
+  };
+  for (const [b, cov] of byBand(bands)) {
+    assert.ok(Math.abs(cov - 0.9) < 0.02, `Mondrian ${b}: ${cov}`);
+  }
+  const one = byBand(pooled);
+  assert.ok(one.get("0-35")! > 0.97 && one.get(">250")! < 0.8, `one width: ${[...one.values()]}`);
+});
+
+Deno.test("Mondrian: a band with too few rows borrows its neighbour's width; intervals follow the band", () => {
+  // 300 rows below 35, 150 in 35-75, 5 above 250 and none between: the empty and small
+  // bands merge downwards (the lowest upwards) until each group has 100 rows.
+  const pred = [
+    ...Array.from({ length: 300 }, (_, i) => 10 + (i % 20)),
+    ...Array.from({ length: 150 }, (_, i) => 40 + (i % 30)),
+    ...Array.from({ length: 5 }, () => 300),
+  ];
+  const y = pred.map((v, i) => v + (v < 35 ? 1 : v < 75 ? 5 : 50) * (i % 2 ? 1 : -1));
+  const c = mondrianConformal(y, pred, 0.1);
+  const { quantile, rows } = c.bands!;
+  assert.equal(quantile[0], 1);
+  assert.deepEqual(rows, [300, 155, 155, 155, 155, 155]);
+  assert.equal(quantile[5], quantile[1]);
+  assert.ok(quantile[1]! >= 5 && quantile[1]! <= 50);
+  assert.equal(halfWidth(20, c), 1);
+  assert.deepEqual(predictionInterval(20, c), [19, 21]);
+  assert.deepEqual(predictionInterval(0.5, c), [0, 1.5]);
+  assert.equal(halfWidth(400, c), quantile[5]);
+  // Without bands the pooled width applies, as before.
+  assert.equal(halfWidth(400, { quantile: 7 }), 7);
 });

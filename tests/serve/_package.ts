@@ -173,7 +173,13 @@ export async function writeTestPackage(
   columns.pm25_next = Array.from(y.subarray(0, nTrain));
   const reference: DriftReference = {
     columns,
-    time: Array.from({ length: nTrain }, () => "2015-01-01T00:00"),
+    // Every 3 hours from 2014-01-01 (75 days): the drift verdict estimates its noise from
+    // day-long pieces of the reference, so its rows must span many days.
+    time: Array.from(
+      { length: nTrain },
+      (_, i) =>
+        new Date(Date.UTC(2014, 0, 1) + i * 3 * 3_600_000).toISOString().slice(0, 13) + ":00",
+    ),
     rows: nTrain,
     source_rows: nTrain,
   };

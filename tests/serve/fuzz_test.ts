@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createHandler, type ServeApp } from "../../src/serve/handler.ts";
 import { loadModel } from "../../src/serve/model.ts";
+import { serveHttp1 } from "../../src/serve/http1.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
 import { createPrng, type Prng } from "../../src/data/synth/prng.ts";
 import { featuresObject, writeTestPackage } from "./_package.ts";
@@ -258,5 +259,31 @@ Deno.test("fuzz over a real socket: 300 requests on 127.0.0.1, no 5xx, alive aft
   } finally {
     ac.abort();
     await server.finished;
+  }
+});
+
+Deno.test("fuzz over the HTTP/1.1 layer of --listen: 300 requests, no 5xx, alive afterwards", async () => {
+  const app = newApp();
+  const server = serveHttp1(app.handle, { port: 0, maxBodyBytes: app.limits.maxBytes });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const p = createPrng(7);
+    for (let i = 0; i < 300; i++) {
+      const req = randomRequest(p, base);
+      await check(
+        await fetch(req),
+        `http1 request ${i} ${req.method} ${new URL(req.url).pathname}`,
+      );
+    }
+    const big = await fetch(base + "/v1/predict", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "[" + "1,".repeat(200_000) + "1]",
+    });
+    assert.equal(await check(big, "large body"), 413);
+    const health = await fetch(base + "/health");
+    assert.deepEqual(await health.json(), { status: "ok" });
+  } finally {
+    await server.shutdown(0);
   }
 });

@@ -25,18 +25,24 @@ export async function buildSite(): Promise<{ seconds: number }> {
   return { seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Pages of the site (config order), as URL paths. */
+/**
+ * Pages of the site (config order), as the URLs the sidebar links to: with
+ * `preserveExtension` and `preserveIndex` every link names its file.
+ */
 export const PAGES = [
-  "/",
-  "/data",
-  "/evaluation",
-  "/explanations",
-  "/drift",
-  "/what-if",
-  "/score",
-  "/runs",
-  "/registry",
-  "/model-card",
-  "/data-card",
-  "/governance",
+  "/index.html",
+  "/data.html",
+  "/evaluation.html",
+  "/explanations.html",
+  "/drift.html",
+  "/what-if.html",
+  "/score.html",
+  "/runs.html",
+  "/registry.html",
+  "/model-card.html",
+  "/data-card.html",
+  "/governance.html",
 ];
+
+/** A page's short name ("/data.html" -> "data"), for screenshots and tables. */
+export const pageName = (path: string): string => path.replace(/^\//, "").replace(/\.html$/, "");

@@ -1,6 +1,7 @@
 /**
  * What the browser tests, the screenshot script and the benchmark check on every page:
- * console errors, failed or outside requests, cell errors, chart cards left empty.
+ * console errors, Plot's warnings, failed or outside requests, cell errors, chart cards
+ * left empty.
  */
 import type { Page } from "playwright-core";
 import { DIST } from "./build.ts";
@@ -8,11 +9,26 @@ import { DIST } from "./build.ts";
 /** What counts as a rendered card: a chart, a table, a figure, or a missing-data note. */
 export const CONTENT = "svg, canvas, table, pre, form, .big, [data-missing]";
 
+/**
+ * What shows that a page's in-browser work is done (DuckDB-WASM answered, ONNX scored):
+ * cards those cells create appear only then, so `pageProblems` waits for these first.
+ */
+export const READY: Record<string, string> = {
+  "/data.html": "[data-testid=pm25-hist]:not([data-hours='0'])",
+  "/score.html": "[data-testid=scored]",
+  "/what-if.html": "[data-testid=prediction]:not([data-value=NaN])",
+};
+
 /** Starts collecting a page's problems (call before `goto`). */
 export function watchPage(page: Page, origin: string): string[] {
   const problems: string[] = [];
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console: ${m.text().slice(0, 300)}`);
+    // Plot's own warnings ("Warning: some data associated with the x scale are strings that
+    // appear to be dates..."): each one is a chart drawn from data it misreads.
+    if (m.type() === "warning" && m.text().startsWith("Warning:")) {
+      problems.push(`Plot ${m.text().slice(0, 200)}`);
+    }
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
@@ -33,7 +49,12 @@ export function watchPage(page: Page, origin: string): string[] {
  */
 export async function pageProblems(page: Page, timeout = 30_000): Promise<string[]> {
   const problems: string[] = [];
-  const ready = await page.waitForFunction(
+  const ready = READY[new URL(page.url()).pathname];
+  if (ready) {
+    const shown = await page.waitForSelector(ready, { timeout }).then(() => true, () => false);
+    if (!shown) problems.push(`no ${ready} after ${timeout / 1000} s`);
+  }
+  const filled = await page.waitForFunction(
     (content) =>
       [...document.querySelectorAll(".card")].every((c) =>
         !c.querySelector("h2") || c.querySelector(content)
@@ -41,7 +62,7 @@ export async function pageProblems(page: Page, timeout = 30_000): Promise<string
     CONTENT,
     { timeout },
   ).then(() => true, () => false);
-  if (!ready) problems.push(`cards still empty after ${timeout / 1000} s`);
+  if (!filled) problems.push(`cards still empty after ${timeout / 1000} s`);
   const errors = await page.$$eval(".observablehq--error", (els) => els.map((e) => e.textContent));
   problems.push(...errors.map((e) => `cell error: ${e}`));
   const empty = await page.$$eval(

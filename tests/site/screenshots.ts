@@ -5,15 +5,15 @@
  * `deno task site:build`: `deno run -A tests/site/screenshots.ts [page...]`; with
  * `--readme`, writes the README's docs/screenshot.png instead.
  */
-import { DIST, PAGES, ROOT } from "./build.ts";
+import { DIST, pageName, PAGES, ROOT } from "./build.ts";
 import { launch } from "./browser.ts";
 import { serveDist } from "./serve.ts";
 import { pageProblems, watchPage } from "./pages.ts";
 
 export const VARIANTS = [
-  { name: "desktop", width: 1200, height: 900, colorScheme: "light" },
+  { name: "desktop", width: 1280, height: 900, colorScheme: "light" },
   { name: "phone", width: 390, height: 844, colorScheme: "light" },
-  { name: "dark", width: 1200, height: 900, colorScheme: "dark" },
+  { name: "dark", width: 1280, height: 900, colorScheme: "dark" },
 ] as const;
 
 export async function screenshots(pages: readonly string[] = PAGES): Promise<string[]> {
@@ -45,8 +45,7 @@ export async function screenshots(pages: readonly string[] = PAGES): Promise<str
           );
         });
         problems.push(...wide.map((w) => `wider than the screen: ${w}`));
-        const name = path === "/" ? "index" : path.slice(1);
-        await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+        await page.screenshot({ path: `${dir}/${pageName(path)}.png`, fullPage: true });
         await page.close();
         found.push(...problems.map((p) => `${v.name} ${path}: ${p}`));
       }
@@ -64,7 +63,7 @@ export async function readmeScreenshot(): Promise<string> {
   const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    await page.goto(`${server.url}/`, { waitUntil: "networkidle" });
+    await page.goto(`${server.url}/index.html`, { waitUntil: "networkidle" });
     await pageProblems(page);
     const path = `${ROOT}docs/screenshot.png`;
     await Deno.mkdir(`${ROOT}docs`, { recursive: true });
@@ -81,7 +80,7 @@ if (import.meta.main) {
     const path = await readmeScreenshot();
     console.log(`${path}: ${(await Deno.stat(path)).size} bytes`);
   } else {
-    const pages = Deno.args.length ? Deno.args : PAGES;
+    const pages = Deno.args.length ? Deno.args.map((a) => `/${pageName(a)}.html`) : PAGES;
     const problems = await screenshots(pages);
     console.log(problems.length ? problems.join("\n") : "no problems");
   }

@@ -1,6 +1,7 @@
 /**
- * A tiny static server for the built site (`dist/`), on a random loopback port: what any
- * static host does, plus clean URLs ("/data" -> "data.html") as Framework links them.
+ * A tiny static server for the built site (`dist/`), on a random loopback port, as plain as
+ * a static host gets: a path is a file or a 404. It rewrites nothing (no ".html" appended,
+ * no "/" mapped to index.html), so a link that works here works on any static server.
  * Browser tests and bench/site.ts use it; `deno run -A tests/site/serve.ts` serves by hand.
  */
 const TYPES: Record<string, string> = {
@@ -30,35 +31,31 @@ export function serveDist(root: string, { isolate = false } = {}): StaticServer 
   let requests = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
-    let path = decodeURIComponent(url.pathname);
+    const path = decodeURIComponent(url.pathname);
     if (path.includes("..")) return new Response("bad path", { status: 400 });
-    if (path.endsWith("/")) path += "index";
-    const candidates = /\.[a-z0-9]+$/i.test(path) ? [path] : [`${path}.html`, path];
-    for (const p of candidates) {
-      try {
-        const body = await Deno.readFile(`${root}${p}`);
-        sent.set(p, (sent.get(p) ?? 0) + body.length);
-        requests++;
-        const ext = p.slice(p.lastIndexOf("."));
-        const headers = new Headers({ "content-type": TYPES[ext] ?? "application/octet-stream" });
-        // Framework names built files by content hash: cacheable for good, as a host sets
-        // them (and what lets Chromium keep compiled wasm between visits). Pages: revalidate.
-        headers.set(
-          "cache-control",
-          /^\/_(file|node|npm|observablehq|import)\//.test(p)
-            ? "public, max-age=31536000, immutable"
-            : "no-cache",
-        );
-        if (isolate) {
-          headers.set("cross-origin-opener-policy", "same-origin");
-          headers.set("cross-origin-embedder-policy", "require-corp");
-        }
-        return new Response(body, { headers });
-      } catch {
-        // try the next candidate
-      }
+    let body: Uint8Array<ArrayBuffer>;
+    try {
+      body = await Deno.readFile(`${root}${path}`);
+    } catch {
+      return new Response("not found", { status: 404 });
     }
-    return new Response("not found", { status: 404 });
+    sent.set(path, (sent.get(path) ?? 0) + body.length);
+    requests++;
+    const ext = path.slice(path.lastIndexOf("."));
+    const headers = new Headers({ "content-type": TYPES[ext] ?? "application/octet-stream" });
+    // Framework names built files by content hash: cacheable for good, as a host sets
+    // them (and what lets Chromium keep compiled wasm between visits). Pages: revalidate.
+    headers.set(
+      "cache-control",
+      /^\/_(file|node|npm|observablehq|import)\//.test(path)
+        ? "public, max-age=31536000, immutable"
+        : "no-cache",
+    );
+    if (isolate) {
+      headers.set("cross-origin-opener-policy", "same-origin");
+      headers.set("cross-origin-embedder-policy", "require-corp");
+    }
+    return new Response(body, { headers });
   });
   const addr = server.addr as Deno.NetAddr;
   return {

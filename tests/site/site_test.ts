@@ -1,23 +1,33 @@
 /**
- * The built report site in headless Chromium: every page loads with no console error and
- * no failed request, each chart card renders, nothing points outside the site; DuckDB-WASM
- * answers a filter; the What-if page's in-browser ONNX prediction for a real test row
- * equals onnxruntime's in Deno on the same row and model, and moves when an input moves;
- * Score-a-slice scores exactly the rows of the chosen station and dates. Desktop
- * screenshots go to tests/output/screenshots/ (phone and dark: tests/site/screenshots.ts).
+ * The built report site in headless Chromium, served by a static server that rewrites
+ * nothing (serve.ts): every sidebar link works at desktop and phone width; every page loads
+ * with no console error, Plot warning or failed request, each chart card renders, nothing
+ * points outside the site; the content takes the full width and tables fit or scroll in
+ * their cards; no chart is drawn from a sample unless it says so (the Data page's histogram
+ * counts every hour of clean.parquet); DuckDB-WASM answers a filter; the What-if page's
+ * in-browser ONNX prediction equals onnxruntime's in Deno and the endpoint's, flags included;
+ * Score-a-slice scores exactly the rows of the chosen station and dates, with persistence's
+ * RMSE as the pipeline defines it. Desktop screenshots go to tests/output/screenshots/
+ * (phone and dark: tests/site/screenshots.ts).
  *
  * From a clean clone the test runs a small pipeline first (see prepare.ts), then builds.
  * Without Chromium the browser test skips, except in CI (CI=true), where it fails.
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { buildSite, DIST, PAGES, ROOT } from "./build.ts";
+import { buildSite, DIST, pageName, PAGES, ROOT } from "./build.ts";
 import { hasChromium, launch } from "./browser.ts";
 import { serveDist, type StaticServer } from "./serve.ts";
 import { ensureArtifacts } from "./prepare.ts";
+import { clickSidebarLinks } from "./links.ts";
+import { driftStoryProblems } from "./drift.ts";
+import { DESKTOP, layoutProblems } from "./layout.ts";
+import { evaluationTotals, sampleHeadings, samplingPages, unlabelledSamples } from "./samples.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
+import { createHandler } from "../../src/serve/handler.ts";
+import { loadModel } from "../../src/serve/model.ts";
 import { createSession } from "../../src/onnx/session.ts";
-import { FEATURE_NAMES } from "../../src/features/schema.ts";
+import { FEATURE_NAMES, TARGET } from "../../src/features/schema.ts";
 import { all, lit, openDuck } from "../../src/data/duck.ts";
 
 const SHOTS = `${ROOT}tests/output/screenshots`;
@@ -78,7 +88,7 @@ Deno.test("site: the build contains no URL to an outside host", async () => {
 
 /** Opens `path` watched for errors; waits until its cards have content. */
 async function open(browser: Browser, server: StaticServer, path: string) {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = watchPage(page, server.url);
   await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
   problems.push(...await pageProblems(page));
@@ -104,37 +114,110 @@ Deno.test({
         const all: string[] = [];
         for (const path of PAGES) {
           const { page, problems } = await open(browser, server, path);
-          const name = path === "/" ? "index" : path.slice(1);
-          await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+          await page.screenshot({ path: `${SHOTS}/${pageName(path)}.png`, fullPage: true });
+          problems.push(...(await unlabelledSamples(page)).map((h) => `sample unlabelled: ${h}`));
           await page.close();
           all.push(...problems.map((p) => `${path}: ${p}`));
         }
         assert.deepEqual(all, [], `problems:\n${all.join("\n")}`);
       });
 
-      await t.step("DuckDB-WASM answers a station filter on the Data page", async () => {
-        const { page } = await open(browser, server, "/data");
-        const hours = "[data-testid=hours]";
-        await page.waitForFunction(
-          (s) => /\d/.test(document.querySelector(s)?.textContent ?? ""),
-          hours,
-          { timeout: 30_000 },
+      for (const width of [DESKTOP, 390]) {
+        await t.step(
+          `full-width pages; tables fit or scroll in their card at ${width} px`,
+          async () => {
+            const all: string[] = [];
+            for (const path of PAGES) {
+              const page = await browser.newPage({ viewport: { width, height: 900 } });
+              await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
+              await pageProblems(page);
+              all.push(...(await layoutProblems(page, width)).map((p) => `${path}: ${p}`));
+              await page.close();
+            }
+            assert.deepEqual(all, [], `layout at ${width} px:\n${all.join("\n")}`);
+          },
         );
-        const all = await page.textContent(hours);
-        await page.selectOption("select", { index: 1 });
-        await page.waitForFunction(
-          ([s, before]) => document.querySelector(s!)?.textContent !== before,
-          [hours, all],
-          { timeout: 15_000 },
+      }
+
+      await t.step("no chart is drawn from a sample unless it says so", async () => {
+        assert.deepEqual(await samplingPages(), [], "pages with SQL that samples");
+        assert.deepEqual(await evaluationTotals(), []);
+        // The Explanations page's samples, with the loader's own counts in their headings.
+        const { sample } = JSON.parse(
+          await Deno.readTextFile(await distFile("data/explain", ".json")),
         );
-        const one = await page.textContent(hours);
-        const n = (s: string | null) => Number(String(s).replaceAll(",", ""));
-        assert.ok(n(one) > 0 && n(one) < n(all), `station filter: ${one} of ${all} hours`);
+        const { page } = await open(browser, server, "/explanations.html");
+        const headings = await sampleHeadings(page);
         await page.close();
+        const fmt = (n: number) => n.toLocaleString("en-US");
+        assert.ok(headings.length >= 4, `sample cards: ${headings.join(" | ")}`);
+        assert.ok(headings.some((h) => h.includes(`sample of ${fmt(sample.swarm)} hours`)));
+        assert.ok(headings.some((h) => h.includes(`sample of ${fmt(sample.explained)} hours`)));
+      });
+
+      for (const width of [1280, 390]) {
+        await t.step(
+          `every sidebar link works on a plain static server at ${width} px`,
+          async () => {
+            const { problems, reached } = await clickSidebarLinks(browser, server, width);
+            assert.deepEqual(problems, [], `sidebar at ${width} px:\n${problems.join("\n")}`);
+            assert.ok(reached.length > PAGES.length, `clicked ${reached.length} links`);
+          },
+        );
+      }
+
+      await t.step("Data page: DuckDB-WASM filters; the histogram counts every hour", async () => {
+        const { page, problems } = await open(browser, server, "/data.html");
+        const clean = `${ROOT}data/processed/clean.parquet`;
+        const c = await openDuck();
+        const nativeCount = async (station: string | null) =>
+          Number(
+            (await all(
+              c,
+              `SELECT count(pm25)::INT AS n FROM read_parquet(${lit(clean)})
+               ${station ? `WHERE station = ${lit(station)}` : ""}`,
+            ))[0]!.n,
+          );
+        // The page's own counts: hours selected, hours with PM2.5, and the histogram's total.
+        const read = () =>
+          page.evaluate(() => {
+            const q = (s: string) => document.querySelector(`[data-testid=${s}]`);
+            return {
+              hours: Number(q("hours")?.textContent?.replaceAll(",", "")),
+              pm25: Number(q("pm25-hours")?.getAttribute("data-hours")),
+              hist: Number(q("pm25-hist")?.getAttribute("data-hours")),
+            };
+          });
+        const settled = (before: number) =>
+          page.waitForFunction(
+            (b) => {
+              const q = (s: string) => document.querySelector(`[data-testid=${s}]`);
+              const pm = q("pm25-hours")?.getAttribute("data-hours");
+              return pm && pm !== String(b) && q("pm25-hist")?.getAttribute("data-hours") === pm;
+            },
+            before,
+            { timeout: 30_000 },
+          );
+        await settled(-1);
+        const whole = await read();
+        assert.equal(whole.hist, whole.pm25, "histogram bars sum to the hours with PM2.5");
+        assert.equal(whole.hist, await nativeCount(null), "histogram vs clean.parquet");
+        await page.selectOption("select", { index: 1 });
+        const station = await page.$eval(
+          "select",
+          (s: HTMLSelectElement) => s.selectedOptions[0]!.textContent!,
+        );
+        await settled(whole.pm25);
+        const one = await read();
+        assert.ok(one.hours > 0 && one.hours < whole.hours, `${station}: ${one.hours} hours`);
+        assert.equal(one.hist, one.pm25, `${station}: histogram vs hours with PM2.5`);
+        assert.equal(one.hist, await nativeCount(station), `${station}: histogram vs parquet`);
+        await page.close();
+        assert.deepEqual(problems, []);
       });
 
       await t.step("What-if: browser ONNX = Deno ONNX on a real row; inputs move it", async () => {
-        const { page, problems } = await open(browser, server, "/what-if");
+        const { page, problems } = await open(browser, server, "/what-if.html");
         const pred = "[data-testid=prediction]";
         await page.waitForFunction(
           (s) =>
@@ -180,30 +263,144 @@ Deno.test({
           Number.isFinite(moved) && moved !== inBrowser,
           `prediction ${inBrowser} -> ${moved}`,
         );
+        // An unusual PM10 (above the training 99th percentile): the page flags what the
+        // endpoint flags for the same observation, and predicts the same to the last bit.
+        const schema = JSON.parse(
+          await Deno.readTextFile(`${ROOT}data/processed/features.schema.json`),
+        );
+        const pm10 = schema.features.find((f: { name: string }) => f.name === "PM10").observed;
+        await page.getByLabel("PM10 (µg/m³)", { exact: true }).fill(
+          String(Math.round((pm10.p99 + pm10.max) / 2)),
+        );
+        const flagsHook = "[data-testid=flags]";
+        await page.waitForFunction(
+          (s) => document.querySelector(s)?.getAttribute("data-flags")?.includes("PM10:unusual"),
+          flagsHook,
+          { timeout: 10_000 },
+        );
+        const observation = JSON.parse(
+          (await page.getAttribute(".whatif-result", "data-observation"))!,
+        );
+        const pageFlags = JSON.parse((await page.getAttribute(flagsHook, "data-flags"))!);
+        const pagePrediction = await numberOf(page, pred, "data-value");
+        const { package: pkg } = JSON.parse(
+          await Deno.readTextFile(await distFile("data/model", ".json")),
+        );
+        const endpoint = createHandler({ model: await loadModel(`${ROOT}${pkg.path}`) });
+        const answer = await (await endpoint.fetch(
+          new Request("http://localhost/v1/predict", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ observation }),
+          }),
+        )).json();
+        assert.deepEqual(
+          pageFlags,
+          answer.flags.map((f: { field: string; flag: string }) => `${f.field}:${f.flag}`),
+        );
+        assert.equal(pagePrediction, answer.prediction, "What-if vs the endpoint");
+        // The page's TreeSHAP (on the site's lighter copy of the trees) = the endpoint's.
+        await page.waitForFunction(
+          (o) =>
+            document.querySelector("[data-testid=shap]")?.getAttribute("data-observation") === o,
+          JSON.stringify(observation),
+          { timeout: 10_000 },
+        );
+        const pageShap = JSON.parse(
+          (await page.getAttribute("[data-testid=shap]", "data-values"))!,
+        );
+        const explained = await (await endpoint.fetch(
+          new Request("http://localhost/v1/predict?explain=true", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ observation }),
+          }),
+        )).json();
+        const shapNames = Object.keys(explained.shap.values);
+        assert.deepEqual(Object.keys(pageShap).sort(), shapNames.sort());
+        for (const name of shapNames) {
+          const [a, b] = [pageShap[name], explained.shap.values[name]];
+          assert.ok(
+            Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)),
+            `SHAP ${name}: ${a} vs ${b}`,
+          );
+        }
         await page.close();
         assert.deepEqual(problems, []);
       });
 
-      await t.step("Score a slice: exactly the chosen rows are scored", async () => {
-        const { page, problems } = await open(browser, server, "/score");
+      await t.step("What-if on a phone: the prediction stays on screen by the inputs", async () => {
+        const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+        await page.goto(`${server.url}/what-if.html`, { waitUntil: "networkidle" });
+        await pageProblems(page);
+        // Scroll to the last input, as someone editing it would.
+        await page.getByLabel("local time").scrollIntoViewIfNeeded();
+        const box = await page.locator("[data-testid=prediction]").boundingBox();
+        assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `prediction at ${box?.y} px`);
+        await page.close();
+      });
+
+      await t.step("Drift: the headline, the timeline and the grid tell one story", async () => {
+        const { page, problems } = await open(browser, server, "/drift.html");
+        const report = JSON.parse(await Deno.readTextFile(`${ROOT}reports/drift/latest.json`));
+        problems.push(...await driftStoryProblems(page, report));
+        await page.close();
+        assert.deepEqual(problems, []);
+      });
+
+      await t.step("Score a slice: the chosen rows, their metrics, an empty slice", async () => {
+        const { page, problems } = await open(browser, server, "/score.html");
         const scored = "[data-testid=scored]";
         await page.waitForSelector(scored, { timeout: 30_000 });
-        const n = await numberOf(page, scored, "data-rows");
-        const station = await page.getAttribute(scored, "data-station");
-        const from = await page.getAttribute(scored, "data-from");
-        const to = await page.getAttribute(scored, "data-to");
-        const first = await numberOf(page, scored, "data-first");
-        await page.close();
-        const c = await openDuck();
-        const [r] = await all(
-          c,
-          `SELECT count(*)::INT AS n FROM read_parquet(${lit(`${ROOT}data/processed/test.parquet`)})
-           WHERE station = ${lit(station ?? "")} AND time >= ${lit(from ?? "")}::DATE
-             AND time < ${lit(to ?? "")}::DATE + 1`,
+        // Persistence as the pipeline defines it: this hour's PM2.5, else the training mean.
+        const { params } = JSON.parse(
+          await Deno.readTextFile(`${ROOT}models/candidates/persistence/metadata.json`),
         );
-        assert.ok(n > 0, `no row scored for ${station} ${from}..${to}`);
-        assert.equal(n, Number(r!.n), `${station} ${from}..${to}: rows scored vs rows in test`);
-        assert.ok(Number.isFinite(first), `first prediction ${first}`);
+        const c = await openDuck();
+        /** The slice on the page against the same rows read from test.parquet. */
+        const checkSlice = async () => {
+          const n = await numberOf(page, scored, "data-rows");
+          const station = await page.getAttribute(scored, "data-station");
+          const from = await page.getAttribute(scored, "data-from");
+          const to = await page.getAttribute(scored, "data-to");
+          const first = await numberOf(page, scored, "data-first");
+          const persistenceRmse = await numberOf(page, scored, "data-persistence-rmse");
+          const rmse = await numberOf(page, scored, "data-rmse");
+          const [r] = await all(
+            c,
+            `SELECT count(*)::INT AS n, sqrt(avg(power(coalesce("${params.column}", ${params.fallback})
+               - "${TARGET}", 2))) AS rmse
+             FROM read_parquet(${lit(`${ROOT}data/processed/test.parquet`)})
+             WHERE station = ${lit(station ?? "")} AND time >= ${lit(from ?? "")}::DATE
+               AND time < ${lit(to ?? "")}::DATE + 1`,
+          );
+          assert.ok(n > 0, `no row scored for ${station} ${from}..${to}`);
+          assert.equal(n, Number(r!.n), `${station} ${from}..${to}: rows scored vs rows in test`);
+          assert.ok(Number.isFinite(first), `first prediction ${first}`);
+          assert.ok(
+            Math.abs(persistenceRmse - Number(r!.rmse)) < 1e-3 * Number(r!.rmse),
+            `persistence RMSE on the page ${persistenceRmse} vs ${r!.rmse} from test.parquet`,
+          );
+          assert.ok(Number.isFinite(rmse) && rmse > 0, `slice RMSE ${rmse}`);
+          return { station, from, to };
+        };
+        const { station, from, to } = await checkSlice();
+        // Another station: its rows load into DuckDB-WASM on first use, beside the first's.
+        await page.getByLabel("Station").selectOption({ index: 1 });
+        await page.waitForFunction(
+          ([s, before]) => document.querySelector(s!)?.getAttribute("data-station") !== before,
+          [scored, station],
+          { timeout: 30_000 },
+        );
+        await checkSlice();
+        // "From" after "To": a message, no chart, nothing scored.
+        await page.getByLabel("From").fill(to!);
+        await page.getByLabel("To").fill(from!);
+        const empty = "[data-testid=empty-slice]";
+        await page.waitForSelector(empty, { timeout: 30_000 });
+        assert.equal(await numberOf(page, scored, "data-rows"), 0);
+        assert.equal(await page.locator(`${empty} svg`).count(), 0, "a chart for an empty slice");
+        await page.close();
         assert.deepEqual(problems, []);
       });
     } finally {

@@ -1,7 +1,8 @@
 /**
- * tune -> train -> evaluate through the runner on a tiny synthetic split in a temp root:
- * the artifacts exist with the promised shapes, and bad training data fails with a
- * message that names the split file (or trains, where the behaviour is documented).
+ * split -> tune -> train -> evaluate through the runner on a tiny synthetic feature table in
+ * a temp root: the artifacts exist with the promised shapes (cross-validation folds, out-of-
+ * fold predictions, Mondrian intervals), and bad training data fails with a message that
+ * names the split file (or trains, where the behaviour is documented).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -16,12 +17,15 @@ import {
   BEST_PATH,
   CURVE_PATH,
   EVALUATION,
+  FOLDS_PATH,
   IMPORTANCE_PATH,
+  OOF_PATH,
   TRIALS_PATH,
 } from "../../src/pipeline/catalog.ts";
 import type { EvaluationSummary } from "../../src/metrics/evaluation_summary.ts";
+import type { TuneBest } from "../../src/tuning/best.ts";
 
-const HOURS = 24 * 40; // 40 days, 2 stations: 1,920 rows
+const HOURS = 24 * 60; // 60 days from 2015-01-01, 2 stations: 2,880 rows
 
 /** A feature table where the target is a noisy linear-ish function of PM2.5 and the hour. */
 function featuresSql(): string {
@@ -55,15 +59,7 @@ async function makeRoot(): Promise<string> {
   const c = await openDuck();
   try {
     await c.run("SELECT setseed(0.25)");
-    const features = join(root, "data/processed/features.parquet");
-    await writeParquet(c, featuresSql(), features);
-    const cut = (a: number, b: number) =>
-      `SELECT * FROM read_parquet(${
-        lit(features)
-      }) WHERE time >= TIMESTAMP '2015-01-01' + to_hours(${a}) AND time < TIMESTAMP '2015-01-01' + to_hours(${b})`;
-    await writeParquet(c, cut(0, 24 * 24), join(root, "data/processed/train.parquet"));
-    await writeParquet(c, cut(24 * 25, 24 * 31), join(root, "data/processed/valid.parquet"));
-    await writeParquet(c, cut(24 * 32, HOURS), join(root, "data/processed/test.parquet"));
+    await writeParquet(c, featuresSql(), join(root, "data/processed/features.parquet"));
   } finally {
     c.closeSync();
   }
@@ -77,21 +73,25 @@ async function makeRoot(): Promise<string> {
     join(root, "data/processed/features.schema.json"),
     JSON.stringify(schema),
   );
+  const r = await run(root, [], ["split"]);
+  assert.equal(r.record.status, "succeeded");
   return root;
 }
 
 const QUICK = [
-  "tune.budget_seconds=20",
-  "tune.max_trials=3",
-  "tune.min_trees=5",
-  "tune.max_trees=15",
-  "tune.first_rung_rows=300",
+  "split.test_start=2015-02-15",
+  "split.valid_months=1",
+  "split.folds=2",
+  "tune.max_trials=4",
+  "tune.rungs=2",
+  "tune.early_stopping_rounds=5",
   "train.n_estimators=40",
+  "train.max_depth=4",
   "train.reference_rows=200",
   "train.threads=1",
 ];
 
-function run(root: string, sets: string[], only = ["tune", "train", "evaluate"]) {
+function run(root: string, sets: string[], only = ["split", "tune", "train", "evaluate"]) {
   return runPipeline(STAGES, {
     root,
     params: resolveStageParams(STAGES, null, [...QUICK, ...sets]),
@@ -106,9 +106,17 @@ Deno.test("tune, train and evaluate on a tiny split write every artifact", async
   try {
     const r = await run(root, []);
     assert.equal(r.record.status, "succeeded");
-    const best = JSON.parse(await Deno.readTextFile(join(root, BEST_PATH)));
+    const best: TuneBest = JSON.parse(await Deno.readTextFile(join(root, BEST_PATH)));
     assert.equal(best.enabled, true);
-    assert.ok(best.trials >= 3 && best.valid_rmse > 0);
+    // 4 first-rung trials (both default forms among them), 2 promoted, + the default if needed.
+    assert.ok(best.trials >= 6 && best.trials <= 7, `trials ${best.trials}`);
+    assert.equal(best.cv.folds.length, 2);
+    assert.ok(best.valid_rmse > 0 && best.valid_rmse === best.cv.mean);
+    assert.deepEqual(best.forms, ["level", "change"]);
+    // Never worse in CV than the untuned default on the rung the choice was made.
+    assert.ok(best.default && best.cv.mean <= best.default.cv_rmse);
+    assert.ok(best.trees >= 1 && best.trees <= 40);
+    assert.equal(best.stopped, false);
 
     for (const name of ["gbdt", "ridge", "persistence"]) {
       const pkg = await readPackage(join(root, "models/candidates", name));
@@ -116,7 +124,9 @@ Deno.test("tune, train and evaluate on a tiny split write every artifact", async
       assert.equal(m.kind, name);
       assert.ok(m.metrics.valid!.rmse > 0);
       assert.equal(m.interval!.alpha, 0.1);
+      assert.equal(m.interval!.method, "mondrian_conformal");
       assert.ok(Number.isFinite(m.interval!.quantile));
+      assert.equal(m.interval!.bands!.quantile.length, 6);
       assert.ok(m.lineage.stages["train"] && m.lineage.stages["tune"]);
       assert.equal(pkg.reference!.rows, 200);
       assert.equal(pkg.reference!.columns["prediction"]!.length, 200);
@@ -131,7 +141,13 @@ Deno.test("tune, train and evaluate on a tiny split write every artifact", async
           ))[0]!.n,
         );
       const nTest = await count("data/processed/test.parquet");
-      assert.ok((await count(TRIALS_PATH)) >= 3);
+      assert.equal(await count(TRIALS_PATH), best.trials);
+      assert.equal(await count(FOLDS_PATH), 2 * best.trials);
+      assert.equal(await count(FOLDS_PATH, `chosen = 1`), 2);
+      // Out-of-fold rows: the two validation blocks, every one before the test period.
+      const oof = await count(OOF_PATH);
+      assert.equal(oof, best.cv.folds.reduce((n, f) => n + f.validRows, 0));
+      assert.equal(await count(OOF_PATH, "time >= TIMESTAMP '2015-02-14'"), 0);
       assert.ok((await count(CURVE_PATH)) >= 1);
       assert.equal(await count(IMPORTANCE_PATH), FEATURE_NAMES.length);
       assert.equal(await count(EVALUATION.predictions), 3 * nTest);
@@ -174,7 +190,26 @@ Deno.test("tune, train and evaluate on a tiny split write every artifact", async
     assert.ok(s.onnx_parity.max_rel_diff <= 1e-3);
     // The target depends on the hour, which persistence ignores: the GBDT must beat it.
     assert.ok(s.candidates.gbdt!.test.rmse < s.candidates.persistence!.test.rmse);
-    assert.ok(s.candidates.gbdt!.interval!.coverage > 0.7);
+    const iv = s.candidates.gbdt!.interval!;
+    assert.ok(iv.coverage > 0.7);
+    // Coverage by PM2.5 band of the truth partitions the test rows.
+    const byTrue = Object.values(iv.by_true_band!);
+    assert.equal(byTrue.reduce((n, b) => n + b.n, 0), iv.n);
+    assert.equal(Object.values(iv.by_predicted_band!).reduce((n, b) => n + b.n, 0), iv.n);
+    const c2 = await openDuck();
+    try {
+      const by = await all<{ by: string; n: bigint; rows: bigint }>(
+        c2,
+        `SELECT "by", count(*) AS n, sum(n) AS rows FROM read_parquet(${
+          lit(join(root, EVALUATION.intervals))
+        }) WHERE candidate = 'gbdt' GROUP BY "by" ORDER BY "by"`,
+      );
+      assert.deepEqual(by.map((r) => r.by), ["all", "predicted_band", "station", "true_band"]);
+      for (const r of by) assert.equal(Number(r.rows), iv.n, r.by);
+      assert.equal(Number(by.find((r) => r.by === "station")!.n), 2);
+    } finally {
+      c2.closeSync();
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -195,7 +230,7 @@ async function rewriteTrain(root: string, sql: (from: string) => string): Promis
 Deno.test("bad training data: clear errors naming the split, or documented behaviour", async () => {
   const root = await makeRoot();
   // No refit: the column tricks below rewrite the training split only.
-  const quick = ["tune.enabled=false", "train.n_estimators=10", "train.refit=false"];
+  const quick = ["tune.enabled=false", "train.n_estimators=10", "features.target=level"];
   const only = ["tune", "train"];
   try {
     // Infinite value: the learner's message, prefixed with the split file.
@@ -245,10 +280,12 @@ Deno.test("bad training data: clear errors naming the split, or documented behav
       join(root, "data/processed/train.parquet"),
     );
 
-    // A single row: trains (a leaf-only model) rather than failing.
+    // A single row: no fold can be cross-validated; the error names the split and the fold.
     await rewriteTrain(root, (f) => `SELECT * FROM ${f} LIMIT 1`);
-    const one = await run(root, quick, only);
-    assert.equal(one.record.status, "succeeded");
+    await assert.rejects(
+      () => run(root, quick, only),
+      /data\/processed\/train\.parquet.*fold 0 has 1 rows to fit and 0 to validate/,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

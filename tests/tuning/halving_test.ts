@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { rungBudgets, successiveHalving } from "../../src/tuning/successive_halving.ts";
-import { sampleConfigs, TUNED_KEYS } from "../../src/tuning/search_space.ts";
+import { rungBudgets, rungShares, successiveHalving } from "../../src/tuning/successive_halving.ts";
+import { sampleConfigs, SPACE, TUNED_KEYS } from "../../src/tuning/search_space.ts";
 import { mergeTuned } from "../../src/tuning/gbdt_params.ts";
 import { sampleRowIndices, takeRows } from "../../src/tuning/row_sample.ts";
 import { resolveParams } from "../../src/gbdt/params.ts";
@@ -60,15 +60,89 @@ Deno.test("successive halving treats NaN as the worst score", async () => {
 });
 
 Deno.test("sampled configurations are seeded and valid learner parameters", () => {
-  const a = sampleConfigs(20, 42), b = sampleConfigs(20, 42), c = sampleConfigs(20, 43);
+  const a = sampleConfigs(40, 42, ["level", "change"]),
+    b = sampleConfigs(40, 42, ["level", "change"]);
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a, c);
+  assert.notDeepEqual(a, sampleConfigs(40, 43, ["level", "change"]));
   for (const cfg of a) {
-    assert.deepEqual(Object.keys(cfg).sort(), [...TUNED_KEYS].sort());
-    resolveParams(cfg); // throws on an invalid value
-    assert.ok(cfg.learningRate >= 0.03 && cfg.learningRate <= 0.3);
+    assert.deepEqual(Object.keys(cfg.params).sort(), [...TUNED_KEYS].sort());
+    resolveParams(cfg.params); // throws on an invalid value
+    for (const d of SPACE) {
+      const v = cfg.params[d.key];
+      assert.ok(v >= d.low && v <= d.high, `${d.key} ${v}`);
+      if (d.integer) assert.ok(Number.isInteger(v));
+    }
   }
-  assert.ok(a.some((x) => x.maxLeaves > 0) && a.some((x) => x.maxLeaves === 0));
+  // Every depth and both target forms are drawn.
+  assert.deepEqual(new Set(a.map((x) => x.params.maxDepth)).size, 7);
+  assert.ok(a.some((x) => x.target === "level") && a.some((x) => x.target === "change"));
+  assert.ok(sampleConfigs(10, 1).every((x) => x.target === "level"));
+});
+
+Deno.test("the search space holds the reference's settings", () => {
+  const reference = {
+    learningRate: 0.05,
+    maxDepth: 8,
+    subsample: 0.8,
+    colsampleBytree: 0.8,
+    minChildWeight: 1,
+    lambda: 1,
+  };
+  for (const d of SPACE) {
+    const v = reference[d.key];
+    assert.ok(v >= d.low && v <= d.high, `${d.key} = ${v} is outside [${d.low}, ${d.high}]`);
+  }
+});
+
+Deno.test("rungShares: all rows at the last rung, 1/eta less at each one before", () => {
+  assert.deepEqual(rungShares(3, 3), [1 / 9, 1 / 3, 1]);
+  assert.deepEqual(rungShares(2, 1), [1]);
+  assert.throws(() => rungShares(3, 0), /rungs must be an integer >= 1/);
+});
+
+Deno.test("a protected configuration reaches the last rung whatever its rank", async () => {
+  // Config 0 (the default) is the worst at every rung; it still runs at the last rung, and
+  // the best returned is never worse than it there.
+  const configs = [50, 1, 2, 3, 4, 5, 6, 7, 8];
+  const r = await successiveHalving(configs, (x) => Promise.resolve(x), {
+    eta: 3,
+    budgets: [1, 3, 9],
+    protect: [0],
+  });
+  const last = r.trials.filter((t) => t.rung === 2);
+  assert.ok(last.some((t) => t.config_id === 0));
+  assert.deepEqual(last.map((t) => t.config).sort((a, b) => a - b), [1, 50]);
+  assert.equal(r.best?.config, 1);
+  // Protected trials run first within a rung (so a wall-clock stop cannot skip them).
+  assert.equal(r.trials.find((t) => t.rung === 1)!.config_id, 0);
+  // Of several protected configurations, only the best is carried past the first rung.
+  const two = await successiveHalving([40, 30, 1, 2, 3, 4], (x) => Promise.resolve(x), {
+    eta: 3,
+    budgets: [1, 3],
+    protect: [0, 1],
+  });
+  assert.deepEqual(
+    two.trials.filter((t) => t.rung === 1).map((t) => t.config).sort((a, b) => a - b),
+    [1, 2, 30],
+  );
+});
+
+Deno.test("a proposer sees the first rung's trials so far", async () => {
+  const seen: number[] = [];
+  const r = await successiveHalving<number>(
+    {
+      count: 4,
+      propose: (done) => {
+        seen.push(done.length);
+        return done.length === 0 ? 10 : Math.min(...done.map((t) => t.config)) - 1;
+      },
+    },
+    (x) => Promise.resolve(x),
+    { eta: 2, budgets: [1, 2] },
+  );
+  assert.deepEqual(seen, [0, 1, 2, 3]);
+  assert.deepEqual(r.trials.filter((t) => t.rung === 0).map((t) => t.config), [10, 9, 8, 7]);
+  assert.equal(r.best?.config, 7);
 });
 
 Deno.test("mergeTuned: tuned keys override, others stay", () => {
