@@ -516,7 +516,6 @@ export async function run(
         () => judge(ref, refSample, resampled(base, rng), null),
       );
       months["bootstrap resamples"]!.push(...boots);
-      const boot = boots[0]!;
       for (const inj of [...INJECTIONS, ONE_SENSOR_BURST]) {
         const batch = await cal.period(p, inj.sql(k, p, cal.stations));
         months[inj.name]!.push(judge(ref, refSample, sampleOfMatrix(batch), inj.feature(k)));
