@@ -12,11 +12,13 @@
  *   std (of the same scale). Weather, season and the year's pollution move every station
  *   together and cancel; a station whose sensor reads 50% high does not.
  * - bound: for two features that physics orders (dew point ≤ air temperature), the window's
- *   lowest margin high - low (its 0.05% quantile, at least its second-lowest value, so that
+ *   lowest margin high - low (its 0.1% quantile, at least its second-lowest value, so that
  *   one bad row does not decide) minus the reference's, in units of the margin's std. Air
  *   reaches saturation (margin 0) in most months; an air temperature reading 3 °C high
  *   makes a month that never comes near it, a dew point reading high one that passes it.
- *   Which of the two moved is told by their own shifts against their usual months.
+ *   Which of the two moved cannot be told reliably (a dry month lowers the dew point as a
+ *   warm thermometer raises the temperature): both are named, the likelier by their own
+ *   shifts against their usual months given as a hint.
  *
  * The noise is measured as for the other checks: each reference piece (null_draws.ts),
  * thinned to the window's rows, gives the same statistic against the rest of its season.

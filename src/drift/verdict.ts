@@ -1258,7 +1258,7 @@ function ruleOf(season: SeasonKey | null, s: Settings): RuleDescription {
   return {
     name: "noise-aware seasonal drift",
     text:
-      `${VERDICT_EXPLAINED} The noise of each statistic is measured on the reference: each training month (or, for a shorter window, each chunk of its length) is thinned to the window's row count and compared with the rest of the training rows of its calendar month, so the sampling noise, the autocorrelation of hourly data and the year-to-year variation are all in it. On a log scale, z = (log(statistic + c) - mean) / sd over those pieces. Over several months a feature drifts when it drifts in one of them, or when Stouffer's combination of its monthly z-scores reaches ${s.zDrift} (a small shift that persists). The consistency checks (cross_station, bound) are signed: z = (statistic - mean) / sd over the same pieces, two-sided, the smallest p over the stations adjusted for their number (Šidák) and read as a z again. Calendar and identity features are not tested.`,
+      `${VERDICT_EXPLAINED} The noise of each statistic is measured on the reference: each training month (or, for a shorter window, each chunk of its length) is thinned to the window's row count and compared with the rest of the training rows of its calendar month, so the sampling noise, the autocorrelation of hourly data and the year-to-year variation are all in it. On a log scale, z = (log(statistic + c) - mean) / sd over those pieces. Over several months a feature drifts when it drifts in one of them, or when Stouffer's combination of its monthly z-scores reaches ${s.zDrift} (a small shift that persists). The consistency checks (cross_station, bound) are signed: z = (statistic - mean) / sd over the same pieces, two-sided. The bound's margin is judged by its |z|. A station's sd also holds the window's own sampling noise (block-bootstrap replicates of its days), and the station furthest from its usual place is judged against the furthest station of each training month (log scale) and must lie beyond all of them, so that the analyser episodes of training months count as noise. Over several months, each station's z-scores are combined (Stouffer) and the furthest adjusted for the number of stations (Šidák). Calendar and identity features are not tested.`,
     season,
     z_drift: s.zDrift,
     z_warn: s.zWarn,
@@ -1271,9 +1271,9 @@ function ruleOf(season: SeasonKey | null, s: Settings): RuleDescription {
       stuck:
         `largest share of one station's rows in runs of at least ${s.stuckHours} equal non-zero values`,
       cross_station:
-        "per station: the median of its residuals against the median of the other stations in the same hour (log(1 + x) for quantities never negative, so a calibration factor is a shift), minus the same over the training rows of the same months, in the feature's std; the station furthest from its training place decides, adjusted for the number of stations (Šidák)",
+        "per station: the median of its residuals against the median of the other stations in the same hour (log(1 + x) for quantities never negative, so a calibration factor is a shift), minus the same over the training rows of the same months, in the feature's std; the station furthest from its usual place (in z) decides",
       bound:
-        "for a pair that physics orders (low ≤ high): the lowest margin high - low of the window (0.05% quantile, at least the second-lowest value) minus that of the training rows of the same months, in the margin's std; of the two members, the one that moved more against its usual months (median shift, z) in the direction of the margin's move is named",
+        "for a pair that physics orders (low ≤ high): the lowest margin high - low of the window (0.1% quantile, at least the second-lowest value) minus that of the training rows of the same months, in the margin's std; both members are named, the likelier to have moved (by each one's median shift against its usual months) given as a hint",
     },
   };
 }
