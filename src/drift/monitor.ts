@@ -207,6 +207,8 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
       features: FEATURE_NAMES,
       kinds: roles.kinds,
       skip: roles.skip,
+      crossStation: roles.crossStation,
+      bounds: roles.bounds,
       season,
       zDrift: p.z_drift,
       zWarn: p.z_warn,
