@@ -6,9 +6,8 @@
  * The reference is the model's training period (before 2016-03-01, 36 months). Batches:
  *
  * - no drift, held-out months: each training month, judged against the other 35;
- * - no drift, bootstrap resamples: a month rebuilt from 3-day blocks of the same calendar
- *   month of the other training years (all stations together), those rows left out of the
- *   reference;
+ * - no drift, bootstrap resamples: the held-out month rebuilt from its own 3-day blocks
+ *   (all stations together) drawn with replacement, 4 per month (`--resamples`);
  * - injected shifts on each held-out month's real rows, applied to the clean hourly table
  *   before the features are built (so lags follow, as they would after a real fault):
  *   PM2.5 × 1.2 (every station), TEMP + 3 °C (every station), a stuck PM2.5 sensor (one
@@ -25,8 +24,15 @@
  * Goals (issue 16): false alarms of the dataset verdict ≤ 5% on no-drift batches; each
  * injected shift detected in ≥ 95% of trials with the feature named.
  *
+ * Also timed: the drift stage's verdict on the PRSA run (index the training rows, judge the
+ * test year), beside the textbook report on the same rows.
+ *
+ * Ours also with the consistency checks' options of the drift stage (cross-station for the
+ * measured quantities, the dew point bound to the temperature); the table says which check
+ * raised each alarm or named each shift.
+ *
  * Run: deno run -A bench/drift_calibration.ts [--months N | --only 2014-12,...] [--no-years]
- *   [--prsa DIR]
+ *   [--resamples N] [--timing-only] [--prsa DIR]
  */
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -53,6 +59,8 @@ const OPTIONS: VerdictOptions = {
   features: FEATURE_NAMES,
   kinds: ROLES.kinds,
   skip: ROLES.skip,
+  crossStation: ROLES.crossStation,
+  bounds: ROLES.bounds,
   season: "month",
 };
 
@@ -155,6 +163,10 @@ interface Outcome {
     state: string;
     /** The affected feature's distribution check: statistic, drift threshold, z. */
     shift: { value: number | null; threshold: number | null; z: number | null } | null;
+    /** The checks that made the drifted features drift (each once). */
+    checks: string[];
+    /** The check that made the affected feature drift, if it did. */
+    decidedBy: string | null;
   };
   textbook: { drift: boolean; named: boolean; share: number | null; drifted: string[] };
 }
@@ -208,8 +220,8 @@ class Calibration {
     await clean(c, {
       rawPath: raw,
       out: cleanPath,
-      duplicatesOut: join(this.#tmp, "dup.parquet"),
-      maxInterpolateHours: 3,
+      fill: "none",
+      maxFillHours: 3,
       stuckHours: 24,
     });
     await c.run(`CREATE OR REPLACE TABLE clean AS SELECT * FROM read_parquet(${lit(cleanPath)})`);
@@ -288,6 +300,13 @@ function judge(
       drifted: h.drifted,
       state: h.state,
       shift: dist ? { value: dist.value, threshold: dist.threshold, z: dist.z } : null,
+      checks: [
+        ...new Set(v.features.filter((f) => f.state === "drift").map((f) => f.decided_by!)),
+      ],
+      decidedBy: feature
+        ? v.features.find((f) => f.feature === feature && f.state === "drift")?.decided_by ??
+          null
+        : null,
     },
     textbook: {
       drift: t.datasetDrift,
@@ -308,7 +327,7 @@ function rowsWhere(m: LabelledMatrix, keep: (i: number) => boolean): Int32Array 
  * A block-bootstrap resample of a month: its own 3-day blocks (every station together)
  * drawn with replacement and laid end to end over the month's dates.
  */
-function resampled(m: LabelledMatrix, rng: Pcg32): DriftSample {
+export function resampled(m: LabelledMatrix, rng: Pcg32): DriftSample {
   const DAY = 86_400_000;
   let t0 = Infinity;
   let t1 = -Infinity;
@@ -337,6 +356,43 @@ function resampled(m: LabelledMatrix, rng: Pcg32): DriftSample {
   return { ...sampleOfMatrix(m, { rows: Int32Array.from(rows) }), times: Float64Array.from(times) };
 }
 
+/**
+ * Time of what the drift stage does with the verdict on the PRSA run: index the training
+ * rows and judge the test year (12 months, 9 stations), with and without the consistency
+ * checks (cross-station, bound); beside it, the textbook report on the same rows against the
+ * seasonal reference. Median of 3 runs, the three in turn.
+ */
+function stageTiming(all: LabelledMatrix, train: Int32Array, test: Int32Array) {
+  const refSample = sampleOfMatrix(all, { rows: train });
+  const cur = sampleOfMatrix(all, { rows: test });
+  const runs: { verdict: number; own_checks_only: number; textbook: number }[] = [];
+  let months = 0;
+  for (let r = 0; r < 3; r++) {
+    const tOwn = performance.now();
+    driftVerdict(refSample, cur, { ...OPTIONS, crossStation: [], bounds: [] });
+    const t0 = performance.now();
+    const v = driftVerdict(refSample, cur, OPTIONS);
+    const t1 = performance.now();
+    const seasonal = seasonalIndices(refSample.times, cur.times, "month").indices;
+    driftReport(selectRows(refSample.columns, seasonal), cur.columns, {
+      features: [...FEATURE_NAMES],
+      kinds: { station_code: "categorical" },
+      supplementary: false,
+    });
+    runs.push({ verdict: t1 - t0, own_checks_only: t0 - tOwn, textbook: performance.now() - t1 });
+    months = v.windows.length;
+  }
+  return {
+    reference_rows: train.length,
+    current_rows: test.length,
+    months,
+    runs,
+    verdict_ms: median(runs.map((x) => x.verdict))!,
+    own_checks_only_ms: median(runs.map((x) => x.own_checks_only))!,
+    textbook_ms: median(runs.map((x) => x.textbook))!,
+  };
+}
+
 type Table = Record<string, Outcome[]>;
 
 const rate = (xs: boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : NaN);
@@ -344,6 +400,12 @@ const median = (xs: number[]) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)]! : null;
 };
+
+function countBy(xs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
 
 function summarize(table: Table, goals: boolean) {
   return Object.entries(table).map(([batch, os]) => {
@@ -370,6 +432,10 @@ function summarize(table: Table, goals: boolean) {
           median_z: median(os.map((o) => o.ours.shift?.z ?? NaN)),
         }
         : null,
+      // No drift: which checks raised the alarms; a shift: which check named the feature.
+      by: countBy(
+        os.flatMap((o) => inj ? (o.ours.decidedBy ? [o.ours.decidedBy] : []) : o.ours.checks),
+      ),
       goal,
       met: goal === "reported" ? null : inj ? oursNamed! >= 0.95 : oursDrift <= 0.05,
     };
@@ -382,6 +448,10 @@ export async function run(
     months?: number;
     only?: string[];
     years?: boolean;
+    /** Only the timing of the stage's verdict (no calibration batches). */
+    timingOnly?: boolean;
+    /** Block-bootstrap resamples per held-out month (default 4). */
+    resamples?: number;
     prsa?: string;
     log?: (s: string) => void;
   } = {},
@@ -404,6 +474,15 @@ export async function run(
     const monthOf = Int32Array.from(all.time, (t) => monthOrdinal(t));
     const isTrain = (i: number) => all.time[i]! < TEST_START;
     const train = rowsWhere(all, isTrain);
+    const timing = stageTiming(all, train, rowsWhere(all, (i) => !isTrain(i)));
+    log(
+      `the drift stage's verdict on the PRSA run (${timing.reference_rows} reference rows, ${timing.current_rows} test rows, ${timing.months} months), median of ${timing.runs.length}: index + verdict ${
+        timing.verdict_ms.toFixed(0)
+      } ms (without the cross-station and bound checks ${
+        timing.own_checks_only_ms.toFixed(0)
+      } ms); textbook report on the same rows ${timing.textbook_ms.toFixed(0)} ms`,
+    );
+    if (options.timingOnly) return { timing, seconds: (performance.now() - t0) / 1000 };
     const trainMonths = [...new Set(Array.from(train, (i) => monthOf[i]!))].sort((a, b) => a - b);
     const chosen = options.only
       ? trainMonths.filter((m) => options.only!.includes(monthLabel(m)))
@@ -432,17 +511,24 @@ export async function run(
       const base = await cal.period(p, null);
       const o = judge(ref, refSample, sampleOfMatrix(base), null);
       months["held-out months"]!.push(o);
-      const boot = judge(ref, refSample, resampled(base, rng), null);
-      months["bootstrap resamples"]!.push(boot);
+      const boots = Array.from(
+        { length: options.resamples ?? 4 },
+        () => judge(ref, refSample, resampled(base, rng), null),
+      );
+      months["bootstrap resamples"]!.push(...boots);
       for (const inj of [...INJECTIONS, ONE_SENSOR_BURST]) {
         const batch = await cal.period(p, inj.sql(k, p, cal.stations));
         months[inj.name]!.push(judge(ref, refSample, sampleOfMatrix(batch), inj.feature(k)));
       }
       log(
         `${monthLabel(m)}: ours ${o.ours.state}${
-          o.ours.drifted.length ? ` (${o.ours.drifted.join(", ")})` : ""
-        }; resample ${boot.ours.state}${
-          boot.ours.drifted.length ? ` (${boot.ours.drifted.join(", ")})` : ""
+          o.ours.drifted.length
+            ? ` (${o.ours.checks.join(", ")}: ${o.ours.drifted.join(", ")})`
+            : ""
+        }; resamples ${boots.map((b) => b.ours.state === "drift" ? "D" : ".").join("")}${
+          boots.some((b) => b.ours.drift)
+            ? ` (${[...new Set(boots.flatMap((b) => b.ours.checks))].join(", ")})`
+            : ""
         }; textbook share ${o.textbook.share?.toFixed(2)}; injections named: ${
           [...INJECTIONS, ONE_SENSOR_BURST].map((
             inj,
@@ -519,6 +605,7 @@ export async function run(
       years: options.years === false ? null : summarize(years, false),
       year_over_year: yoy,
       flagged_without_injection: baseline,
+      timing,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
@@ -534,17 +621,17 @@ function pct(x: number | null): string {
 function printTable(title: string, rows: ReturnType<typeof summarize>) {
   console.log(`\n${title}`);
   console.log(
-    "| batch | trials | ours: drift | ours: feature named | textbook: dataset drift | textbook: feature flagged | affected feature: statistic / drift threshold (median) | goal |",
+    "| batch | trials | ours: drift | ours: feature named | ours: by check | textbook: dataset drift | textbook: feature flagged | affected feature's distribution: statistic / drift threshold (median) | goal |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+  console.log("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |");
   for (const r of rows) {
     const shift = r.shift
       ? `${fmt(r.shift.median_statistic)} / ${fmt(r.shift.median_threshold)}`
       : "";
     console.log(
       `| ${r.batch} | ${r.trials} | ${pct(r.ours_drift)} | ${pct(r.ours_named)} | ${
-        pct(r.textbook_dataset_drift)
-      } | ${pct(r.textbook_named)} | ${shift} | ${r.goal}${
+        Object.entries(r.by).map(([k, n]) => `${k} ${n}`).join(", ")
+      } | ${pct(r.textbook_dataset_drift)} | ${pct(r.textbook_named)} | ${shift} | ${r.goal}${
         r.met === null ? "" : r.met ? ": met" : ": NOT met"
       } |`,
     );
@@ -565,11 +652,14 @@ if (import.meta.main) {
     ...(months ? { months: Number(months) } : {}),
     ...(arg("--prsa") ? { prsa: arg("--prsa")! } : {}),
     ...(arg("--only") ? { only: arg("--only")!.split(",") } : {}),
+    ...(arg("--resamples") ? { resamples: Number(arg("--resamples")) } : {}),
     years: !Deno.args.includes("--no-years"),
+    timingOnly: Deno.args.includes("--timing-only"),
   });
-  if (!("skipped" in figures)) {
-    const load = new TextDecoder().decode((await new Deno.Command("uptime").output()).stdout)
-      .trim();
+  const load = new TextDecoder().decode((await new Deno.Command("uptime").output()).stdout)
+    .trim();
+  if ("timing" in figures && !("months" in figures)) console.log(load);
+  if ("months" in figures) {
     console.log(`\n${figures.data}; ${(figures.seconds as number).toFixed(0)} s; ${load}`);
     printTable("month batches (goals of issue 16)", figures.months as ReturnType<typeof summarize>);
     if (figures.years) {

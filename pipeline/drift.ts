@@ -3,7 +3,7 @@ import { defineStage } from "../src/pipeline/stage.ts";
 import { int, num, str } from "../src/pipeline/params.ts";
 import { DEFAULT_RETRAIN_POLICY as D } from "../src/drift/retrain_policy.ts";
 import { runDriftMonitor } from "../src/drift/monitor.ts";
-import { BATCH_USES } from "../src/data/batch.ts";
+import { BATCH_USES, batchSettings } from "../src/data/batch.ts";
 import {
   candidateDir,
   DRIFT_DIR,
@@ -81,11 +81,7 @@ export default defineStage({
       schema: SCHEMA_PATH,
       current: g.current_dir,
       source: g.source,
-      batch: {
-        maxInterpolateHours: ctx.used["clean.max_interpolate_hours"],
-        stuckHours: ctx.used["clean.stuck_hours"],
-        horizonHours: ctx.used["features.horizon_hours"],
-      },
+      batch: batchSettings(ctx.used),
       modelName: ctx.used["register.model_name"],
       candidate: primaryCandidate(g),
       runId: ctx.runId,

@@ -9,7 +9,8 @@ import { all, lit, writeParquet } from "./duck.ts";
 import { type LabelledMatrix, loadMatrix } from "./load_matrix.ts";
 import { ingest, listRawFiles } from "./ingest/ingest.ts";
 import { ADAPTERS } from "./ingest/adapters.ts";
-import { clean } from "./clean.ts";
+import { OFF_HOUR_RULES, type OffHourRule } from "./ingest/times.ts";
+import { clean, FILL_RULES, type FillRule } from "./clean.ts";
 import { featureQuery } from "../features/build.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
 
@@ -86,36 +87,57 @@ export async function loadLoggedInputs(
   };
 }
 
-/** How a batch is read: the raw layout, the training schema, the clean and features settings. */
+/** How a batch is read: the raw layout, the training schema, the ingest, clean and features settings. */
 export interface BatchOptions {
   source: string;
   schema: FeatureSchema;
-  maxInterpolateHours: number;
+  offHour: OffHourRule;
+  fill: FillRule;
+  maxFillHours: number;
   stuckHours: number;
   horizonHours: number;
 }
 
-/** The `clean` and `features` parameters a batch is prepared with, for a stage's `uses`. */
+/** The `ingest`, `clean` and `features` parameters a batch is prepared with, for a stage's `uses`. */
 export const BATCH_USES = {
-  "clean.max_interpolate_hours": "number",
+  "ingest.off_hour": "string",
+  "clean.fill_inputs": "string",
+  "clean.max_fill_hours": "number",
   "clean.stuck_hours": "number",
   "features.horizon_hours": "number",
 } as const;
 
 /**
- * The batch options of a run: its raw layout and the `clean` and `features` parameters
- * (a stage's `ctx.used`, with BATCH_USES in its `uses`), so a batch is cleaned like the
- * training data.
+ * The batch options of a run: its raw layout and the `ingest`, `clean` and `features`
+ * parameters (a stage's `ctx.used`, with BATCH_USES in its `uses`), so a batch is read and
+ * cleaned like the training data.
  */
 export function batchOptions(
-  used: { readonly [K in keyof typeof BATCH_USES]: number },
+  used: {
+    readonly [K in keyof typeof BATCH_USES]: typeof BATCH_USES[K] extends "number" ? number
+      : string;
+  },
   source: string,
   schema: FeatureSchema,
 ): BatchOptions {
   return {
     source,
     schema,
-    maxInterpolateHours: used["clean.max_interpolate_hours"],
+    ...batchSettings(used),
+  };
+}
+
+/** The settings part of BatchOptions from the parameters BATCH_USES names. */
+export function batchSettings(
+  used: {
+    readonly [K in keyof typeof BATCH_USES]: typeof BATCH_USES[K] extends "number" ? number
+      : string;
+  },
+): Omit<BatchOptions, "source" | "schema"> {
+  return {
+    offHour: pick(used["ingest.off_hour"], OFF_HOUR_RULES, "reject"),
+    fill: pick(used["clean.fill_inputs"], FILL_RULES, "none"),
+    maxFillHours: used["clean.max_fill_hours"],
     stuckHours: used["clean.stuck_hours"],
     horizonHours: used["features.horizon_hours"],
   };
@@ -153,6 +175,7 @@ export async function loadBatch(
       knownStations: null,
       rawOut: raw,
       rejectsOut: join(tmp, "rejects.parquet"),
+      offHour: o.offHour,
     });
     Object.assign(info, {
       lines: rep.lines,
@@ -171,8 +194,8 @@ export async function loadBatch(
     await clean(c, {
       rawPath: raw,
       out: cleanPath,
-      duplicatesOut: join(tmp, "duplicates.parquet"),
-      maxInterpolateHours: o.maxInterpolateHours,
+      fill: o.fill,
+      maxFillHours: o.maxFillHours,
       stuckHours: o.stuckHours,
     });
     info.stations = (await all<{ station: string }>(
@@ -196,6 +219,10 @@ export async function loadBatch(
     info.error = e instanceof Error ? e.message : String(e);
     return { matrix: empty, info };
   }
+}
+
+function pick<T extends string>(v: unknown, choices: readonly T[], fallback: T): T {
+  return choices.includes(v as T) ? v as T : fallback;
 }
 
 export function emptyBatchInfo(dir: string, files: string[]): BatchInfo {

@@ -60,7 +60,9 @@ export async function writeParquet(
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    // A check inside the query (SQL error('Cannot ...')) speaks for itself.
+    const own = e instanceof Error && /Invalid Input Error: (Cannot .*)$/s.exec(e.message);
+    throw own ? new Error(own[1]) : e;
   }
 }
 

@@ -38,7 +38,11 @@ export async function loadMatrix(
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const n = chunk.rowCount;
-    if (base + n > nRows) throw new Error(`Cannot load ${path}: it changed while being read`);
+    if (base + n > nRows) {
+      throw new Error(
+        `Cannot load ${path}: it changed while being read (${nRows} rows counted, more read)`,
+      );
+    }
     for (let j = 0; j < nCols; j++) {
       const v = chunk.getColumnVector(j);
       for (let i = 0, k = base * nCols + j; i < n; i++, k += nCols) {
@@ -55,6 +59,12 @@ export async function loadMatrix(
       time[base + i] = Number(vt.getItem(i));
     }
     base += n;
+  }
+  // Fewer rows than counted would leave zero-filled rows that look like data.
+  if (base !== nRows) {
+    throw new Error(
+      `Cannot load ${path}: it changed while being read (${nRows} rows counted, ${base} read)`,
+    );
   }
   return { X: { data, nRows, nCols, names: [...names] }, y, station, time };
 }

@@ -23,15 +23,24 @@ import {
   sortedValuesOf,
 } from "./reference_index.ts";
 
-/** The checks, by what they look at. */
-export type CheckName = "distribution" | "missing" | "stuck";
+/**
+ * The checks, by what they look at: the feature's own values (distribution, missing,
+ * stuck), or its agreement with the other stations and with a physically bound partner at
+ * the same hours (cross_station, bound: consistency.ts).
+ */
+export type CheckName = "distribution" | "missing" | "stuck" | "cross_station" | "bound";
+
+/** The checks computed by {@link checkValues} on one column. */
+export type ColumnCheck = "distribution" | "missing" | "stuck";
 
 /** The statistic of a check. */
 export type StatisticName =
   | "normed_wasserstein"
   | "jensen_shannon"
   | "missing_share_change"
-  | "stuck_share";
+  | "stuck_share"
+  | "station_residual_shift"
+  | "bound_margin_shift";
 
 /**
  * One column's values for some rows: numbers (NaN = missing) for a numeric index, category
@@ -75,11 +84,16 @@ export const SEASON_SCALE_FLOOR = 0.25;
 export function statisticOf(check: CheckName, col: ColumnIndex): StatisticName {
   if (check === "missing") return "missing_share_change";
   if (check === "stuck") return "stuck_share";
+  if (check === "cross_station") return "station_residual_shift";
+  if (check === "bound") return "bound_margin_shift";
   return col.kind === "numeric" ? "normed_wasserstein" : "jensen_shannon";
 }
 
 /** The checks a column gets: stuck runs only for measurements with many distinct values. */
-export function checksOf(col: ColumnIndex, role: "feature" | "prediction" | "target"): CheckName[] {
+export function checksOf(
+  col: ColumnIndex,
+  role: "feature" | "prediction" | "target",
+): ColumnCheck[] {
   if (role !== "feature") return ["distribution"];
   return col.kind === "numeric" && col.distinct >= MANY_VALUES
     ? ["distribution", "missing", "stuck"]

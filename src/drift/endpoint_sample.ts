@@ -6,9 +6,13 @@
  * The endpoint's `/v1/drift` then calls the one verdict:
  *
  *     const roles = driftRoles(schema.features);
- *     const options = { features: names, kinds: roles.kinds, skip: roles.skip };
+ *     const options = { features: names, ...roles }; // kinds, skip, crossStation, bounds
  *     const index = indexReference(sampleOfReference(pkg.reference, names, target), options); // once per model
  *     const verdict = driftVerdict(index, sampleOfRows(entries, names), options);
+ *
+ * The groups are the station codes, so the cross-station check runs when the logged rows
+ * hold at least three stations in the same hours (otherwise the verdict notes why not); the
+ * bound check needs both members of a pair among the logged inputs.
  * @module
  */
 

@@ -13,7 +13,7 @@ import { isAbsolute, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { openDuck } from "../data/duck.ts";
 import { type LabelledMatrix, loadMatrix } from "../data/load_matrix.ts";
-import { type BatchInfo, loadBatch, loadLoggedInputs } from "../data/batch.ts";
+import { type BatchInfo, type BatchOptions, loadBatch, loadLoggedInputs } from "../data/batch.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
 import { regressionMetrics } from "../metrics/regression.ts";
 import { writeColumns } from "../data/write_columns.ts";
@@ -64,7 +64,7 @@ export interface MonitorInputs {
   current: string;
   /** Raw layout of a batch folder (`pipeline.source`). */
   source: string;
-  batch: { maxInterpolateHours: number; stuckHours: number; horizonHours: number };
+  batch: Omit<BatchOptions, "source" | "schema">;
   modelName: string;
   /** The candidate scored when the registry has no production version. */
   candidate: string;
@@ -207,6 +207,8 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
       features: FEATURE_NAMES,
       kinds: roles.kinds,
       skip: roles.skip,
+      crossStation: roles.crossStation,
+      bounds: roles.bounds,
       season,
       zDrift: p.z_drift,
       zWarn: p.z_warn,

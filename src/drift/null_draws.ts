@@ -212,6 +212,55 @@ function pick(n: number, k: number, rng: Pcg32): number[] {
   return all.slice(0, k);
 }
 
+/** A piece thinned to a window's row count, with what it is compared with. */
+export interface ThinnedPiece {
+  /** Its rows thinned to the window's count (all of them when it has no more). */
+  picked: Int32Array;
+  /** All its rows (runs of repeated values are counted on these). */
+  rows: Int32Array;
+  /** Season keys of its comparison rows, and the reference rows left out of them. */
+  keys: readonly number[];
+  exclude: Int32Array;
+}
+
+/** The pieces of a plan thinned for one window size (memoized on the index). */
+export interface ThinnedPieces {
+  /** Identifies plan, size, comparison and seed, for memos of statistics on the pieces. */
+  key: string;
+  pieces: ThinnedPiece[];
+}
+
+/**
+ * The pieces of `plan`, each thinned to a window of `rows` rows, compared with the rest of
+ * their season (`whole`: with the whole reference). Row counts within 10% share one set:
+ * the noise barely changes over that range.
+ */
+export function thinnedPieces(
+  idx: ReferenceIndex,
+  plan: NullPlan,
+  rows: number,
+  whole: boolean,
+  seed: number,
+): ThinnedPieces {
+  const size = Math.round(Math.log(Math.max(1, rows)) / Math.log(1.1));
+  const key = `${plan.method}|${plan.drawDays}|${plan.blockDays}|${size}|${whole}|${seed}`;
+  const memoKey = `thinned|${key}`;
+  const hit = idx.memo.get(memoKey) as ThinnedPieces | undefined;
+  if (hit) return hit;
+  const target = Math.round(1.1 ** size);
+  const pieces = plan.draws.map((draw, d) => ({
+    picked: draw.rows.length > 1.1 * target
+      ? thin(draw.rows, target, new Pcg32(seed + d, 0x7417))
+      : draw.rows,
+    rows: draw.rows,
+    keys: whole ? idx.keys : draw.keys,
+    exclude: draw.exclude,
+  }));
+  const out = { key, pieces };
+  idx.memo.set(memoKey, out);
+  return out;
+}
+
 /**
  * `k` of `rows` drawn without replacement, order kept (selection sampling, Knuth's
  * algorithm S): a piece with more rows than the window is thinned to the window's size, so

@@ -203,7 +203,8 @@ function distinctUpTo(values: Float64Array, cap: number): number {
   return seen.size;
 }
 
-function numericIndex(
+/** A numeric column indexed by season key (also for derived columns: a bound's margin). */
+export function numericIndex(
   values: Float64Array,
   seasonKey: Int16Array,
   distinct: number,

@@ -120,6 +120,31 @@ export function normalSf(z: number): number {
   return z > 0 ? half : 1 - half;
 }
 
+/**
+ * Inverse of {@link normalSf}: the z with P(Z > z) = p, for 0 < p < 1. Newton steps on
+ * log P(Z > z) from the tail approximation; the log keeps the tails as precise as the centre.
+ */
+export function normalIsf(p: number): number {
+  if (!(p > 0 && p < 1)) {
+    throw new RangeError(`Cannot compute normalIsf: expected 0 < p < 1, got ${p}`);
+  }
+  if (p > 0.5) return -normalIsf(1 - p);
+  if (p === 0.5) return 0;
+  const target = Math.log(p);
+  // Start: the leading term of the tail, log p ≈ -z²/2 - log(z √(2π)).
+  let z = Math.sqrt(Math.max(0, -2 * target - Math.log(2 * Math.PI)));
+  for (let k = 0; k < 60; k++) {
+    const sf = normalSf(z);
+    const logSf = Math.log(sf);
+    // d log(sf) / dz = -pdf(z) / sf(z).
+    const slope = -Math.exp(-0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - logSf);
+    const step = (logSf - target) / slope;
+    z -= step;
+    if (Math.abs(step) < 1e-14 * Math.max(1, Math.abs(z))) break;
+  }
+  return z;
+}
+
 /** x · 2^e without overflowing the intermediate power of two. */
 export function ldexp(x: number, e: number): number {
   let r = x;

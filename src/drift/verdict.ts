@@ -20,6 +20,15 @@
  */
 
 import {
+  type BoundPair,
+  boundParts,
+  type Consistency,
+  type ConsistencyWindow,
+  prepareConsistency,
+  stationParts,
+  windowReplicates,
+} from "./consistency.ts";
+import {
   type CheckName,
   checksOf,
   type CheckValues,
@@ -30,17 +39,22 @@ import {
 } from "./checks.ts";
 import {
   type CheckState,
+  combineSigned,
   decide,
+  decideSigned,
   type Decision,
   type DecisionOptions,
   type NullColumn,
   nullStatistics,
+  type PartFigures,
+  type SignedDecision,
 } from "./noise.ts";
-import { monthRows, nullPlan } from "./null_draws.ts";
+import { monthRows, nullPlan, thinnedPieces } from "./null_draws.ts";
 import {
   type ColumnIndex,
   groupCodes,
   indexReference,
+  MANY_VALUES,
   PREDICTION,
   type ReferenceIndex,
   sortedValuesOf,
@@ -77,6 +91,15 @@ export interface VerdictOptions {
   minMissingChange?: number;
   /** Smallest share of one station's rows in stuck runs called drift (0.1). */
   minStuckShare?: number;
+  /**
+   * Features compared with the other stations at the same hours (cross_station; default:
+   * every tested number with at least 50 distinct values). Needs groups (stations).
+   */
+  crossStation?: readonly string[];
+  /** Pairs that physics orders, low ≤ high in every row (bound; default: none). */
+  bounds?: readonly BoundPair[];
+  /** Smallest shift called drift by cross_station and bound, in the feature's std (0.1). */
+  minShift?: number;
   /** Shortest run of one repeated value counted as stuck (24). */
   stuckHours?: number;
   /** Fewest non-missing values on each side for a distribution check (5). */
@@ -108,6 +131,16 @@ export interface CheckVerdict {
   /** Median statistic of the reference's own pieces. */
   typical: number | null;
   state: CheckState;
+  /** Consistency checks: what was compared, in words (the station, the partner). */
+  about?: string;
+  /** Consistency checks: the statistic of each part (station, margin), signed, and its z. */
+  parts?: PartFigures[];
+  /**
+   * Bound checks: per member, the log-likelihood (up to a shared constant) that it alone
+   * moved by the margin's change, from each member's own shift against its usual months;
+   * the likelier one is named.
+   */
+  blame?: Record<string, number>;
 }
 
 /** One feature (or the prediction, or the target) in one window. */
@@ -174,6 +207,8 @@ export interface CheckSummary {
   state: CheckState;
   drift_windows: string[];
   within_noise_windows: string[];
+  /** Consistency checks: what decided, in words. */
+  about?: string;
 }
 
 /** One feature (or the prediction, or the target) over the batch. */
@@ -252,6 +287,8 @@ function settingsOf(o: VerdictOptions): Settings {
       distribution: o.minDistance ?? 0.1,
       missing: o.minMissingChange ?? 0.1,
       stuck: o.minStuckShare ?? 0.1,
+      cross_station: o.minShift ?? 0.1,
+      bound: o.minShift ?? 0.1,
     },
     stuckHours: o.stuckHours ?? 24,
     minSampleSize: o.minSampleSize ?? 5,
@@ -276,6 +313,7 @@ function settingsOf(o: VerdictOptions): Settings {
 
 /** A column judged in every window. */
 interface Tested extends NullColumn {
+  checks: CheckName[];
   role: "feature" | "prediction" | "target";
   kind: FeatureKind;
   raw: ArrayLike<number> | (string | null)[];
@@ -388,6 +426,30 @@ export function driftVerdict(
     list.push(i);
   }
   const months = [...byMonth.keys()].sort((a, b) => a - b);
+
+  // Consistency checks: against the other stations, and within physically bound pairs.
+  const numbers = new Map<string, ArrayLike<number>>();
+  for (const t of tested) {
+    const v = values.get(t.name)!;
+    if (v.numbers) numbers.set(t.name, v.numbers);
+  }
+  const consistency = prepareConsistency(
+    idx,
+    { values: numbers, times, group },
+    options.crossStation ??
+      tested.filter((t) => t.col.kind === "numeric" && t.col.distinct >= MANY_VALUES).map((t) =>
+        t.name
+      ),
+    options.bounds ?? [],
+  );
+  notes.push(...consistency.notes);
+  for (const t of tested) {
+    if (consistency.stations.has(t.name)) t.checks.push("cross_station");
+    if (consistency.bounds.some((b) => b.pair.low === t.name || b.pair.high === t.name)) {
+      t.checks.push("bound");
+    }
+  }
+
   const decision: DecisionOptions = {
     zDrift: s.zDrift,
     zWarn: s.zWarn,
@@ -414,6 +476,7 @@ export function driftVerdict(
       all,
       values,
       overlap.byCurrent,
+      consistency,
       decision,
       checkOptions,
       s,
@@ -547,6 +610,7 @@ function judgeWindow(
   all: readonly Tested[],
   values: Map<string, ReturnType<typeof columnValues>>,
   overlap: Map<number, number>,
+  consistency: Consistency,
   decision: DecisionOptions,
   checkOptions: { minSampleSize: number; stdFloor: number; runLength: number; seed: number },
   s: Settings,
@@ -595,6 +659,19 @@ function judgeWindow(
     );
   }
   const ex = exclude.length ? Int32Array.from(exclude) : null;
+  const extraChecks = consistencyChecks(
+    idx,
+    consistency,
+    {
+      rows,
+      keys: compKeys,
+      exclude: ex,
+      replicates: consistency.stations.size ? windowReplicates(rows, times, s.seed + month) : null,
+    },
+    thinnedPieces(idx, plan, rows.length, whole, s.seed),
+    decision,
+    s,
+  );
   const comparisons = leaveOneMonthOut(idx, compKeys, whole || plan.method === "blocks", ex);
   const judged = all.map((t) => {
     const own = values.get(t.name)!;
@@ -611,10 +688,13 @@ function judgeWindow(
       )
     ));
     const byCheck = nulls.get(t.name)!;
-    const checks = t.checks.map((check): CheckVerdict => {
+    const checks: CheckVerdict[] = [];
+    for (const check of t.checks) {
+      if (check !== "distribution" && check !== "missing" && check !== "stuck") continue;
       const d = decide(check, v[check], byCheck[check], decision);
-      return checkVerdict(check, t.col, v[check], d, s);
-    });
+      checks.push(checkVerdict(check, t.col, v[check], d, s));
+    }
+    checks.push(...(extraChecks.get(t.name) ?? []));
     const worst = worstCheck(checks);
     return {
       feature: t.name,
@@ -652,6 +732,98 @@ function judgeWindow(
     notes,
   };
   return { verdict, keys: compKeys };
+}
+
+/**
+ * The consistency checks of one window, per feature: each cross-station feature's stations
+ * (the one furthest from its usual agreement decides), each bound pair's margin (both
+ * members get the check; the one that moved more in the direction of the margin's move is
+ * named, the other is "ok" with the pair's figures).
+ */
+function consistencyChecks(
+  idx: ReferenceIndex,
+  c: Consistency,
+  window: ConsistencyWindow,
+  pieces: ReturnType<typeof thinnedPieces>,
+  decision: DecisionOptions,
+  s: Settings,
+): Map<string, CheckVerdict[]> {
+  const out = new Map<string, CheckVerdict[]>();
+  const add = (name: string, v: CheckVerdict) => {
+    let list = out.get(name);
+    if (!list) out.set(name, list = []);
+    list.push(v);
+  };
+  for (const f of c.stations.values()) {
+    const d = decideSigned("cross_station", stationParts(idx, c, f, window, pieces), decision);
+    add(f.name, {
+      ...signedVerdict("cross_station", d, s),
+      about: d.part === null ? "no station with enough rows" : stationWords(d, f.log),
+      parts: d.parts.map(roundPart),
+    });
+  }
+  for (const b of c.bounds) {
+    const j = boundParts(idx, b, window, pieces);
+    const d = decideSigned("bound", [j.margin], decision);
+    const ev = j.evidence;
+    const blame: Record<string, number> = {};
+    if (ev) {
+      blame[b.pair.low] = round(ev.low, 3);
+      blame[b.pair.high] = round(ev.high, 3);
+    }
+    const base = signedVerdict("bound", d, s);
+    // Both members are named: which one moved cannot be told reliably (a dry month lowers
+    // the dew point as much as a warm sensor raises the temperature); the likelier one is
+    // given as a hint.
+    const about = d.part === null || !ev
+      ? boundWords(b.pair, d)
+      : `${boundWords(b.pair, d)}; ${likelier(b.pair, ev.low, ev.high)}`;
+    for (const name of [b.pair.low, b.pair.high]) {
+      add(name, { ...base, about, parts: d.parts.map(roundPart), blame });
+    }
+  }
+  return out;
+}
+
+function signedVerdict(check: CheckName, d: SignedDecision, s: Settings): CheckVerdict {
+  return {
+    check,
+    statistic: check === "bound" ? "bound_margin_shift" : "station_residual_shift",
+    value: d.value === null ? null : finite(Math.abs(d.value)),
+    z: d.z === null ? null : round(d.z, 3),
+    threshold: finite(d.threshold),
+    min_effect: s.minEffect[check],
+    typical: finite(d.typical),
+    state: d.state,
+  };
+}
+
+function roundPart(p: PartFigures): PartFigures {
+  return { name: p.name, value: round(p.value, 4), z: round(p.z, 3) };
+}
+
+function stationWords(d: SignedDecision, log: boolean): string {
+  const v = d.value!;
+  return `station ${d.part}: ${fmt(Math.abs(v))} std ${
+    v >= 0 ? "above" : "below"
+  } its usual place among the other stations in the same hours${
+    log ? " (log scale: a calibration factor)" : ""
+  }`;
+}
+
+function likelier(pair: BoundPair, low: number, high: number): string {
+  const [a, b] = high >= low ? [pair.high, pair.low] : [pair.low, pair.high];
+  return `one of the two sensors moved, more likely ${a} than ${b} by their own shifts against their usual months (log-likelihood ${
+    fmt(Math.max(low, high))
+  } against ${fmt(Math.min(low, high))})`;
+}
+
+function boundWords(pair: BoundPair, d: SignedDecision): string {
+  const rule = `${pair.low} ≤ ${pair.high}${pair.why ? ` (${pair.why})` : ""}`;
+  if (d.value === null) return `${rule}: too few rows with both`;
+  return `${rule}: the lowest margin ${pair.high} - ${pair.low} is ${fmt(Math.abs(d.value))} std ${
+    d.value >= 0 ? "wider" : "narrower"
+  } than in the same months of training`;
 }
 
 /**
@@ -742,7 +914,7 @@ function summarizeFeature(
   // The batch at once: for one window, the window itself; for several, every current row
   // against the reference rows of every month they cover.
   let pooled: Record<CheckName, number | null> | null = null;
-  if (windows.length > 1) {
+  if (windows.length > 1 && t.checks.some((c) => c !== "cross_station" && c !== "bound")) {
     const { order, group, keys, exclude } = batch;
     const v = checkValues(
       t.col,
@@ -756,7 +928,13 @@ function summarizeFeature(
         runLength: s.stuckHours,
       },
     );
-    pooled = { distribution: v.distribution, missing: v.missing, stuck: v.stuck };
+    pooled = {
+      distribution: v.distribution,
+      missing: v.missing,
+      stuck: v.stuck,
+      cross_station: null,
+      bound: null,
+    };
   }
   const checks = t.checks.map((check): CheckSummary => {
     const cs = per.map((p) => ({
@@ -766,6 +944,9 @@ function summarizeFeature(
     const ran = cs.filter((x) => x.c && x.c.state !== "not_run");
     const driftW = ran.filter((x) => x.c!.state === "drift").map((x) => x.window);
     const warnW = ran.filter((x) => x.c!.state === "within_noise").map((x) => x.window);
+    if (check === "cross_station" || check === "bound") {
+      return signedSummary(t, check, cs, windows.length, driftW, warnW, s);
+    }
     const min = s.minEffect[check];
     if (windows.length <= 1) {
       const c = cs[0]?.c;
@@ -822,6 +1003,84 @@ function summarizeFeature(
   return v;
 }
 
+/**
+ * A consistency check over several windows: drift where a month drifts; otherwise each
+ * part's (station's, margin's) z combined over the months (Stouffer), adjusted for the
+ * number of parts, against the same thresholds. A bound member is named only when it moved
+ * more than its partner over the months (the months' log-likelihoods of each explanation
+ * added up).
+ */
+function signedSummary(
+  t: Tested,
+  check: "cross_station" | "bound",
+  cs: { window: string; c: CheckVerdict | null }[],
+  nWindows: number,
+  driftW: string[],
+  warnW: string[],
+  s: Settings,
+): CheckSummary {
+  const ran = cs.filter((x) => x.c && x.c.state !== "not_run").map((x) => x.c!);
+  const min = s.minEffect[check];
+  const base = {
+    check,
+    statistic: statisticOf(check, t.col),
+    min_effect: min,
+    drift_windows: driftW,
+    within_noise_windows: warnW,
+  };
+  if (nWindows <= 1) {
+    const c = cs[0]?.c;
+    return {
+      ...base,
+      value: c?.value ?? null,
+      z: c?.z ?? null,
+      threshold: c?.threshold ?? null,
+      state: c?.state ?? "not_run",
+      ...(c?.about ? { about: c.about } : {}),
+    };
+  }
+  const combined = combineSigned(ran.map((c) => c.parts ?? []));
+  if (!combined) {
+    return { ...base, value: null, z: null, threshold: null, state: "not_run" };
+  }
+  const z = round(combined.z, 3);
+  const big = Math.abs(combined.value) >= min;
+  // A bound's hint over the months: the months' log-likelihoods of each explanation add up.
+  const blame = new Map<string, number>();
+  for (const c of ran) {
+    for (const [name, b] of Object.entries(c.blame ?? {})) {
+      blame.set(name, (blame.get(name) ?? 0) + b);
+    }
+  }
+  const state: CheckState = driftW.length > 0 || (z >= s.zDrift && big)
+    ? "drift"
+    : z >= s.zWarn && big
+    ? "within_noise"
+    : "ok";
+  const [first, second] = [...blame].sort((a, b) => b[1] - a[1]);
+  const hint = first && second
+    ? `; one of the two sensors moved, more likely ${first[0]} than ${second[0]} (log-likelihood ${
+      fmt(first[1])
+    } against ${fmt(second[1])} over the months)`
+    : "";
+  return {
+    ...base,
+    value: finite(Math.abs(combined.value)),
+    z,
+    threshold: null,
+    state,
+    about: `${check === "bound" ? "margin" : "station"} ${combined.part}: ${
+      fmt(Math.abs(combined.value))
+    } std ${
+      check === "bound"
+        ? combined.value >= 0 ? "wider" : "narrower"
+        : combined.value >= 0
+        ? "above"
+        : "below"
+    } on average over the months${hint}`,
+  };
+}
+
 function emptyFeature(
   feature: string,
   role: FeatureVerdict["role"],
@@ -871,6 +1130,10 @@ const CHECK_WORDS: Record<CheckName, string> = {
   distribution: "its distribution moved",
   missing: "its share of missing values changed",
   stuck: "it holds runs of one repeated value (a stuck sensor?)",
+  cross_station:
+    "it no longer agrees with the other stations at the same hours (a miscalibrated sensor?)",
+  bound:
+    "it broke its usual physical relation with its partner at the same hours (a miscalibrated sensor?)",
 };
 
 function featureReason(f: FeatureVerdict, windows: WindowVerdict[]): string {
@@ -883,8 +1146,10 @@ function featureReason(f: FeatureVerdict, windows: WindowVerdict[]): string {
     }`;
   }
   const many = windows.length > 1;
-  const fig = (x: Pick<CheckSummary, "statistic" | "value" | "threshold" | "min_effect" | "z">) =>
-    `${x.statistic.replaceAll("_", " ")} ${fmt(x.value)}${
+  const fig = (
+    x: Pick<CheckSummary, "statistic" | "value" | "threshold" | "min_effect" | "z" | "about">,
+  ) =>
+    `${x.about ? `${x.about}; ` : ""}${x.statistic.replaceAll("_", " ")} ${fmt(x.value)}${
       x.threshold !== null ? `, drift at ${fmt(Math.max(x.threshold, x.min_effect))}` : ""
     }${x.z !== null ? `, z ${fmt(x.z)}` : ""}`;
   // With several months, the figures of the month that decided.
@@ -962,7 +1227,7 @@ function headlineText(h: DriftVerdict["headline"]): string {
 }
 
 const VERDICT_EXPLAINED =
-  "Each month of the current rows is compared with the training rows of the same calendar month. A feature drifts when its distribution, its share of missing values or its runs of repeated values differ from training by more than training months differ from the rest of training (3 noise standard deviations), and by at least the smallest shift that matters. Between 2 and 3 it is reported as within noise: close to the threshold, where a verdict would flip on noise alone.";
+  "Each month of the current rows is compared with the training rows of the same calendar month. A feature drifts when its distribution, its share of missing values or its runs of repeated values differ from training by more than training months differ from the rest of training (3 noise standard deviations), and by at least the smallest shift that matters. Because weather moves whole months, a sensor is also compared with what the other stations and a physically bound partner say at the same hours (a station reading 50% high, an air temperature that no longer meets the dew point): the same rule, on the change of those relations. Between 2 and 3 it is reported as within noise: close to the threshold, where a verdict would flip on noise alone.";
 
 function predictionText(p: FeatureVerdict | null): string {
   const base =
@@ -993,7 +1258,7 @@ function ruleOf(season: SeasonKey | null, s: Settings): RuleDescription {
   return {
     name: "noise-aware seasonal drift",
     text:
-      `${VERDICT_EXPLAINED} The noise of each statistic is measured on the reference: each training month (or, for a shorter window, each chunk of its length) is thinned to the window's row count and compared with the rest of the training rows of its calendar month, so the sampling noise, the autocorrelation of hourly data and the year-to-year variation are all in it. On a log scale, z = (log(statistic + c) - mean) / sd over those pieces. Over several months a feature drifts when it drifts in one of them, or when Stouffer's combination of its monthly z-scores reaches ${s.zDrift} (a small shift that persists). Calendar and identity features are not tested.`,
+      `${VERDICT_EXPLAINED} The noise of each statistic is measured on the reference: each training month (or, for a shorter window, each chunk of its length) is thinned to the window's row count and compared with the rest of the training rows of its calendar month, so the sampling noise, the autocorrelation of hourly data and the year-to-year variation are all in it. On a log scale, z = (log(statistic + c) - mean) / sd over those pieces. Over several months a feature drifts when it drifts in one of them, or when Stouffer's combination of its monthly z-scores reaches ${s.zDrift} (a small shift that persists). The consistency checks (cross_station, bound) are signed: z = (statistic - mean) / sd over the same pieces, two-sided. The bound's margin is judged by its |z|. A station's sd also holds the window's own sampling noise (block-bootstrap replicates of its days), and the station furthest from its usual place is judged against the furthest station of each training month (log scale) and must lie beyond all of them, so that the analyser episodes of training months count as noise. Over several months, each station's z-scores are combined (Stouffer) and the furthest adjusted for the number of stations (Šidák). Calendar and identity features are not tested.`,
     season,
     z_drift: s.zDrift,
     z_warn: s.zWarn,
@@ -1005,6 +1270,10 @@ function ruleOf(season: SeasonKey | null, s: Settings): RuleDescription {
       missing: "absolute change of the share of missing values",
       stuck:
         `largest share of one station's rows in runs of at least ${s.stuckHours} equal non-zero values`,
+      cross_station:
+        "per station: the median of its residuals against the median of the other stations in the same hour (log(1 + x) for quantities never negative, so a calibration factor is a shift), minus the same over the training rows of the same months, in the feature's std; the station furthest from its usual place (in z) decides",
+      bound:
+        "for a pair that physics orders (low ≤ high): the lowest margin high - low of the window (0.1% quantile, at least the second-lowest value) minus that of the training rows of the same months, in the margin's std; both members are named, the likelier to have moved (by each one's median shift against its usual months) given as a hint",
     },
   };
 }

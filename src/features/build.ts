@@ -1,47 +1,91 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, ident, lit, writeParquet } from "../data/duck.ts";
+import { orderGuard } from "../data/clean.ts";
 import { CANONICAL_TO_FEATURE } from "../data/ingest/canonical.ts";
 import { calendarSql, windVectorSql } from "./derive.ts";
 import { FEATURE_NAMES, FEATURES, type FeatureSchema, LAGS, ROLL_HOURS, TARGET } from "./schema.ts";
 
 /**
- * SQL for the feature table from an hourly table (station, time, canonical columns).
- * Lags count rows, so the input must be a complete hourly grid per station (the clean
- * stage's output) for "lag k" to mean k hours. Every feature at time t reads rows at or
- * before t; only the target reads t + horizon.
+ * SQL for the feature table from an hourly table (station, time, canonical columns) read
+ * in station and time order: the clean stage's output, a complete hourly grid sorted by
+ * station and hour (`buildFeatures` checks it). Lags count rows, so on that grid "lag k"
+ * means k hours. Every feature at time t reads rows at or before t; only the target reads
+ * t + horizon.
+ *
+ * The window functions run over the rows in the order they are read (`OVER ()`, streamed,
+ * no sort). A row k rows back belongs to the same station when the station's first row
+ * is at least k rows back (its row number, carried forward as a running maximum). The
+ * rolling mean is a difference of running sums of PM2.5 and of its count: the sums at this
+ * row less those just before its window (ROLL_HOURS rows back, or before the station's
+ * first row when that is nearer). The sums run over PM2.5 - `pm25Floor` (0 unless PM2.5
+ * goes negative), so they never decrease and their value at a station's first row can be
+ * carried forward as a running maximum too.
  */
 export function featureQuery(
   table: string,
   horizonHours: number,
   stations: readonly string[],
+  pm25Floor = 0,
+  /** Fail the query on a row out of order or a gap in the grid (see orderGuard). */
+  guard?: { name: string; why: string },
 ): string {
-  const w = "OVER (PARTITION BY station ORDER BY time)";
+  const upTo = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
+  const shifted = `coalesce(pm25 - ${pm25Floor}, 0)`;
   const wind = windVectorSql("wd_deg");
   const cal = calendarSql("time");
+  const inStation = (k: number) => `rn - ${k} >= first_rn`;
   const exprs: Record<string, string> = {};
   for (const [canon, name] of Object.entries(CANONICAL_TO_FEATURE)) exprs[name] = canon;
   Object.assign(exprs, {
     wd_sin: wind.sin,
     wd_cos: wind.cos,
-    hour: cal.hour,
+    hour: guard ? `${orderGuard(guard.name, guard.why, true)} + ${cal.hour}` : cal.hour,
     dow: cal.dow,
     month: cal.month,
     station_code: `list_position([${stations.map(lit).join(", ")}], station) - 1`,
-    pm25_roll24: `avg(pm25) OVER (PARTITION BY station ORDER BY time ROWS BETWEEN ${
-      ROLL_HOURS - 1
-    } PRECEDING AND CURRENT ROW)`,
+    pm25_roll24: `CASE WHEN ${inStation(ROLL_HOURS)}
+      THEN (run_s - back_s) / nullif(run_n - back_n, 0)
+      ELSE (run_s - first_s) / nullif(run_n - first_n, 0) END + ${pm25Floor}`,
   });
-  for (const k of LAGS) exprs[`pm25_lag${k}`] = `lag(pm25, ${k}) ${w}`;
+  for (const k of LAGS) exprs[`pm25_lag${k}`] = `CASE WHEN ${inStation(k)} THEN lag${k} END`;
   const cols = FEATURE_NAMES.map((n) => {
     const e = exprs[n];
     if (!e) throw new Error(`No derivation for feature "${n}"`);
     return `(${e})::FLOAT AS ${ident(n)}`;
   });
-  return `SELECT station, time, ${
-    cols.join(", ")
-  }, (lead(pm25, ${horizonHours}) ${w})::FLOAT AS ${TARGET}
-    FROM ${table}`;
+  const level1 = [
+    "row_number() OVER () AS rn",
+    "lag(station) OVER () AS p_station",
+    "lag(time) OVER () AS p_time",
+    ...LAGS.map((k) => `lag(pm25, ${k}) OVER () AS lag${k}`),
+    `lead(pm25, ${horizonHours}) OVER () AS lead_pm25`,
+    `sum(${shifted}) ${upTo} AS run_s`,
+    `count(pm25) ${upTo} AS run_n`,
+  ];
+  const level2 = [
+    `sum(first_row::INT) ${upTo} AS sid`,
+    `max(CASE WHEN first_row THEN rn END) ${upTo} AS first_rn`,
+    `max(CASE WHEN first_row THEN run_s - ${shifted} END) ${upTo} AS first_s`,
+    `max(CASE WHEN first_row THEN run_n - (pm25 IS NOT NULL)::INT END) ${upTo} AS first_n`,
+    `lag(run_s, ${ROLL_HOURS}) OVER () AS back_s`,
+    `lag(run_n, ${ROLL_HOURS}) OVER () AS back_n`,
+  ];
+  return `SELECT station, time, ${cols.join(", ")},
+      (CASE WHEN lead(sid, ${horizonHours}) OVER () = sid THEN lead_pm25 END)::FLOAT AS ${TARGET}
+    FROM (SELECT *, ${level2.join(", ")} FROM (
+      SELECT *, p_station IS DISTINCT FROM station AS first_row FROM (
+        SELECT *, ${level1.join(", ")} FROM ${table})))`;
 }
+
+/** 0, or the lowest PM2.5 of a table when it is negative (see featureQuery). */
+export async function pm25Floor(c: DuckDBConnection, table: string): Promise<number> {
+  const [r] = await all<{ m: number | null }>(c, `SELECT least(0, min(pm25)) AS m FROM ${table}`);
+  return Number(r?.m ?? 0);
+}
+
+/** Rows the percentiles of the feature schema are computed from, at most, in this many blocks. */
+export const QUANTILE_SAMPLE = 100_000;
+const SAMPLE_BLOCKS = 64;
 
 /** Writes features.parquet and returns the schema with observed ranges. */
 export async function buildFeatures(
@@ -52,40 +96,67 @@ export async function buildFeatures(
     c,
     `SELECT DISTINCT station FROM read_parquet(${lit(o.cleanPath)}) ORDER BY station`,
   )).map((r) => r.station);
+  const cleaned = `read_parquet(${lit(o.cleanPath)})`;
+  // Rows come out in the order they are read: sorted, the same on every run.
   await writeParquet(
     c,
-    `${
-      featureQuery(`read_parquet(${lit(o.cleanPath)})`, o.horizonHours, stations)
-    } ORDER BY station, time`,
+    featureQuery(cleaned, o.horizonHours, stations, await pm25Floor(c, cleaned), {
+      name: `"${o.cleanPath}"`,
+      why: "the clean stage writes it so",
+    }),
     o.out,
   );
-  const stats = await all<Record<string, number | bigint | null>>(
+  // Count, min, max and missing share, exact, from the row-group statistics the Parquet
+  // writer keeps (no second pass over the data); the 1st and 99th percentiles from at most
+  // QUANTILE_SAMPLE rows in SAMPLE_BLOCKS blocks spread evenly through the file (the same
+  // rows on every run; only their row groups are read).
+  const meta = await all<{ col: string; lo: string | null; hi: string | null; nulls: bigint }>(
     c,
-    `SELECT count(*) AS n, ${
-      FEATURE_NAMES.map((n, i) =>
-        `min(${ident(n)}) AS min${i}, max(${ident(n)}) AS max${i}, quantile_cont(${
-          ident(n)
-        }, 0.01) AS p01_${i},
-       quantile_cont(${ident(n)}, 0.99) AS p99_${i}, avg((${ident(n)} IS NULL)::INT) AS miss${i}`
-      ).join(", ")
-    } FROM read_parquet(${lit(o.out)})`,
+    `SELECT path_in_schema AS col, min(TRY_CAST(stats_min_value AS DOUBLE))::VARCHAR AS lo,
+       max(TRY_CAST(stats_max_value AS DOUBLE))::VARCHAR AS hi, sum(stats_null_count) AS nulls
+     FROM parquet_metadata(${lit(o.out)}) GROUP BY path_in_schema`,
   );
-  const s = stats[0]!;
-  const num = (k: string) => (s[k] === null ? NaN : Number(s[k]));
+  const [{ n }] = await all<{ n: bigint }>(
+    c,
+    `SELECT num_rows AS n FROM parquet_file_metadata(${lit(o.out)})`,
+  ) as [{ n: bigint }];
+  const rows = Number(n);
+  const block = Math.ceil(QUANTILE_SAMPLE / SAMPLE_BLOCKS);
+  const sample = rows <= QUANTILE_SAMPLE
+    ? "true"
+    : Array.from({ length: SAMPLE_BLOCKS }, (_, b) => {
+      const start = Math.floor((b * rows) / SAMPLE_BLOCKS);
+      return `file_row_number BETWEEN ${start} AND ${start + block - 1}`;
+    }).join(" OR ");
+  const [q] = await all<Record<string, (number | null)[] | null>>(
+    c,
+    `SELECT ${
+      FEATURE_NAMES.map((f, i) => `quantile_cont(${ident(f)}, [0.01, 0.99]) AS q${i}`).join(", ")
+    } FROM read_parquet(${lit(o.out)}, file_row_number = true) WHERE ${sample}`,
+  );
+  // The statistics hold FLOAT values: read back as the same single-precision numbers.
+  const stat = (f: string) => meta.find((m) => m.col === f);
+  const float = (
+    v: string | null | undefined,
+  ) => (v === null || v === undefined ? NaN : Math.fround(Number(v)));
+  const quantile = (i: number, j: number) => {
+    const v = q?.[`q${i}`]?.[j];
+    return v === null || v === undefined ? NaN : Number(v);
+  };
   const schema: FeatureSchema = {
     version: 1,
     target: { name: TARGET, unit: "µg/m³", horizonHours: o.horizonHours },
     features: FEATURES.map((f, i) => ({
       ...f,
       observed: {
-        min: num(`min${i}`),
-        max: num(`max${i}`),
-        p01: num(`p01_${i}`),
-        p99: num(`p99_${i}`),
-        missingShare: num(`miss${i}`),
+        min: float(stat(f.name)?.lo),
+        max: float(stat(f.name)?.hi),
+        p01: quantile(i, 0),
+        p99: quantile(i, 1),
+        missingShare: rows ? Number(stat(f.name)?.nulls ?? 0) / rows : NaN,
       },
     })),
     stations,
   };
-  return { schema, rows: Number(s.n) };
+  return { schema, rows };
 }

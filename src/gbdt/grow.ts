@@ -11,7 +11,6 @@
  * minus it (in the parent's slot). Row indices are partitioned in place, stably (gradients
  * stay at their row index), so each node's rows stay in ascending order.
  */
-import type { Tree } from "./tree.ts";
 import type { GrownTree } from "./grown_tree.ts";
 import type { BinCuts } from "./binning.ts";
 import { thresholdOf } from "./binning.ts";

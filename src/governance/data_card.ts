@@ -105,17 +105,17 @@ export function buildDataCard(i: DataCardInput): Card {
       ["ingest: lines kept", ing.kept],
       ["ingest: lines rejected", ing.rejected],
       ["clean: hourly grid rows added", q.gridRowsAdded],
-      ["clean: duplicate groups resolved", q.duplicates.groups],
-      ["clean: duplicate rows dropped", q.duplicates.rowsDropped],
+      ["ingest: hours with duplicate lines merged", q.duplicates.groups],
+      ["ingest: duplicate lines merged", q.duplicates.rowsDropped],
       ["clean: values out of range set missing", sum(q.outOfRange)],
       ["clean: stuck-sensor rows flagged", q.stuckRows],
-      ["clean: input values interpolated", sum(q.interpolated)],
+      [`clean: input values filled (${q.fill.rule})`, sum(q.filled)],
       ["split: rows dropped in the gaps", i.split.value.droppedInGaps ?? null],
       ["split: rows without a target", i.split.value.droppedNoTarget ?? null],
     ],
     source: `${ip}, ${qp}, ${sp}`,
     field:
-      "lines, kept, rejected; gridRowsAdded, duplicates, outOfRange, stuckRows, interpolated; droppedInGaps, droppedNoTarget",
+      "lines, kept, rejected; gridRowsAdded, duplicates, outOfRange, stuckRows, filled; droppedInGaps, droppedNoTarget",
   };
   const rejectTable: CardTable = {
     title: "Rejected lines by rule",
@@ -125,11 +125,11 @@ export function buildDataCard(i: DataCardInput): Card {
     field: "rejectsByRule",
   };
   const interpTable: CardTable = {
-    title: "Interpolated values per column",
+    title: "Input values filled from earlier hours, per column",
     columns: ["column", "values"],
-    rows: Object.entries(q.interpolated).map(([k, v]) => [k, v]),
+    rows: Object.entries(q.filled).map(([k, v]) => [k, v]),
     source: qp,
-    field: "interpolated",
+    field: "filled",
   };
 
   const sections = [
@@ -162,7 +162,7 @@ export function buildDataCard(i: DataCardInput): Card {
     }),
     section("preprocessing", "Preprocessing", {
       text: [
-        "Ingest parses and validates the raw files; clean builds an hourly grid per station, sets out-of-range values missing, resolves duplicates, flags stuck sensors and interpolates short input gaps (never PM2.5); features derives lags and rolling means; split cuts train and test by time with a gap so that no lag crosses a boundary, and the rolling-origin cross-validation folds inside train (the validation split is the last fold's block).",
+        "Ingest parses and validates the raw files and merges duplicate lines (the median per variable); clean builds an hourly grid per station, sets out-of-range values missing, flags stuck sensors and fills short input gaps from earlier hours only (never PM2.5, never from later hours); features derives lags and rolling means; split cuts train and test by time with a gap so that no lag crosses a boundary, and the rolling-origin cross-validation folds inside train (the validation split is the last fold's block).",
       ],
       facts: [fact("gap between splits", i.split.value.gapHours ?? null, sp, "gapHours", "h")],
       tables: [

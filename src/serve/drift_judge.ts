@@ -42,7 +42,8 @@ export interface DriftJudge {
 /** The verdict's options and reference index of a model (the drift stage's defaults). */
 export function prepare(model: JudgeModel): { index: ReferenceIndex; options: VerdictOptions } {
   const roles = driftRoles(model.features);
-  const options: VerdictOptions = { features: model.names, kinds: roles.kinds, skip: roles.skip };
+  // kinds, skip, and the consistency checks (cross-station, bounds) as the drift stage has them.
+  const options: VerdictOptions = { features: model.names, ...roles };
   const index = indexReference(
     sampleOfReference(model.reference, model.names, model.target),
     options,

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { chi2Sf, gammaP, gammaQ, ldexp, logGamma, normalSf } from "../../src/drift/special.ts";
+import {
+  chi2Sf,
+  gammaP,
+  gammaQ,
+  ldexp,
+  logGamma,
+  normalIsf,
+  normalSf,
+} from "../../src/drift/special.ts";
 import { assertClose, EXTRA } from "./_fixtures.ts";
 
 Deno.test("logGamma matches scipy gammaln and exact factorials", () => {
@@ -31,6 +39,16 @@ Deno.test("chi2Sf has the closed forms of 2 degrees of freedom", () => {
 Deno.test("normalSf matches scipy norm.sf, tails included", () => {
   for (const e of EXTRA.norm_sf) assertClose(normalSf(e.z), e.sf, `norm.sf(${e.z})`, 1e-12);
   assertClose(normalSf(-1.96), 1 - EXTRA.norm_sf[2].sf, "norm.sf(-1.96)", 1e-14);
+});
+
+Deno.test("normalIsf matches scipy norm.isf from the centre to 1e-300, and inverts normalSf", () => {
+  for (const e of EXTRA.norm_isf) {
+    if (e.z === 0) assert.equal(normalIsf(e.p), 0);
+    else assertClose(normalIsf(e.p), e.z, `norm.isf(${e.p})`, 1e-10);
+  }
+  for (const z of [-3, 0.7, 2.5, 8]) assertClose(normalIsf(normalSf(z)), z, `isf(sf(${z}))`, 1e-10);
+  assert.throws(() => normalIsf(0), RangeError);
+  assert.throws(() => normalIsf(1), RangeError);
 });
 
 Deno.test("ldexp survives exponents beyond the double range of 2^e", () => {

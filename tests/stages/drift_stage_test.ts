@@ -84,8 +84,8 @@ async function workspace(): Promise<string> {
     await clean(c, {
       rawPath: join(root, "tmp/raw.parquet"),
       out: join(root, "tmp/clean.parquet"),
-      duplicatesOut: join(root, "tmp/dup.parquet"),
-      maxInterpolateHours: 3,
+      fill: "carry_forward",
+      maxFillHours: 3,
       stuckHours: 24,
     });
     const features = join(root, "data/processed/features.parquet");

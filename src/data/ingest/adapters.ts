@@ -1,5 +1,6 @@
 import type { CanonicalNumeric } from "./canonical.ts";
-import { compassSql } from "../../features/derive.ts";
+import { compassSql } from "../compass.ts";
+import { type OffHourRule, timeFromParts, timeFromText, type TimeSql } from "./times.ts";
 
 /**
  * A raw-file layout. Columns are found by header name (any order). Each canonical column
@@ -13,9 +14,12 @@ export interface Adapter {
   required: readonly string[];
   /** Header names used when present. */
   optional: readonly string[];
-  /** SQL for the timestamp, from `raw(col)` = the trimmed text of a column (NULL when absent). */
-  time(raw: (col: string) => string): string;
-  /** SQL for the station name; `file` is the file's base name without extension. */
+  /**
+   * SQL for the hour of a line and the reason when it has none, from `raw(col)` = the text
+   * of a column (NULL when absent or "NA"); see times.ts for the rules.
+   */
+  time(raw: (col: string) => string, offHour: OffHourRule): TimeSql;
+  /** SQL for the station name; `file` is SQL for the file's base name without extension. */
   station(raw: (col: string) => string, file: string): string;
   numeric: Partial<
     Record<
@@ -34,10 +38,8 @@ export const PRSA: Adapter = {
   required: ["year", "month", "day", "hour", "PM2.5", "station"],
   optional: ["No", "PM10", "SO2", "NO2", "CO", "O3", "TEMP", "PRES", "DEWP", "RAIN", "wd", "WSPM"],
   time: (raw) =>
-    `make_timestamp(TRY_CAST(${raw("year")} AS INT), TRY_CAST(${raw("month")} AS INT), TRY_CAST(${
-      raw("day")
-    } AS INT), TRY_CAST(${raw("hour")} AS INT), 0, 0)`,
-  station: (raw) => raw("station"),
+    timeFromParts({ year: raw("year"), month: raw("month"), day: raw("day"), hour: raw("hour") }),
+  station: (raw) => `trim(${raw("station")})`,
   numeric: {
     pm25: { column: "PM2.5" },
     pm10: { column: "PM10" },
@@ -79,11 +81,8 @@ export const CPCB: Adapter = {
     "WS (m/s)",
     "WD (deg)",
   ],
-  time: (raw) =>
-    `COALESCE(TRY_STRPTIME(${raw("From Date")}, '%Y-%m-%d %H:%M:%S'), TRY_STRPTIME(${
-      raw("From Date")
-    }, '%Y-%m-%d %H:%M'), TRY_STRPTIME(${raw("From Date")}, '%d-%m-%Y %H:%M'))`,
-  station: (_raw, file) => `'${file.replaceAll("'", "''")}'`,
+  time: (raw, offHour) => timeFromText(raw("From Date"), offHour, true),
+  station: (_raw, file) => file,
   numeric: {
     pm25: { column: "PM2.5 (ug/m3)" },
     pm10: { column: "PM10 (ug/m3)" },

@@ -1,4 +1,4 @@
-import { splitCsvLine } from "./sniff.ts";
+import { splitCsvLine } from "./csv_line.ts";
 
 export interface StationRow {
   station: string;

@@ -5,7 +5,7 @@
  */
 import type { Timeline } from "./calendar.ts";
 import { Col, type StationSeries } from "./pollution.ts";
-import { COMPASS } from "../../features/derive.ts";
+import { COMPASS } from "../compass.ts";
 
 export const PRSA_COLUMNS = [
   "No",
