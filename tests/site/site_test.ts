@@ -22,6 +22,7 @@ import { ensureArtifacts } from "./prepare.ts";
 import { clickSidebarLinks } from "./links.ts";
 import { driftStoryProblems } from "./drift.ts";
 import { intervalCardProblems } from "./evaluation.ts";
+import { runsPageProblems } from "./runs.ts";
 import { DESKTOP, layoutProblems } from "./layout.ts";
 import { evaluationTotals, sampleHeadings, samplingPages, unlabelledSamples } from "./samples.ts";
 import { distFile, pageProblems, watchPage } from "./pages.ts";
@@ -227,6 +228,13 @@ Deno.test({
           assert.deepEqual(problems, []);
         },
       );
+
+      await t.step("Runs and tuning: the chosen configuration's folds, CV columns", async () => {
+        const { page, problems } = await open(browser, server, "/runs.html");
+        problems.push(...await runsPageProblems(page));
+        await page.close();
+        assert.deepEqual(problems, []);
+      });
 
       await t.step("What-if: browser ONNX = Deno ONNX on a real row; inputs move it", async () => {
         const { page, problems } = await open(browser, server, "/what-if.html");
