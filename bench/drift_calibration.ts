@@ -48,7 +48,7 @@ import { indexReference, type ReferenceIndex } from "../src/drift/reference_inde
 import { sampleOfMatrix } from "../src/drift/matrix_sample.ts";
 import { driftRoles } from "../src/drift/feature_roles.ts";
 import type { DriftSample } from "../src/drift/sample.ts";
-import { monthLabel, monthOrdinal } from "../src/drift/sample.ts";
+import { daysInMonth, monthLabel, monthOrdinal } from "../src/drift/sample.ts";
 import { driftReport } from "../src/drift/report.ts";
 import { seasonalIndices, selectRows } from "../src/drift/seasonal.ts";
 import { Pcg32 } from "../src/gbdt/random.ts";
@@ -502,7 +502,16 @@ export async function run(
     const months: Table = { "held-out months": [], "bootstrap resamples": [] };
     for (const inj of [...INJECTIONS, ONE_SENSOR_BURST]) months[inj.name] = [];
     const rng = new Pcg32(16, 0xca1);
-    for (const [k, m] of chosen.entries()) {
+    const resamples = options.resamples ?? 4;
+    // A month's trial number and resamples are those of a full run, whatever `--only` or
+    // `--months` leaves out: a quick run on a few months judges the very batches of the
+    // full table (the months left out still draw their blocks).
+    for (const [k, m] of trainMonths.entries()) {
+      if (!chosen.includes(m)) {
+        const blocks = Math.ceil(daysInMonth(m) / 3);
+        for (let r = 0; r < resamples * blocks; r++) rng.nextInt(blocks);
+        continue;
+      }
       const p = period(m, 1);
       const refSample = sampleOfMatrix(all, {
         rows: rowsWhere(all, (i) => isTrain(i) && monthOf[i] !== m),
@@ -512,7 +521,7 @@ export async function run(
       const o = judge(ref, refSample, sampleOfMatrix(base), null);
       months["held-out months"]!.push(o);
       const boots = Array.from(
-        { length: options.resamples ?? 4 },
+        { length: resamples },
         () => judge(ref, refSample, resampled(base, rng), null),
       );
       months["bootstrap resamples"]!.push(...boots);
