@@ -22,6 +22,7 @@ import { FEATURE_NAMES } from "../src/features/schema.ts";
 import { deriveRow } from "../src/features/derive.ts";
 import { featuresObject, SAMPLE_OBSERVATION } from "../tests/serve/_package.ts";
 import { ANCHORS, referenceModel, standardModelPackage } from "./_serve_model.ts";
+import { loggedEntries } from "../src/serve/prediction_log.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;
 // The features of the tests' sample observation; station code 0 exists in every model.
@@ -214,8 +215,7 @@ async function rssMiB(pid: number): Promise<number> {
 
 async function countLogged(path: string): Promise<number> {
   const kv = await Deno.openKv(path);
-  let n = 0;
-  for await (const _ of kv.list({ prefix: ["predictions"] })) n++;
+  const n = (await loggedEntries(kv)).length;
   kv.close();
   return n;
 }

@@ -1,7 +1,10 @@
 /**
- * The prediction log: one Deno KV entry per scored row (inputs, output, interval, model
- * version, time), expiring after `expireIn`, written in atomic batches by one background
- * writer (group commit: the rows of concurrent requests share a commit).
+ * The prediction log: every scored row (inputs, output, interval, model version, time) in
+ * Deno KV, expiring after `expireIn`, written in atomic batches by one background writer
+ * (group commit: the rows of concurrent requests share a commit). A KV value holds a page of
+ * consecutive rows (as many as fit well under KV's 64 KiB per value): one KV entry per row
+ * cost 15 µs a row in SQLite and serialisation, a sixth of a core at 11,000 req/s; a page
+ * of 64 rows costs about 2 µs a row. `recentEntries` and `loggedEntries` read rows back.
  *
  * Two modes (`AQLAB_LOG`):
  * - `async` (default): a request queues its rows and is answered at once; the writer
@@ -13,9 +16,9 @@
  *   answer into a 503, so every acknowledged prediction is in the store.
  * `flush()` resolves once everything queued so far is written (tests, shutdown).
  *
- * Keys: ["predictions", <epoch ms>, <instance>, <sequence>]: a reverse listing gives the
- * newest rows, and the random instance id keeps the keys of two processes or isolates
- * writing the same store apart even in the same millisecond.
+ * Keys: ["predictions", <epoch ms of the page's first row>, <instance>, <sequence>]: a
+ * reverse listing gives the newest pages, and the random instance id keeps the keys of two
+ * processes or isolates writing the same store apart even in the same millisecond.
  */
 import type { ServeMetrics } from "./metrics.ts";
 import { nextTurn } from "./turn.ts";
@@ -67,7 +70,8 @@ interface Waiter {
 }
 
 interface Queued {
-  key: Deno.KvKey;
+  /** Epoch ms when the row was queued (the page key's time). */
+  at: number;
   value: LogEntry;
   waiter?: Waiter;
 }
@@ -136,11 +140,8 @@ export class PredictionLog {
   }
 
   #enqueue(entries: LogEntry[], waiter: Waiter | undefined): void {
-    const now = this.#now();
-    for (const value of entries) {
-      const key = [LOG_PREFIX, now, this.instance, this.#seq++];
-      this.#queue.push(waiter ? { key, value, waiter } : { key, value });
-    }
+    const at = this.#now();
+    for (const value of entries) this.#queue.push(waiter ? { at, value, waiter } : { at, value });
     this.#metrics?.logPending.set({}, this.#queue.length);
     if (this.#running === null) this.#running = this.#drain();
   }
@@ -168,7 +169,11 @@ export class PredictionLog {
         const batch = this.#queue.splice(0, this.#batchSize);
         this.#metrics?.logPending.set({}, this.#queue.length);
         const op = this.#kv.atomic();
-        for (const { key, value } of batch) op.set(key, value, { expireIn: this.#expireIn });
+        for (let i = 0; i < batch.length;) {
+          const page = batch.slice(i, i += rowsPerPage(batch[i]!.value));
+          const key = [LOG_PREFIX, page[0]!.at, this.instance, this.#seq++];
+          op.set(key, page.map((q) => q.value), { expireIn: this.#expireIn });
+        }
         let failure: Error | null = null;
         try {
           const res = await op.commit();
@@ -200,11 +205,41 @@ export class PredictionLog {
   }
 }
 
-/** The newest `limit` logged entries, newest first. */
+/** KV's limit is 65,536 bytes a value; a page stays well under it whatever the row width. */
+const PAGE_BYTES = 40_000;
+const MAX_PAGE_ROWS = 64;
+
+/** Rows per page for rows like `e` (serialised: about 9 bytes a number, plus the strings). */
+export function rowsPerPage(e: LogEntry): number {
+  const bytes = 64 + 9 * (e.x.length + 3) + 2 * (e.time.length + e.version.length + e.route.length);
+  return Math.max(1, Math.min(MAX_PAGE_ROWS, Math.floor(PAGE_BYTES / bytes)));
+}
+
+/** A stored value as rows: a page, or a single row written by an earlier version. */
+function rowsOf(value: LogEntry[] | LogEntry): LogEntry[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The newest `limit` logged rows, newest first. */
 export async function recentEntries(kv: Deno.Kv, limit: number): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
-  for await (const e of kv.list<LogEntry>({ prefix: [LOG_PREFIX] }, { reverse: true, limit })) {
-    out.push(e.value);
+  if (limit <= 0) return out;
+  const pages = kv.list<LogEntry[] | LogEntry>({ prefix: [LOG_PREFIX] }, { reverse: true });
+  for await (const e of pages) {
+    const rows = rowsOf(e.value);
+    for (let i = rows.length - 1; i >= 0; i--) {
+      out.push(rows[i]!);
+      if (out.length === limit) return out;
+    }
+  }
+  return out;
+}
+
+/** Every logged row, oldest first. */
+export async function loggedEntries(kv: Deno.Kv): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const e of kv.list<LogEntry[] | LogEntry>({ prefix: [LOG_PREFIX] })) {
+    out.push(...rowsOf(e.value));
   }
   return out;
 }

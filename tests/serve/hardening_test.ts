@@ -11,7 +11,7 @@ import { createHandler, type ServeApp } from "../../src/serve/handler.ts";
 import { type LoadedModel, loadModel } from "../../src/serve/model.ts";
 import { configFromEnv, promoteAndLoad } from "../../src/serve/main.ts";
 import { DriftMonitor, RecentRows } from "../../src/serve/drift_snapshot.ts";
-import { LOG_PREFIX, type LogEntry, PredictionLog } from "../../src/serve/prediction_log.ts";
+import { type LogEntry, loggedEntries, PredictionLog } from "../../src/serve/prediction_log.ts";
 import { readRegistryIndex } from "../../src/registry/store.ts";
 import { calendar, deriveRow } from "../../src/features/derive.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
@@ -43,7 +43,7 @@ function client(app: ServeApp) {
   return { post, get };
 }
 
-/** A Deno KV stand-in that records writes; `hold` keeps commits pending until released. */
+/** A Deno KV stand-in that records the rows written; `hold` keeps commits pending until released. */
 function recordingKv(options: { hold?: boolean; fail?: boolean } = {}) {
   const sets: { key: Deno.KvKey; value: LogEntry }[] = [];
   const held: (() => void)[] = [];
@@ -51,8 +51,9 @@ function recordingKv(options: { hold?: boolean; fail?: boolean } = {}) {
     atomic() {
       const batch: typeof sets = [];
       const op = {
-        set(key: Deno.KvKey, value: LogEntry) {
-          batch.push({ key, value });
+        // One record per logged row (a KV value holds a page of rows).
+        set(key: Deno.KvKey, page: LogEntry[]) {
+          for (const value of page) batch.push({ key, value });
           return op;
         },
         commit: () =>
@@ -375,8 +376,7 @@ Deno.test("7. log: keys unique per writer, sync answers wait for the commit, a f
     const logs = [0, 1].map(() => new PredictionLog(store, { now: () => 1_000 }));
     for (const log of logs) log.push(Array.from({ length: 50 }, () => entry));
     await Promise.all(logs.map((l) => l.flush()));
-    let n = 0;
-    for await (const _ of store.list({ prefix: [LOG_PREFIX] })) n++;
+    const n = (await loggedEntries(store)).length;
     assert.equal(n, 100, "entries of one writer overwrote the other's");
   } finally {
     store.close();

@@ -4,7 +4,7 @@
  * even SIGKILL loses no acknowledged prediction (issue 17, finding 7).
  */
 import assert from "node:assert/strict";
-import { LOG_PREFIX } from "../../src/serve/prediction_log.ts";
+import { loggedEntries } from "../../src/serve/prediction_log.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
 import { featuresObject, writeTestPackage } from "./_package.ts";
 
@@ -68,8 +68,7 @@ async function burst(base: string): Promise<number> {
 
 async function logged(path: string): Promise<number> {
   const kv = await Deno.openKv(path);
-  let n = 0;
-  for await (const _ of kv.list({ prefix: [LOG_PREFIX] })) n++;
+  const n = (await loggedEntries(kv)).length;
   kv.close();
   return n;
 }

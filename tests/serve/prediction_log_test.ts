@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHandler } from "../../src/serve/handler.ts";
 import { loadModel } from "../../src/serve/model.ts";
-import { LOG_PREFIX, type LogEntry } from "../../src/serve/prediction_log.ts";
+import { LOG_PREFIX, loggedEntries, rowsPerPage } from "../../src/serve/prediction_log.ts";
 import { FEATURE_NAMES } from "../../src/features/schema.ts";
 import { featuresObject, writeTestPackage } from "./_package.ts";
 
@@ -9,12 +9,6 @@ const pkg = await writeTestPackage({ version: 3 });
 const model = await loadModel(pkg.dir);
 const F = FEATURE_NAMES.length;
 const rowAt = (i: number) => pkg.X.data.slice(i * F, (i + 1) * F);
-
-async function allEntries(kv: Deno.Kv): Promise<Deno.KvEntry<LogEntry>[]> {
-  const out: Deno.KvEntry<LogEntry>[] = [];
-  for await (const e of kv.list<LogEntry>({ prefix: [LOG_PREFIX] })) out.push(e);
-  return out;
-}
 
 Deno.test("a burst of concurrent requests is logged completely, after the responses", async () => {
   const dir = await Deno.makeTempDir({ prefix: "aqlab_kv_" });
@@ -45,16 +39,16 @@ Deno.test("a burst of concurrent requests is logged completely, after the respon
     await app.flush();
     assert.equal(app.log!.written, expectedRows);
     assert.equal(app.log!.dropped, 0);
-    const entries = await allEntries(kv);
+    const entries = await loggedEntries(kv);
     assert.equal(entries.length, expectedRows);
     const predictions = responses.flatMap((r) =>
       "predictions" in r.body
         ? r.body.predictions.map((p: { prediction: number }) => p.prediction)
         : [r.body.prediction]
     ).sort((a: number, b: number) => a - b);
-    const logged = entries.map((e) => e.value.prediction).sort((a, b) => a - b);
+    const logged = entries.map((e) => e.prediction).sort((a, b) => a - b);
     assert.deepEqual(logged, predictions);
-    const e = entries[0]!.value;
+    const e = entries[0]!;
     assert.equal(e.version, "pm25:v3");
     assert.equal(e.x.length, F);
     assert.equal(e.route, "/v1/predict");
@@ -75,12 +69,12 @@ Deno.test("a burst of concurrent requests is logged completely, after the respon
 
 Deno.test("log entries are written with the retention (expireIn) given", async () => {
   // Local KV deletes expired keys lazily (minutes), so record what reaches the store.
-  const sets: { key: Deno.KvKey; expireIn: number | undefined }[] = [];
+  const sets: { key: Deno.KvKey; rows: number; expireIn: number | undefined }[] = [];
   const fakeKv = {
     atomic() {
       const op = {
-        set(key: Deno.KvKey, _v: unknown, o?: { expireIn?: number }) {
-          sets.push({ key, expireIn: o?.expireIn });
+        set(key: Deno.KvKey, v: unknown[], o?: { expireIn?: number }) {
+          sets.push({ key, rows: v.length, expireIn: o?.expireIn });
           return op;
         },
         commit: () => Promise.resolve({ ok: true, versionstamp: "0" }),
@@ -99,7 +93,8 @@ Deno.test("log entries are written with the retention (expireIn) given", async (
   );
   assert.equal(res.status, 200);
   await app.flush();
-  assert.deepEqual(sets.map((s) => s.expireIn), [7 * day, 7 * day]);
+  // The request's two rows share a page: one KV value.
+  assert.deepEqual(sets.map((s) => [s.expireIn, s.rows]), [[7 * day, 2]]);
   assert.equal(sets[0]!.key[0], LOG_PREFIX);
   const byDefault = createHandler({ model, kv: fakeKv });
   sets.length = 0;
@@ -112,6 +107,30 @@ Deno.test("log entries are written with the retention (expireIn) given", async (
   );
   await byDefault.flush();
   assert.deepEqual(sets.map((s) => s.expireIn), [30 * day]);
+});
+
+Deno.test("a page of the log stays under Deno KV's 64 KiB per value, however wide the rows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aqlab_kv_" });
+  const kv = await Deno.openKv(`${dir}/log.kv`);
+  try {
+    for (const width of [1, 22, 500, 5000]) {
+      const entry = {
+        time: new Date(0).toISOString(),
+        version: "pm25:v12",
+        x: Array.from({ length: width }, (_, i) => (i % 7 === 0 ? null : i * 1.1e-3 + 123.456)),
+        prediction: 1.5,
+        interval: [0.5, 2.5] as [number, number],
+        route: "/v2/models/pm25/versions/12/infer",
+      };
+      const rows = rowsPerPage(entry);
+      const res = await kv.set(["page", width], Array.from({ length: rows }, () => entry));
+      assert.ok(res.ok, `${width} features: a page of ${rows} rows is stored`);
+      if (width <= 22) assert.ok(rows >= 32, `${width} features: ${rows} rows a page`);
+    }
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("a failing store loses entries but never a response", async () => {
