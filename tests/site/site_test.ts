@@ -98,6 +98,22 @@ async function open(browser: Browser, server: StaticServer, path: string) {
   return { page, problems };
 }
 
+/** The endpoint's JSON answer for one observation (in process, no server). */
+async function predictOn(
+  endpoint: { fetch: (r: Request) => Response | Promise<Response> },
+  observation: unknown,
+  o: { explain?: boolean } = {},
+) {
+  const url = `http://localhost/v1/predict${o.explain ? "?explain=true" : ""}`;
+  return await (await endpoint.fetch(
+    new Request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ observation }),
+    }),
+  )).json();
+}
+
 async function numberOf(page: Page, selector: string, attr: string): Promise<number> {
   return Number(await page.getAttribute(selector, attr));
 }
@@ -307,13 +323,7 @@ Deno.test({
           await Deno.readTextFile(await distFile("data/model", ".json")),
         );
         const endpoint = createHandler({ model: await loadModel(`${ROOT}${pkg.path}`) });
-        const answer = await (await endpoint.fetch(
-          new Request("http://localhost/v1/predict", {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ observation }),
-          }),
-        )).json();
+        const answer = await predictOn(endpoint, observation);
         assert.deepEqual(
           pageFlags,
           answer.flags.map((f: { field: string; flag: string }) => `${f.field}:${f.flag}`),
@@ -329,13 +339,7 @@ Deno.test({
         const pageShap = JSON.parse(
           (await page.getAttribute("[data-testid=shap]", "data-values"))!,
         );
-        const explained = await (await endpoint.fetch(
-          new Request("http://localhost/v1/predict?explain=true", {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ observation }),
-          }),
-        )).json();
+        const explained = await predictOn(endpoint, observation, { explain: true });
         const shapNames = Object.keys(explained.shap.values);
         assert.deepEqual(Object.keys(pageShap).sort(), shapNames.sort());
         for (const name of shapNames) {
@@ -449,13 +453,7 @@ Deno.test({
               const pageFlags = JSON.parse(
                 (await page.getAttribute("[data-testid=flags]", "data-flags"))!,
               );
-              const answer = await (await endpoint.fetch(
-                new Request("http://localhost/v1/predict", {
-                  method: "POST",
-                  headers: { "content-type": "application/json" },
-                  body: JSON.stringify({ observation }),
-                }),
-              )).json();
+              const answer = await predictOn(endpoint, observation);
               assert.equal(inBrowser, answer.prediction, `${what}: What-if vs the endpoint`);
               assert.deepEqual(
                 pageFlags,

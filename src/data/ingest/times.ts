@@ -7,6 +7,9 @@
  */
 import { lit } from "../duck.ts";
 
+/** Ends the text and each format given to strptime (see `timeFromText`). */
+const END_MARK = "~";
+
 /** Years accepted: a wider span is a typing error (20130), not a measurement. */
 export const YEARS = { min: 1900, max: 2100 } as const;
 
@@ -93,7 +96,14 @@ export function timeFromText(text: string, rule: OffHourRule, dayFirst = false):
     ELSE ${shown} || 'is not a valid date and time'
   END`;
   return {
-    parts: { t_parsed: `TRY_STRPTIME(trim(${text}), [${formats.map(lit).join(", ")}])` },
+    // The end mark keeps DuckDB's strptime inside the string: matching a longer format's
+    // ':' against "2020-01-02 01:00" reads one byte past the text's end (DuckDB 1.5.5), which
+    // crashed the process when that byte was the first of an unmapped page.
+    parts: {
+      t_parsed: `TRY_STRPTIME(trim(${text}) || '${END_MARK}', [${
+        formats.map((f) => lit(f + END_MARK)).join(", ")
+      }])`,
+    },
     ts,
     problem,
   };
