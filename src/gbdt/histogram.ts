@@ -214,7 +214,7 @@ export function subtractFeature(
 /**
  * V8 specialises an addition to what it has seen before optimising it. With squared error
  * every hessian is 1, so the hessian sums are whole numbers and V8 would add them as checked
- * 32-bit integers, converting each sum from and to float64: a pass took 1.4 times as long
+ * integers, converting each sum from and to float64: a pass took 1.4 times as long
  * (measured on PRSA). One tiny pass per width with fractional hessians when the module loads
  * records "any number" first, so the passes add float64 whatever the objective.
  */
