@@ -81,7 +81,7 @@ export const C_NACTIVE = 5; // active features of the tree
 export const C_ROUND_N = 6; // round jobs: drawn rows (rows[0, n))
 export const C_NSEGMENTS = 7; // update job: segments of the tree
 export const C_OBJECTIVE = 8; // gradient job: OBJECTIVE_SQUARED or OBJECTIVE_HUBER
-export const C_GROUP = 9; // build job: features per work item
+export const C_NGROUPS = 9; // build job: feature groups per entry (their bounds: groupsAt)
 /** Most threads. */
 export const MAX_THREADS = 64;
 // Worker t joins job s by compare-exchange s-1 -> s at C_JOIN + t. Once the calling thread
@@ -136,6 +136,14 @@ export const PARTITION_CHUNK = 8_192;
 
 /** Int32 entries of the control block for `nCols` features. */
 export function controlLength(nCols: number): number {
+  return C_ACTIVE + 2 * nCols + 1;
+}
+
+/**
+ * Build job: where its feature groups' bounds start in the control block, after the active
+ * features: group g is active features [c[at + g], c[at + g + 1]).
+ */
+export function groupsAt(nCols: number): number {
   return C_ACTIVE + nCols;
 }
 
@@ -206,11 +214,11 @@ export const SPIN_POLLS = 40_000;
 /** Work on the job in the control block until no work item is left. */
 export function runShare(a: NodeArrays, tree: RoundTree = a.roundTree): void {
   const c = a.control, nItems = c[C_NITEMS]!, cmd = c[C_CMD]!;
-  const group = c[C_GROUP]!, nGroups = Math.ceil(c[C_NACTIVE]! / group);
+  const nGroups = c[C_NGROUPS]!;
   const n = c[C_ROUND_N]!, nSegments = c[C_NSEGMENTS]!, objective = c[C_OBJECTIVE]!;
   const inv = a.params[F_HUBER_INV]!;
   for (let k = Atomics.add(c, C_NEXT, 1); k < nItems; k = Atomics.add(c, C_NEXT, 1)) {
-    if (cmd === CMD_BUILD) buildItem(a, c[C_ORDER + ((k / nGroups) | 0)]!, k % nGroups, group);
+    if (cmd === CMD_BUILD) buildItem(a, c[C_ORDER + ((k / nGroups) | 0)]!, k % nGroups);
     else if (cmd === CMD_PARTITION || cmd === CMD_SAMPLE) partitionItem(a, k, cmd);
     else if (cmd === CMD_UPDATE) updateItem(a, tree, nSegments, n, k, a.roundSums);
     else {
@@ -296,11 +304,39 @@ function gather(a: NodeArrays, e: number): void {
   }
 }
 
+/**
+ * Splits the active features into the groups of a build job of `n` entries; returns their
+ * count. Wide passes (six features) read each row's cache line fewest times, so groups are
+ * six wide, except that with several threads and fewer than two items per thread (the top
+ * levels) the widest group is halved until there are enough to share: 18 features make
+ * 6, 6, 3, 3 (widest first, so the last items claimed are the small ones) rather than six
+ * groups of 3, whose passes cost about 25% more per row and feature.
+ */
+function setGroups(c: Int32Array, nCols: number, n: number, threads: number): number {
+  const nActive = c[C_NACTIVE]!;
+  const sizes: number[] = [];
+  for (let k = 0; k < nActive; k += GROUP_SIZE) sizes.push(Math.min(GROUP_SIZE, nActive - k));
+  if (threads > 1) {
+    while (n * sizes.length < 2 * threads) {
+      let w = 0;
+      for (let i = 1; i < sizes.length; i++) if (sizes[i]! > sizes[w]!) w = i;
+      const s = sizes[w]!;
+      if (s === 1) break;
+      sizes.splice(w, 1, Math.ceil(s / 2), Math.floor(s / 2));
+    }
+    sizes.sort((p, q) => q - p);
+  }
+  const at = groupsAt(nCols);
+  c[at] = 0;
+  for (let g = 0; g < sizes.length; g++) c[at + g + 1] = c[at + g]! + sizes[g]!;
+  return sizes.length;
+}
+
 /** Build, then subtraction and split search per feature, for feature group g of entry j. */
-function buildItem(a: NodeArrays, j: number, g: number, group: number): void {
+function buildItem(a: NodeArrays, j: number, g: number): void {
   const c = a.control, P = a.params, N = a.nodeInt, S = a.nodeSums;
   const e = j * NODE_INTS, es = j * NODE_SUMS;
-  const nActive = c[C_NACTIVE]!, k0 = g * group, count = Math.min(group, nActive - k0);
+  const at = groupsAt(a.nCols) + g, k0 = c[at]!, count = c[at + 1]! - k0;
   const size = a.nCols * FEATURE_STRIDE;
   const builtBase = N[e + N_BUILD_SLOT]! * size, subSlot = N[e + N_SUB_SLOT]!, ev = N[e + N_EVAL]!;
   const feats = c.subarray(C_ACTIVE);
@@ -428,18 +464,14 @@ export class NodeJobs {
   /** Runs the build job of entries [0, n) (set by setBuild). */
   build(n: number): void {
     const a = this.arrays, c = a.control, N = a.nodeInt;
-    // Wide passes (six features) read each row's cache line fewest times; where they would
-    // make fewer than two work items per thread, narrower ones make enough to share.
-    const wide = n * Math.ceil(c[C_NACTIVE]! / GROUP_SIZE) >= 2 * this.threads;
-    const group = this.threads === 1 || wide ? GROUP_SIZE : GROUP_SIZE / 2;
-    const nGroups = Math.ceil(c[C_NACTIVE]! / group);
+    const nGroups = setGroups(c, a.nCols, n, this.threads);
     const size = (j: number) => N[j * NODE_INTS + N_END]! - N[j * NODE_INTS + N_START]!;
     let rows = 0;
     for (let j = 0; j < n; j++) rows += size(j);
     // Largest entries first, so the last items claimed are small ones (stable for ties).
     const order = Array.from({ length: n }, (_, j) => j).sort((p, q) => size(q) - size(p) || p - q);
     c.set(order, C_ORDER);
-    c[C_GROUP] = group;
+    c[C_NGROUPS] = nGroups;
     c[C_CMD] = CMD_BUILD;
     c[C_NENTRIES] = n;
     c[C_NITEMS] = n * nGroups;

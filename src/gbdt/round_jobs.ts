@@ -207,6 +207,9 @@ function walkStep(
   return ((nodes[k + 1]! + goRight) & ~leaf) | (node & leaf);
 }
 
+/** The draws of a sample chunk (this thread's; grown to the largest chunk). */
+let draws = new Uint32Array(0);
+
 /**
  * Rows [s, e) of a round's draw (XGBoost's Bernoulli subsample, each row kept with
  * probability cut/65536), `s` even: the kept rows go to rows[s, s + kept), the others to
@@ -225,10 +228,13 @@ export function sampleChunk(
 ): number {
   const rng = Pcg32.fromState(state);
   rng.advance(s / 2);
+  const nDraws = (e - s + 1) >> 1;
+  if (draws.length < nDraws) draws = new Uint32Array(nDraws);
+  rng.fillU32(draws, 0, nDraws);
   let n = s, m = s;
   // Branch-free: each row is written to both sides and only one cursor moves.
-  for (let i = s; i < e; i += 2) {
-    const u = rng.nextU32();
+  for (let i = s, d = 0; i < e; i += 2, d++) {
+    const u = draws[d]!;
     let take = ((u & 0xffff) - cut) >>> 31;
     rows[n] = i;
     tmpRows[m] = i;

@@ -570,6 +570,19 @@ Deno.test("Pcg32.advance(k) lands where k draws land", () => {
   }
 });
 
+Deno.test("Pcg32.fillU32 draws exactly what nextU32 draws, and leaves the same state", () => {
+  for (const [seed, n] of [[0, 1], [7, 5], [2 ** 40 + 3, 10_000]] as const) {
+    const a = new Pcg32(seed), b = new Pcg32(seed);
+    const out = new Uint32Array(n + 2);
+    b.fillU32(out, 1, n + 1);
+    const want = Array.from({ length: n }, () => a.nextU32());
+    assert.deepEqual(Array.from(out.subarray(1, n + 1)), want, `seed ${seed}`);
+    assert.equal(out[0], 0);
+    assert.equal(out[n + 1], 0);
+    assert.deepEqual(b.getState(), a.getState());
+  }
+});
+
 Deno.test("row draws by the jobs (chunks, 1 and 2 threads) equal one generator drawing row by row", async () => {
   for (
     const [nRows, rate] of [[1, 0.5], [7, 0.8], [40_001, 0.8], [100_000, 0.1], [50_000, 1]] as const
