@@ -321,13 +321,12 @@ export function stationParts(
   return parts;
 }
 
-/** Median residual per station of `rows` (stations with enough of them). */
-function stationMedians(
+/** The residuals of `rows` that are numbers, by the group of each row. */
+function residualsByGroup(
   residual: Float64Array,
   groupOf: Int32Array,
-  rows: Int32Array,
-  groups: readonly number[],
-): Map<number, number> {
+  rows: Iterable<number>,
+): Map<number, number[]> {
   const by = new Map<number, number[]>();
   for (const i of rows) {
     const r = residual[i]!;
@@ -337,6 +336,17 @@ function stationMedians(
     if (!list) by.set(g, list = []);
     list.push(r);
   }
+  return by;
+}
+
+/** Median residual per station of `rows` (stations with enough of them). */
+function stationMedians(
+  residual: Float64Array,
+  groupOf: Int32Array,
+  rows: Int32Array,
+  groups: readonly number[],
+): Map<number, number> {
+  const by = residualsByGroup(residual, groupOf, rows);
   const out = new Map<number, number>();
   for (const g of groups) {
     const list = by.get(g);
@@ -359,27 +369,11 @@ function stationShifts(
   w: ConsistencyWindow,
   c: Consistency,
 ): Map<number, number> {
-  const by = new Map<number, number[]>();
-  for (const i of w.rows) {
-    const r = residual[i]!;
-    if (r !== r) continue;
-    const g = groupOf[i]!;
-    let list = by.get(g);
-    if (!list) by.set(g, list = []);
-    list.push(r);
-  }
+  const by = residualsByGroup(residual, groupOf, w.rows);
   // Residuals of the excluded reference rows, per group.
-  const excluded = new Map<number, number[]>();
-  if (w.exclude) {
-    for (const i of w.exclude) {
-      const r = f.ref.residual[i]!;
-      if (r !== r) continue;
-      const g = c.referenceGroup[i]!;
-      let list = excluded.get(g);
-      if (!list) excluded.set(g, list = []);
-      list.push(r);
-    }
-  }
+  const excluded = w.exclude
+    ? residualsByGroup(f.ref.residual, c.referenceGroup, w.exclude)
+    : new Map<number, number[]>();
   const out = new Map<number, number>();
   for (const g of c.groups) {
     const list = by.get(g);
