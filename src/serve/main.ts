@@ -34,6 +34,7 @@ import { registryPath } from "../registry/package.ts";
 import { promoteVersion } from "../registry/commands.ts";
 import { UnknownVersionError } from "../registry/history.ts";
 import { configuredModelName } from "../registry/model_name.ts";
+import { PREDICTION_LOG } from "../pipeline/catalog.ts";
 
 export interface ServeConfig {
   /** Repository root: params.yaml, models/, data/. */
@@ -90,7 +91,7 @@ export function configFromEnv(env: Env = (k) => Deno.env.get(k) || undefined): S
 async function openLog(config: ServeConfig): Promise<Deno.Kv | undefined> {
   if (config.kvPath === "off") return undefined;
   if (config.onDeploy) return await Deno.openKv();
-  const file = config.kvPath ?? new URL("data/serve/predictions.kv", config.root).pathname;
+  const file = config.kvPath ?? new URL(PREDICTION_LOG, config.root).pathname;
   await Deno.mkdir(new URL(".", "file://" + file), { recursive: true });
   return await Deno.openKv(file);
 }
