@@ -368,8 +368,10 @@ function buildItem(a: NodeArrays, j: number, g: number): void {
 }
 
 /**
- * Busy-machine fallback (see #dispatch): a wait over LONG_WAIT_MS for a joined worker (on an
- * idle machine a job's last item takes about a millisecond at most) counts as long; with
+ * Busy-machine fallback (see #dispatch): a wait for a joined worker longer than LONG_WAIT_MS
+ * plus the calling thread's own share of the job counts as long (a worker's last item can
+ * take as long as that share; on the standard task about a millisecond, on 16M rows far
+ * more: an absolute bound sent large trainings to one thread almost throughout); with
  * SOLO_AFTER_LONG_WAITS of them in SOLO_WINDOW parallel jobs, the next SOLO_JOBS jobs that
  * would go parallel run on the calling thread alone (about 20 trees of the standard task).
  */
@@ -608,8 +610,12 @@ export class NodeJobs {
     const seq = ++this.#seq;
     Atomics.store(c, C_SEQ, seq);
     Atomics.notify(c, C_SEQ);
+    const tShare = performance.now();
     runShare(a);
     const t0 = performance.now();
+    // A worker may still be on its last item, which can take as long as the calling
+    // thread's whole share when items are large (a feature group of a 10M-row node).
+    const expected = t0 - tShare;
     for (let t = 1; t < this.threads; t++) {
       // Close the job to a worker that has not joined; wait for one that has.
       if (Atomics.compareExchange(c, C_JOIN + t, seq - 1, seq) === seq - 1) continue;
@@ -623,7 +629,7 @@ export class NodeJobs {
     // A wait this long means a worker was paused by the scheduler while it held an item (a
     // busy machine): after a few of them, the calling thread works alone for a while (the
     // result is the same), then tries the workers again.
-    if (performance.now() - t0 > LONG_WAIT_MS) this.#longWaits++;
+    if (performance.now() - t0 > LONG_WAIT_MS + expected) this.#longWaits++;
     if (++this.#parallelJobs % SOLO_WINDOW === 0) {
       if (this.#longWaits >= SOLO_AFTER_LONG_WAITS) this.#soloLeft = SOLO_JOBS;
       this.#longWaits = 0;
