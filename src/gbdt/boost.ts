@@ -118,8 +118,15 @@ export async function train(
   let best = Infinity, bestIteration = 0;
 
   await started;
+  let lastTurn = performance.now();
   try {
     for (let it = 0; it < p.nEstimators; it++) {
+      // The rounds run synchronously; give the event loop a turn now and then, so a Ctrl-C
+      // (the runner's SIGINT handler) or a progress line is not held until the end.
+      if (performance.now() - lastTurn > TURN_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        lastTurn = performance.now();
+      }
       const n = jobs.sample(rng, p.subsample);
       // Gradients of the drawn rows only, at their row index.
       const [G, H] = jobs.gradients(n);
@@ -157,6 +164,9 @@ export async function train(
   const model: TreeEnsemble = { baseScore: base, trees: kept, featureNames: [...X.names] };
   return { model, curve, bestIteration, importance: featureImportance(model) };
 }
+
+/** Longest stretch of boosting rounds between two turns of the event loop. */
+const TURN_MS = 200;
 
 /** Most nodes of one tree under these rules (for the update's shared tree buffer). */
 function maxNodes(p: GbdtParams, nRows: number): number {
