@@ -39,6 +39,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { lit, openDuck, writeParquet } from "../src/data/duck.ts";
 import { ingest, listRawFiles } from "../src/data/ingest/ingest.ts";
 import { PRSA } from "../src/data/ingest/adapters.ts";
+import { CANONICAL_NUMERIC } from "../src/data/ingest/canonical.ts";
 import { clean } from "../src/data/clean.ts";
 import { featureQuery } from "../src/features/build.ts";
 import { FEATURE_NAMES, FEATURES, TARGET } from "../src/features/schema.ts";
@@ -112,22 +113,8 @@ const INJECTIONS: Injection[] = [
       const len = Math.round(0.3 * w.hours);
       const offset = (trial * 97) % Math.max(1, w.hours - len);
       const from = `TIMESTAMP ${"$start"} + INTERVAL ${offset} HOUR`;
-      const cols = [
-        "pm25",
-        "pm10",
-        "so2",
-        "no2",
-        "co",
-        "o3",
-        "temp",
-        "pres",
-        "dewp",
-        "rain",
-        "wspm",
-        "wd_deg",
-      ];
       return `UPDATE w SET ${
-        cols.map((c) => `${c} = NULL`).join(", ")
+        CANONICAL_NUMERIC.map((c) => `${c} = NULL`).join(", ")
       } WHERE time >= ${from} AND time < ${from} + INTERVAL ${len} HOUR`;
     },
   },
