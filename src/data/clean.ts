@@ -84,11 +84,12 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
     const b = RANGE_RULES[k];
     return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
   };
-  const checked = CANONICAL_NUMERIC.map((k) =>
-    `CASE WHEN ${inRange(k)} THEN ${k} END AS ${k}, (${k} IS NOT NULL AND NOT ${
-      inRange(k)
-    }) AS oor_${k}`
-  ).join(", ");
+  // Level 0, per raw row: values outside their range set missing, and whether any was.
+  const checked = CANONICAL_NUMERIC.map((k) => `CASE WHEN ${inRange(k)} THEN ${k} END AS ${k}`)
+    .join(", ");
+  const anyOor = CANONICAL_NUMERIC.map((k) => `(${k} IS NOT NULL AND NOT ${inRange(k)})`).join(
+    " OR ",
+  );
   const n = o.stuckHours;
   const carry = o.fill === "carry_forward" && o.maxFillHours > 0;
   const upTo = "(ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
@@ -118,39 +119,45 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
   const perRow = `SELECT *, ${stuck} AS stuck FROM (
       SELECT *, sum(${broken}) OVER ${upTo} AS breaks FROM (
         SELECT *, ${level1.join(",\n")} FROM (
-          SELECT station, time, merged_lines, ${checked} FROM ${raw})))`;
+          SELECT station, time, merged_lines > 0 AS merged, ${anyOor} AS oor, ${checked}
+          FROM ${raw})))`;
   // Each raw row, then the hours missing before the next one (gap rows).
   const expanded = `SELECT *, unnest(generate_series(time,
       CASE WHEN next_time > time + ${HOUR} THEN next_time - ${HOUR} ELSE time END, ${HOUR})) AS hour
     FROM (${perRow})`;
-  const real = "hour = time";
-  // carry_forward: the nearest value at or before the hour, measured within max_fill_hours.
+  // carry_forward: the nearest value at or before the hour, measured within max_fill_hours
+  // (for a measured value, the value itself). `w_k`: row k back may be used for this hour.
+  const within = [
+    `time >= hour - INTERVAL ${reach} HOUR AS w_0`,
+    ...back.map((k) => `s_${k} = station AND t_${k} >= hour - INTERVAL ${reach} HOUR AS w_${k}`),
+  ];
   const carried = (x: string) =>
-    `coalesce(CASE WHEN time >= hour - INTERVAL ${reach} HOUR THEN ${x} END, ${
-      back.map((k) =>
-        `CASE WHEN s_${k} = station AND t_${k} >= hour - INTERVAL ${reach} HOUR THEN ${x}_${k} END`
-      ).join(", ")
-    })`;
-  const fillable = (k: string) =>
-    carry ? `(NOT (${real} AND ${k} IS NOT NULL) AND ${carried(k)} IS NOT NULL)` : "false";
+    `CASE WHEN w_0 AND ${x} IS NOT NULL THEN ${x} ${
+      back.map((k) => `WHEN w_${k} AND ${x}_${k} IS NOT NULL THEN ${x}_${k}`).join(" ")
+    } END AS c_${x}`;
+  const perHour = carry
+    ? `SELECT *, ${FILLED_INPUTS.map(carried).join(", ")} FROM (
+        SELECT *, hour = time AS own_hour, ${within.join(", ")} FROM (${expanded}))`
+    : `SELECT *, hour = time AS own_hour FROM (${expanded})`;
   const value = (k: CanonicalNumeric) =>
-    carry && FILLED_INPUTS.includes(k as never)
-      ? `CASE WHEN ${real} AND ${k} IS NOT NULL THEN ${k} ELSE ${carried(k)} END`
-      : `CASE WHEN ${real} THEN ${k} END`;
-  const anyOor = CANONICAL_NUMERIC.map((k) => `oor_${k}`).join(" OR ");
-  const anyFilled = FILLED_INPUTS.map((k) => fillable(k)).join(" OR ");
+    carry && FILLED_INPUTS.includes(k as never) ? `c_${k}` : `CASE WHEN own_hour THEN ${k} END`;
+  const anyFilled = carry
+    ? FILLED_INPUTS.map((k) => `(c_${k} IS NOT NULL AND NOT (own_hour AND ${k} IS NOT NULL))`).join(
+      " OR ",
+    )
+    : "false";
   await writeParquet(
     c,
     `SELECT station, hour AS time, ${
       CANONICAL_NUMERIC.map((k) => `(${value(k)})::DOUBLE AS ${k}`).join(", ")
     },
-      (CASE WHEN ${real} THEN
-         (${anyOor})::INT * ${FLAGS.out_of_range} + stuck::INT * ${FLAGS.stuck}
-         + (merged_lines > 0)::INT * ${FLAGS.duplicate_resolved}
+      (CASE WHEN own_hour THEN
+         oor::INT * ${FLAGS.out_of_range} + stuck::INT * ${FLAGS.stuck}
+         + merged::INT * ${FLAGS.duplicate_resolved}
        ELSE ${FLAGS.gap} END + (${anyFilled})::INT * ${FLAGS.filled} + ${
       orderGuard(`"${o.rawPath}"`, "ingest writes it so")
     })::INT AS flags
-    FROM (${expanded})`,
+    FROM (${perHour})`,
     o.out,
   );
   return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o);

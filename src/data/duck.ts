@@ -44,7 +44,9 @@ export async function one<T = Record<string, unknown>>(
 
 /**
  * Writes a query's result to Parquet through a temp file and a rename, so a reader never
- * sees half a file. ZSTD, and row groups sized for the browser's DuckDB-WASM.
+ * sees half a file. ZSTD at level 1 (level 3, the default, costs a quarter more CPU per write for
+ * files about 5% smaller: the data stages write every row three times), and row groups sized
+ * for the browser's DuckDB-WASM.
  */
 export async function writeParquet(
   c: DuckDBConnection,
@@ -55,7 +57,9 @@ export async function writeParquet(
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     await c.run(
-      `COPY (${query}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      `COPY (${query}) TO ${
+        lit(tmp)
+      } (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)`,
     );
     await Deno.rename(tmp, path);
   } catch (e) {

@@ -5,6 +5,20 @@ import { CANONICAL_TO_FEATURE } from "../data/ingest/canonical.ts";
 import { calendarSql, windVectorSql } from "./derive.ts";
 import { FEATURE_NAMES, FEATURES, type FeatureSchema, LAGS, ROLL_HOURS, TARGET } from "./schema.ts";
 
+export interface FeatureQueryOptions {
+  /** See pm25Floor(); 0 by default. */
+  pm25Floor?: number;
+  /** Fail the query on a row out of order or a gap in the grid (see orderGuard). */
+  guard?: { name: string; why: string };
+  /**
+   * The table holds exactly the stations `stations[firstStation]`, `stations[firstStation + 1]`,
+   * ... in that order, as buildFeatures reads clean.parquet (or a range of it): a station's
+   * code is then counted at its first row instead of looked up in the list on every row
+   * (a scan of the list per row, which grows with the number of stations).
+   */
+  firstStation?: number;
+}
+
 /**
  * SQL for the feature table from an hourly table (station, time, canonical columns) read
  * in station and time order: the clean stage's output, a complete hourly grid sorted by
@@ -25,10 +39,9 @@ export function featureQuery(
   table: string,
   horizonHours: number,
   stations: readonly string[],
-  pm25Floor = 0,
-  /** Fail the query on a row out of order or a gap in the grid (see orderGuard). */
-  guard?: { name: string; why: string },
+  o: FeatureQueryOptions = {},
 ): string {
+  const pm25Floor = o.pm25Floor ?? 0, guard = o.guard;
   const upTo = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
   const shifted = `coalesce(pm25 - ${pm25Floor}, 0)`;
   const wind = windVectorSql("wd_deg");
@@ -42,7 +55,9 @@ export function featureQuery(
     hour: guard ? `${orderGuard(guard.name, guard.why, true)} + ${cal.hour}` : cal.hour,
     dow: cal.dow,
     month: cal.month,
-    station_code: `list_position([${stations.map(lit).join(", ")}], station) - 1`,
+    station_code: o.firstStation === undefined
+      ? `list_position([${stations.map(lit).join(", ")}], station) - 1`
+      : `${o.firstStation} + sid - 1`,
     pm25_roll24: `CASE WHEN ${inStation(ROLL_HOURS)}
       THEN (run_s - back_s) / nullif(run_n - back_n, 0)
       ELSE (run_s - first_s) / nullif(run_n - first_n, 0) END + ${pm25Floor}`,
@@ -92,17 +107,18 @@ export async function buildFeatures(
   c: DuckDBConnection,
   o: { cleanPath: string; out: string; horizonHours: number },
 ): Promise<{ schema: FeatureSchema; rows: number }> {
+  const cleaned = `read_parquet(${lit(o.cleanPath)})`;
   const stations = (await all<{ station: string }>(
     c,
-    `SELECT DISTINCT station FROM read_parquet(${lit(o.cleanPath)}) ORDER BY station`,
+    `SELECT DISTINCT station FROM ${cleaned} ORDER BY station`,
   )).map((r) => r.station);
-  const cleaned = `read_parquet(${lit(o.cleanPath)})`;
   // Rows come out in the order they are read: sorted, the same on every run.
   await writeParquet(
     c,
-    featureQuery(cleaned, o.horizonHours, stations, await pm25Floor(c, cleaned), {
-      name: `"${o.cleanPath}"`,
-      why: "the clean stage writes it so",
+    featureQuery(cleaned, o.horizonHours, stations, {
+      pm25Floor: await pm25Floor(c, cleaned),
+      guard: { name: `"${o.cleanPath}"`, why: "the clean stage writes it so" },
+      firstStation: 0,
     }),
     o.out,
   );
