@@ -138,12 +138,14 @@ export async function buildFeatures(
   ) as [{ n: bigint }];
   const rows = Number(n);
   const block = Math.ceil(QUANTILE_SAMPLE / SAMPLE_BLOCKS);
+  // Block b starts at row floor(b * rows / SAMPLE_BLOCKS); blocks do not overlap (rows >
+  // QUANTILE_SAMPLE), so a row's block is the last one starting at or before it: found by
+  // arithmetic, not by testing all SAMPLE_BLOCKS ranges on every row.
+  const r = "file_row_number";
+  const blockOf = `least(${SAMPLE_BLOCKS - 1}, ((${r} + 1) * ${SAMPLE_BLOCKS} - 1) // ${rows})`;
   const sample = rows <= QUANTILE_SAMPLE
     ? "true"
-    : Array.from({ length: SAMPLE_BLOCKS }, (_, b) => {
-      const start = Math.floor((b * rows) / SAMPLE_BLOCKS);
-      return `file_row_number BETWEEN ${start} AND ${start + block - 1}`;
-    }).join(" OR ");
+    : `${r} - (${blockOf} * ${rows}) // ${SAMPLE_BLOCKS} < ${block}`;
   const [q] = await all<Record<string, (number | null)[] | null>>(
     c,
     `SELECT ${
