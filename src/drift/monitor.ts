@@ -175,7 +175,9 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
   const tmp = await Deno.makeTempDir({ prefix: "aqlab-drift-" });
   try {
     // Above drift.max_rows rows on either side, a seeded sample of whole stations
-    // (station_sample.ts): the rows are counted first, and only the drawn ones loaded.
+    // (station_sample.ts): the rows are counted first, and only the drawn ones loaded, in
+    // the files' order (the verdict depends on the row order; a parallel scan's does not
+    // hold still).
     const refPaths = o.reference.map((r) => o.locate(r));
     const refCounts = await countStations(c, refPaths);
     const found = await loadCurrent(c, o, schema, tmp, p.log_rows);
@@ -188,11 +190,11 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
     );
     const where = keep ? `${STATION_KEY} IN (${[...keep].map(lit).join(", ")})` : "true";
     const ref = concat(
-      await Promise.all(refPaths.map((r) => loadMatrix(c, r, FEATURE_NAMES, TARGET, where))),
+      await Promise.all(refPaths.map((r) => loadMatrix(c, r, FEATURE_NAMES, TARGET, where, true))),
     );
     const cur = found.matrix
       ? rowsOfStations(found.matrix, keep)
-      : await loadMatrix(c, found.path, FEATURE_NAMES, TARGET, where);
+      : await loadMatrix(c, found.path, FEATURE_NAMES, TARGET, where, true);
     const sampled = sampleNote(sample);
     if (sampled) notes.push(sampled);
     if (batch?.error) notes.push(`Bad batch: ${batch.error}`);
