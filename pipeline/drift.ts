@@ -49,6 +49,14 @@ export default defineStage({
     }),
     retrain_max_model_age_days: num(D.maxModelAgeDays, "retrain at this age (days)", { min: 1 }),
     log_rows: int(100_000, "with --current FILE.kv: newest logged rows checked", { min: 1 }),
+    max_rows: int(
+      1_000_000,
+      "most rows judged per side; above, a seeded sample of whole stations",
+      {
+        min: 1,
+      },
+    ),
+    sample_seed: int(1, "seed of the station sample drawn above max_rows", { min: 0 }),
   },
   uses: {
     "pipeline.current_dir": "string",

@@ -12,7 +12,11 @@ export interface LabelledMatrix {
 
 /**
  * Loads a feature table (Parquet) as a float32 matrix in the given feature order, plus the
- * target and row keys. Missing = NaN, as the learner and ONNX Runtime expect.
+ * target and row keys. Missing = NaN, as the learner and ONNX Runtime expect. With
+ * `fileOrder`, the rows come in the file's order whatever the filter: DuckDB's parallel scan
+ * may otherwise return a filtered large file's rows in another order from one run to the
+ * next (seen on a 3M-row split filtered by station), and a consumer whose result depends on
+ * the row order (the drift verdict's thinning and station numbering) then varies too.
  */
 export async function loadMatrix(
   c: DuckDBConnection,
@@ -20,8 +24,11 @@ export async function loadMatrix(
   names: readonly string[],
   target: string,
   where = "true",
+  fileOrder = false,
 ): Promise<LabelledMatrix> {
-  const from = `FROM read_parquet(${lit(path)}) WHERE ${where}`;
+  const from = `FROM read_parquet(${lit(path)}${
+    fileOrder ? ", file_row_number = true" : ""
+  }) WHERE ${where}`;
   // Counting first lets every column go straight into a typed array of the final size: a
   // 16M-row split then costs its float32 bytes, not a JS number per value.
   const counted = await c.runAndReadAll(`SELECT count(*) AS n ${from}`);
@@ -32,7 +39,9 @@ export async function loadMatrix(
   const station: string[] = new Array(nRows);
   const time = new Float64Array(nRows);
   const cols = [...names.map(ident), ident(target), "station", "epoch_ms(time) AS t"];
-  const result = await c.run(`SELECT ${cols.join(", ")} ${from}`);
+  const result = await c.run(
+    `SELECT ${cols.join(", ")} ${from}${fileOrder ? " ORDER BY file_row_number" : ""}`,
+  );
   let base = 0;
   for (;;) {
     const chunk = await result.fetchChunk();

@@ -11,12 +11,13 @@
 
 import { isAbsolute, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { openDuck } from "../data/duck.ts";
+import { all, lit, openDuck } from "../data/duck.ts";
 import { type LabelledMatrix, loadMatrix } from "../data/load_matrix.ts";
 import { type BatchInfo, type BatchOptions, loadBatch, loadLoggedInputs } from "../data/batch.ts";
+import type { FeatureMatrix } from "../data/matrix.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
 import { regressionMetrics } from "../metrics/regression.ts";
-import { writeColumns } from "../data/write_columns.ts";
+import { type Column as TableColumn, writeColumns } from "../data/write_columns.ts";
 import { createSession } from "../onnx/session.ts";
 import { writeJsonAtomic } from "../pipeline/atomic.ts";
 import { readPackage } from "../registry/read_package.ts";
@@ -26,8 +27,17 @@ import { sampleOfMatrix } from "./matrix_sample.ts";
 import { driftReport } from "./report.ts";
 import { evaluateRetraining, type RetrainDecision, type RetrainPolicy } from "./retrain_policy.ts";
 import { seasonalIndices, type SeasonKey, selectRows } from "./seasonal.ts";
+import {
+  pickStations,
+  rowsOfStations,
+  sampleNote,
+  type StationCounts,
+  stationCounts,
+  type StationSample,
+} from "./station_sample.ts";
 import { distributionColumns, timelineColumns } from "./tables.ts";
-import { type DriftVerdict, driftVerdict, type VerdictOptions } from "./verdict.ts";
+import type { DriftVerdict, VerdictOptions } from "./verdict.ts";
+import { driftVerdictOffThread } from "./verdict_worker.ts";
 
 /** The drift stage's parameters (params.yaml `drift:`), as the monitor reads them. */
 export interface DriftParams {
@@ -47,6 +57,8 @@ export interface DriftParams {
   retrain_rmse_degradation_pct: number;
   retrain_max_model_age_days: number;
   log_rows: number;
+  max_rows: number;
+  sample_seed: number;
 }
 
 /** Where everything is and what the run was asked. */
@@ -121,6 +133,8 @@ export interface DriftReportFile {
     test_rmse: number | null;
   } | null;
   settings: DriftParams;
+  /** Which rows were judged: all of them, or a seeded sample of whole stations above the cap. */
+  sample: StationSample;
   /** The verdict: headline, per-feature rows with their rule, monthly windows, explanations. */
   verdict: DriftVerdict;
   performance: Performance | null;
@@ -160,10 +174,29 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
   const c = await openDuck();
   const tmp = await Deno.makeTempDir({ prefix: "aqlab-drift-" });
   try {
-    const ref = concat(
-      await Promise.all(o.reference.map((r) => loadMatrix(c, o.locate(r), FEATURE_NAMES, TARGET))),
+    // Above drift.max_rows rows on either side, a seeded sample of whole stations
+    // (station_sample.ts): the rows are counted first, and only the drawn ones loaded, in
+    // the files' order (the verdict depends on the row order; a parallel scan's does not
+    // hold still).
+    const refPaths = o.reference.map((r) => o.locate(r));
+    const refCounts = await countStations(c, refPaths);
+    const found = await loadCurrent(c, o, schema, tmp, p.log_rows);
+    const { batch, kind } = found;
+    const { keep, sample } = pickStations(
+      refCounts,
+      found.matrix ? stationCounts(found.matrix) : await countStations(c, [found.path]),
+      p.max_rows,
+      p.sample_seed,
     );
-    const { matrix: cur, batch, kind } = await loadCurrent(c, o, schema, tmp, p.log_rows);
+    const where = keep ? `${STATION_KEY} IN (${[...keep].map(lit).join(", ")})` : "true";
+    const ref = concat(
+      await Promise.all(refPaths.map((r) => loadMatrix(c, r, FEATURE_NAMES, TARGET, where, true))),
+    );
+    const cur = found.matrix
+      ? rowsOfStations(found.matrix, keep)
+      : await loadMatrix(c, found.path, FEATURE_NAMES, TARGET, where, true);
+    const sampled = sampleNote(sample);
+    if (sampled) notes.push(sampled);
     if (batch?.error) notes.push(`Bad batch: ${batch.error}`);
     if (batch && batch.unseen_stations.length > 0) {
       notes.push(
@@ -175,22 +208,22 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
     phase("load");
 
     // Prediction drift: both samples scored by the same ONNX model, as served.
-    const found = await resolveModel(o.root, {
+    const resolved = await resolveModel(o.root, {
       name: o.modelName,
       prefer: p.model === "candidate" ? "candidate" : "production",
       candidate: o.candidate,
       locate: o.locate,
     });
-    const model = found
-      ? { source: found.source, path: found.path, ...(await readPackage(found.url)) }
+    const model = resolved
+      ? { source: resolved.source, path: resolved.path, ...(await readPackage(resolved.url)) }
       : null;
     let predRef: Float32Array | null = null;
     let predCur: Float32Array | null = null;
     if (model) {
       const scorer = await createSession(model.onnx);
       try {
-        predRef = await scorer.run(ref.X);
-        predCur = await scorer.run(cur.X);
+        predRef = await scoreInParts(scorer.run, ref.X);
+        predCur = await scoreInParts(scorer.run, cur.X);
       } finally {
         await scorer.release();
       }
@@ -222,7 +255,7 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
     };
     const refSample = sampleOfMatrix(ref, { prediction: predRef });
     const curSample = sampleOfMatrix(cur, { prediction: predCur });
-    const verdict = driftVerdict(refSample, curSample, options);
+    const verdict = await driftVerdictOffThread(refSample, curSample, options);
     phase("verdict");
 
     const seasonal = season ? seasonalIndices(ref.time, cur.time, season).indices : null;
@@ -271,15 +304,18 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
     const discrete = new Set(
       schema.features.filter((f) => f.kind !== "numeric").map((f) => f.name),
     );
-    await writeColumns(
-      c,
-      join(o.outDir, o.files.distributions),
-      distributionColumns([...FEATURE_NAMES, "prediction", TARGET], discrete, p.histogram_bins, [
-        sources("reference", ref, predRef, null),
-        ...(seasonal ? [sources("seasonal_reference", ref, predRef, seasonal)] : []),
-        sources("current", cur, predCur, null),
-      ]),
-    );
+    const histogramSources = [
+      sources("reference", ref, predRef, null),
+      ...(seasonal ? [sources("seasonal_reference", ref, predRef, seasonal)] : []),
+      sources("current", cur, predCur, null),
+    ];
+    // A column at a time, with a turn between (a Ctrl-C is not held for all of them).
+    const histograms: ReturnType<typeof distributionColumns>[] = [];
+    for (const name of [...FEATURE_NAMES, "prediction", TARGET]) {
+      histograms.push(distributionColumns([name], discrete, p.histogram_bins, histogramSources));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await writeColumns(c, join(o.outDir, o.files.distributions), joinTables(histograms));
     phase("tables");
 
     const created = new Date();
@@ -310,6 +346,7 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
         }
         : null,
       settings: { ...p },
+      sample,
       verdict,
       performance: perf,
       retraining: { ...retraining, policy },
@@ -359,22 +396,19 @@ export async function runDriftMonitor(o: MonitorInputs): Promise<MonitorResult> 
   }
 }
 
+/** The current rows: loaded (a batch, the log), or the test split's path, loaded once sampled. */
+type Current =
+  & { batch: BatchInfo | null; kind: DriftReportFile["current"]["kind"] }
+  & ({ matrix: LabelledMatrix; path?: undefined } | { matrix: null; path: string });
+
 async function loadCurrent(
   c: DuckDBConnection,
   o: MonitorInputs,
   schema: FeatureSchema,
   tmp: string,
   logRows: number,
-): Promise<
-  { matrix: LabelledMatrix; batch: BatchInfo | null; kind: DriftReportFile["current"]["kind"] }
-> {
-  if (!o.current) {
-    return {
-      matrix: await loadMatrix(c, o.locate(o.test), FEATURE_NAMES, TARGET),
-      batch: null,
-      kind: "test_split",
-    };
-  }
+): Promise<Current> {
+  if (!o.current) return { matrix: null, path: o.locate(o.test), batch: null, kind: "test_split" };
   const path = isAbsolute(o.current) ? o.current : o.locate(o.current);
   if (o.current.endsWith(".kv")) {
     // The endpoint's prediction log: the inputs it was asked about, without labels.
@@ -383,6 +417,53 @@ async function loadCurrent(
   }
   const r = await loadBatch(c, path, tmp, { source: o.source, schema, ...o.batch });
   return { matrix: r.matrix, batch: r.info, kind: "batch" };
+}
+
+/** A row's station as `LabelledMatrix.station` holds it (`String` of the value). */
+const STATION_KEY = "coalesce(CAST(station AS VARCHAR), 'null')";
+
+/** Rows per station of Parquet files, counted by DuckDB without loading them. */
+async function countStations(c: DuckDBConnection, paths: string[]): Promise<StationCounts> {
+  const out = new Map<string, number>();
+  for (const path of paths) {
+    const rows = await all<{ s: string; n: bigint | number }>(
+      c,
+      `SELECT ${STATION_KEY} AS s, count(*) AS n FROM read_parquet(${lit(path)}) GROUP BY s`,
+    );
+    for (const r of rows) out.set(r.s, (out.get(r.s) ?? 0) + Number(r.n));
+  }
+  return out;
+}
+
+/** Rows scored per call: each call blocks the thread, so a Ctrl-C waits for one part at most. */
+const SCORE_ROWS = 65_536;
+
+async function scoreInParts(
+  run: (X: FeatureMatrix) => Promise<Float32Array>,
+  X: FeatureMatrix,
+): Promise<Float32Array> {
+  if (X.nRows <= SCORE_ROWS) return await run(X);
+  const out = new Float32Array(X.nRows);
+  for (let at = 0; at < X.nRows; at += SCORE_ROWS) {
+    const n = Math.min(SCORE_ROWS, X.nRows - at);
+    const data = X.data.subarray(at * X.nCols, (at + n) * X.nCols);
+    out.set(await run({ ...X, data, nRows: n }), at);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  return out;
+}
+
+/** Tables of the same columns, one after the other. */
+function joinTables(parts: Record<string, TableColumn>[]): Record<string, TableColumn> {
+  const out: Record<string, TableColumn> = {};
+  for (const part of parts) {
+    for (const [k, col] of Object.entries(part)) {
+      const into = out[k] ??= { ...col, values: [] } as TableColumn;
+      const values = into.values as unknown[], add = col.values as ArrayLike<unknown>;
+      for (let i = 0; i < add.length; i++) values.push(add[i]);
+    }
+  }
+  return out;
 }
 
 function performanceOf(y: Float32Array, pred: Float32Array, release: number | null): Performance {

@@ -10,6 +10,7 @@ import type { Column } from "./report.ts";
 import { type SeasonKey, seasonOf } from "./seasonal.ts";
 import { DEFAULT_SELECT_OPTIONS, type FeatureKind } from "./select.ts";
 import { checkSample, dayOrdinal, type DriftSample, monthOrdinal } from "./sample.ts";
+import { sortFloat64 } from "./sort.ts";
 
 /** Per season key: the column's non-missing values sorted, and row counts. */
 interface NumericKey {
@@ -239,7 +240,7 @@ export function numericIndex(
     const from = at.get(k)!;
     const n = present.get(k) ?? 0;
     byKey.set(k, {
-      sorted: buffer.subarray(from, from + n).sort(),
+      sorted: sortFloat64(buffer.subarray(from, from + n)),
       rows: rows.get(k)!,
       missing: rows.get(k)! - n,
     });
@@ -302,7 +303,7 @@ export function sortedValuesOf(
     const v = values[i]!;
     if (v === v) out[n++] = v;
   }
-  return { sorted: out.subarray(0, n).sort(), missing: rows.length - n };
+  return { sorted: sortFloat64(out.subarray(0, n)), missing: rows.length - n };
 }
 
 /** {@link sortedValuesOf} for reference rows, kept per row set (months come back often). */
@@ -344,7 +345,7 @@ export function numericComparison(
       sorted.set(p, at);
       at += p.length;
     }
-    sorted.sort();
+    sortFloat64(sorted);
     col.merged.set(keys.join(","), sorted);
   }
   if (!exclude || exclude.length === 0) return { sorted, rows, missing };

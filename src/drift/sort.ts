@@ -15,7 +15,22 @@ export function sortedNonMissing(col: ArrayLike<number>): Float32Array | Float64
     const v = col[i]!;
     if (v === v) out[n++] = v;
   }
-  return out.subarray(0, n).sort();
+  return sortFloat64(out.subarray(0, n));
+}
+
+/**
+ * Sorts NaN-free doubles in place, ascending, as `Float64Array.prototype.sort` does (-0
+ * before +0). The drift verdict sorts the same float32 measurements, widened, thousands of
+ * times (months, noise pieces, windows): when every value is a float32, the radix sort of
+ * their float32 bits gives the same order several times faster than the comparison sort.
+ */
+export function sortFloat64(a: Float64Array): Float64Array {
+  const n = a.length;
+  if (n < 512) return a.sort();
+  for (let i = 0; i < n; i++) if (Math.fround(a[i]!) !== a[i]) return a.sort();
+  const sorted = radixSortFloat32(Float32Array.from(a));
+  for (let i = 0; i < n; i++) a[i] = sorted[i]!;
+  return a;
 }
 
 /** LSD radix sort of the non-NaN values of a Float32Array (input not mutated). */

@@ -113,18 +113,7 @@ export function distributionColumns(
     for (const s of sources) {
       const col = column(s, name);
       if (!col) continue;
-      const counts = new Map<number, number>();
-      for (let i = 0; i < col.length; i++) {
-        const v = col[i]!;
-        if (!Number.isFinite(v)) continue;
-        const k = isDiscrete
-          ? Math.round(v)
-          : width > 0
-          ? Math.min(bins - 1, Math.max(0, Math.floor((v - a) / width)))
-          : 0;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
-      }
-      for (const [k, n] of [...counts].sort((x, y) => x[0] - y[0])) {
+      for (const [k, n] of isDiscrete ? valueCounts(col) : binCounts(col, a, width, bins)) {
         feature.push(name);
         source.push(s.name);
         bin.push(k);
@@ -142,4 +131,28 @@ export function distributionColumns(
     hi: { type: "double", values: hi },
     count: { type: "int", values: count },
   };
+}
+
+/** Rows per rounded value, ascending. */
+function valueCounts(col: ArrayLike<number>): [number, number][] {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i]!;
+    if (Number.isFinite(v)) counts.set(Math.round(v), (counts.get(Math.round(v)) ?? 0) + 1);
+  }
+  return [...counts].sort((x, y) => x[0] - y[0]);
+}
+
+/** Rows per equal bin from `a` (the end bins take what lies beyond), the empty ones left out. */
+function binCounts(col: ArrayLike<number>, a: number, width: number, bins: number) {
+  // A typed array, not a Map: a million rows per source and column.
+  const counts = new Float64Array(width > 0 ? bins : 1);
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i]!;
+    if (!Number.isFinite(v)) continue;
+    counts[width > 0 ? Math.min(bins - 1, Math.max(0, Math.floor((v - a) / width))) : 0]!++;
+  }
+  const out: [number, number][] = [];
+  for (let k = 0; k < counts.length; k++) if (counts[k]! > 0) out.push([k, counts[k]!]);
+  return out;
 }

@@ -181,6 +181,11 @@ Deno.test("drift stage: test split report with the verdict, its timeline, distri
   assert.ok(report.current.rows > 1000 && report.reference.rows > 1000);
   // The final model's training rows: valid.parquet (the last CV block) is part of them.
   assert.deepEqual(report.reference.paths, ["data/processed/train.parquet"]);
+  // Below drift.max_rows every row is judged and nothing is drawn.
+  assert.equal(report.sample.sampled, false);
+  assert.equal(report.sample.reference.judged, report.reference.rows);
+  assert.equal(report.sample.current.judged, report.current.rows);
+  assert.equal(report.sample.max_rows, 1_000_000);
   // Calendar features and the station are listed with their reason, never tested.
   assert.deepEqual(
     v.headline.skipped.map((x: Json) => `${x.feature}:${x.role}`),
@@ -357,4 +362,47 @@ Deno.test("drift stage: the endpoint's prediction log as the current sample", as
   assert.equal(pm.n_rows, n);
   const missing = await runDrift(root, ["pipeline.current_dir=nothing_here.kv"], true);
   assert.match(missing.report.current.batch.error, /cannot read the prediction log/);
+});
+
+Deno.test("drift stage: above drift.max_rows, a seeded sample of whole stations, named in the report", async () => {
+  // About 1,400 training and 700 test rows per station: a cap of 2,000 takes one station.
+  const sets = ["drift.max_rows=2000"];
+  const first = await runDrift(root, sets, true);
+  const again = await runDrift(root, sets, true);
+  const r = first.report;
+  assert.equal(r.sample.sampled, true);
+  assert.equal(r.sample.seed, 1);
+  assert.deepEqual(r.sample.stations, { judged: 1, total: 2 });
+  const [drawn] = r.sample.judged_stations;
+  assert.deepEqual(r.reference.stations, [drawn], "only the drawn station's rows are judged");
+  assert.deepEqual(r.current.stations, [drawn]);
+  assert.ok(r.sample.reference.rows > r.sample.reference.judged);
+  assert.equal(r.sample.reference.judged, r.reference.rows);
+  assert.equal(r.sample.current.judged, r.current.rows);
+  assert.equal(r.verdict.rows.reference, r.reference.rows);
+  assert.equal(r.verdict.rows.current, r.current.rows);
+  assert.ok(r.current.rows <= 2000 && r.reference.rows <= 2000);
+  const note = r.notes.find((n: string) => /^Judged a sample/.test(n));
+  assert.match(note, /1 of 2 whole stations were drawn with seed 1/);
+  assert.ok(first.lines.some((l) => /Judged a sample/.test(l)), "the run log says so");
+  assert.deepEqual(again.report.verdict, r.verdict, "same data, cap and seed: same verdict");
+  assert.deepEqual(again.report.sample, r.sample);
+  const dist = await readTable(
+    join(root, "reports/drift/distributions.parquet"),
+    "SELECT source, sum(count)::INT AS n FROM t WHERE feature = 'TEMP' GROUP BY source ORDER BY source",
+  );
+  const n = Object.fromEntries(dist.map((x) => [x.source, x.n]));
+  assert.equal(n.current, r.current.rows, "the histograms are of the judged rows");
+
+  // Another seed that draws the other station judges that one.
+  let seed = 2;
+  for (; seed < 50; seed++) {
+    const { report } = await runDrift(root, [...sets, `drift.sample_seed=${seed}`], true);
+    if (report.sample.judged_stations[0] !== drawn) {
+      assert.equal(report.sample.seed, seed);
+      assert.notDeepEqual(report.reference.stations, r.reference.stations);
+      break;
+    }
+  }
+  assert.ok(seed < 50, "no seed drew the other station");
 });
