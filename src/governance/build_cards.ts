@@ -105,6 +105,38 @@ async function parityEvidence(
   return parity ? { path: summary.path, ...parity } : null;
 }
 
+/** The risk register and audit checklist, written by people; each risk names its audit item. */
+async function readGovernance(read: (path: string) => string) {
+  const text = async (path: string) => {
+    try {
+      return await Deno.readTextFile(read(path));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new Error(
+        `Cannot build the cards: ${path} is missing (a file of the project, written by people, that the audit and the risk matrix read; restore it, e.g. git checkout -- ${path})`,
+      );
+    }
+  };
+  let riskJson: unknown;
+  try {
+    riskJson = JSON.parse(await text(GOVERNANCE.risks));
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    throw new Error(`Cannot read ${GOVERNANCE.risks}: expected JSON (${e.message})`);
+  }
+  const risks = parseRisks(riskJson);
+  const items = parseChecklist(await text(GOVERNANCE.checklist));
+  const unknown = risks.filter((r) => !items.some((i) => i.id === r.audit_item));
+  if (unknown.length) {
+    throw new Error(
+      `Cannot use ${GOVERNANCE.risks}: risk(s) ${
+        unknown.map((r) => `${r.id} -> ${r.audit_item}`).join(", ")
+      } link to no item of ${GOVERNANCE.checklist}`,
+    );
+  }
+  return { risks, items };
+}
+
 /** The artifacts the cards read, besides the candidate packages. */
 export const CARD_SOURCES: readonly string[] = [
   INGEST_REPORT,
@@ -125,6 +157,8 @@ export const CARD_SOURCES: readonly string[] = [
 const LINEAGE_STAGES = ["ingest", "clean", "features", "split"];
 
 export async function buildCards(c: DuckDBConnection, o: CardsOptions): Promise<Cards> {
+  // Read first: a missing or broken file of people's governance fails before the slow work.
+  const { risks, items } = await readGovernance(o.read);
   const readJson = async <T>(path: string): Promise<Sourced<T>> => ({
     path,
     value: JSON.parse(await Deno.readTextFile(o.read(path))) as T,
@@ -254,17 +288,6 @@ export async function buildCards(c: DuckDBConnection, o: CardsOptions): Promise<
     run_id: o.runId,
   });
 
-  // Risk register and audit checklist, written by people; each risk names its audit item.
-  const risks = parseRisks(JSON.parse(await Deno.readTextFile(o.read(GOVERNANCE.risks))));
-  const items = parseChecklist(await Deno.readTextFile(o.read(GOVERNANCE.checklist)));
-  const unknown = risks.filter((r) => !items.some((i) => i.id === r.audit_item));
-  if (unknown.length) {
-    throw new Error(
-      `Cannot use ${GOVERNANCE.risks}: risk(s) ${
-        unknown.map((r) => `${r.id} -> ${r.audit_item}`).join(", ")
-      } link to no item of ${GOVERNANCE.checklist}`,
-    );
-  }
   const results = runAudit(items, {
     test: { path: EVALUATION.summary, metrics: entry.test, interval: entry.interval },
     parity: await parityEvidence(metadata, summary, o.read),

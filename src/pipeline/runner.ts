@@ -229,6 +229,11 @@ export async function runPipeline(
         h === null && !upstream.length && k
       );
       if (missing.length) {
+        // Another stage's output that is not there: the stage would fail only after its work,
+        // in the OS's words. (Other inputs may be optional: the registry before a first
+        // register, a batch folder; the stage itself says what it needs.)
+        const unwritten = missing.map(([k]) => k).filter((k) => writerOf(s, k));
+        if (!opts.dryRun && unwritten.length) throw missingInputError(s, unwritten);
         return {
           run: true,
           reason: `missing input ${missing.map(([k]) => k).join(", ")}`,
@@ -260,6 +265,26 @@ export async function runPipeline(
         }
       }
       return { run: false, reason: "unchanged", code, inputs };
+    };
+
+    /** The stage of the pipeline whose declared outputs hold `path` (not `s` itself). */
+    const writerOf = (s: AnyStage, path: string) =>
+      ordered.find((w) =>
+        w !== s && w.outputs(withGlobals(w)).some((o) => path === o || path.startsWith(`${o}/`))
+      );
+
+    /** Inputs that other stages write and that are not there: which stage to run first. */
+    const missingInputError = (s: AnyStage, paths: string[]): Error => {
+      const how = paths.map((path) =>
+        `${path} (written by stage "${
+          writerOf(s, path)!.name
+        }": run it first, or the pipeline without --only)`
+      );
+      return new Error(
+        `Cannot run stage "${s.name}": input${paths.length > 1 ? "s" : ""} missing: ${
+          how.join("; ")
+        }`,
+      );
     };
 
     const execute = async (

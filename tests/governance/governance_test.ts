@@ -7,6 +7,9 @@ import { AUDIT_CHECKS, type AuditInputs, runAudit } from "../../src/governance/a
 import { cardMarkdown, cardProblems, fact, makeCard, section } from "../../src/governance/card.ts";
 import { permutationImportance } from "../../src/explain/permutation.ts";
 import type { FeatureMatrix } from "../../src/data/matrix.ts";
+import { buildCards, type CardsOptions } from "../../src/governance/build_cards.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { tempDir } from "../_temp.ts";
 
 const read = (f: string) => Deno.readTextFile(new URL(`../../governance/${f}`, import.meta.url));
 
@@ -233,4 +236,42 @@ Deno.test("permutation importance: the feature the model uses comes first; seede
   assert.equal(a[0]!.feature, "x0");
   assert.ok(a[0]!.importance > 10);
   assert.equal(a[1]!.importance, 0);
+});
+
+Deno.test("cards: a missing or broken governance file fails first, naming the file", async () => {
+  const dir = await tempDir();
+  // A connection that must not be touched: the check comes before any slow work.
+  const untouchable = new Proxy({}, {
+    get: () => {
+      throw new Error("the cards used DuckDB before checking the governance files");
+    },
+  }) as DuckDBConnection;
+  const options: CardsOptions = {
+    read: (p) => `${dir}/${p}`,
+    candidate: "gbdt",
+    producer: "train",
+    source: "synth",
+    rawDir: "data/raw/synth",
+    pretrained: null,
+    seed: 1,
+    runId: "test",
+    generated: new Date(0).toISOString(),
+    params: {} as CardsOptions["params"],
+    warn: () => {},
+  };
+  await assert.rejects(
+    buildCards(untouchable, options),
+    /Cannot build the cards: governance\/risks\.json is missing .*git checkout -- governance\/risks\.json/,
+  );
+  await Deno.mkdir(`${dir}/governance`);
+  await Deno.writeTextFile(`${dir}/governance/risks.json`, "{ not json");
+  await assert.rejects(
+    buildCards(untouchable, options),
+    /Cannot read governance\/risks\.json: expected JSON/,
+  );
+  await Deno.writeTextFile(`${dir}/governance/risks.json`, await read("risks.json"));
+  await assert.rejects(
+    buildCards(untouchable, options),
+    /Cannot build the cards: governance\/AUDIT_CHECKLIST\.md is missing/,
+  );
 });

@@ -85,6 +85,20 @@ Deno.test("runPipeline() leaves outputs and the lock file as they were when a st
   assert.match(String(runs.at(-1)!.error), /stage b failed/);
 });
 
+Deno.test("a stage whose input another stage writes is not started without it: the error names both", async () => {
+  const root = await tempDir();
+  // b reads out/a.txt, which only stage a writes; a does not run here.
+  await assert.rejects(
+    run(root, [], { only: ["b"] }),
+    /Cannot run stage "b": input missing: out\/a\.txt \(written by stage "a": run it first/,
+  );
+  await assert.rejects(Deno.stat(`${root}/out/b.txt`), "b did not run");
+  const runs = await readRuns(root);
+  assert.equal(runs.length, 0, "nothing ran, so no run is recorded");
+  // With a runs first in the same run, b finds it.
+  assert.deepEqual((await run(root, [], { only: ["a", "b"] })).ran, ["a", "b"]);
+});
+
 Deno.test("runPipeline() runs independent stages at the same time", async () => {
   const root = await tempDir();
   log.length = 0;
