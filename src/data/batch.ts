@@ -154,8 +154,28 @@ export async function loadBatch(
   tmp: string,
   o: BatchOptions,
 ): Promise<{ matrix: LabelledMatrix; info: BatchInfo }> {
+  const { path, info } = await batchFeatures(c, dir, tmp, o);
+  if (path === null) return { matrix: emptyMatrix(), info };
+  try {
+    return { matrix: await loadMatrix(c, path, FEATURE_NAMES, TARGET), info };
+  } catch (e) {
+    info.error = e instanceof Error ? e.message : String(e);
+    return { matrix: emptyMatrix(), info };
+  }
+}
+
+/**
+ * `loadBatch` up to the feature table: its Parquet file in `tmp` (rows by station and time),
+ * not loaded, so that a caller can count or filter its rows first (the drift stage's station
+ * sample). `path` is null when the batch cannot be read (`info.error` says why).
+ */
+export async function batchFeatures(
+  c: DuckDBConnection,
+  dir: string,
+  tmp: string,
+  o: BatchOptions,
+): Promise<{ path: string | null; info: BatchInfo }> {
   const info = emptyBatchInfo(dir, []);
-  const empty = emptyMatrix();
   try {
     try {
       info.files = await listRawFiles(dir);
@@ -212,12 +232,16 @@ export async function loadBatch(
       } ORDER BY station, time`,
       features,
     );
-    const matrix = await loadMatrix(c, features, FEATURE_NAMES, TARGET);
-    info.rows = matrix.X.nRows;
-    return { matrix, info };
+    info.rows = Number(
+      (await all<{ n: bigint | number }>(
+        c,
+        `SELECT count(*) AS n FROM read_parquet(${lit(features)})`,
+      ))[0]!.n,
+    );
+    return { path: features, info };
   } catch (e) {
     info.error = e instanceof Error ? e.message : String(e);
-    return { matrix: empty, info };
+    return { path: null, info };
   }
 }
 

@@ -13,7 +13,13 @@ import { isAbsolute, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, lit, openDuck } from "../data/duck.ts";
 import { type LabelledMatrix, loadMatrix } from "../data/load_matrix.ts";
-import { type BatchInfo, type BatchOptions, loadBatch, loadLoggedInputs } from "../data/batch.ts";
+import {
+  batchFeatures,
+  type BatchInfo,
+  type BatchOptions,
+  emptyMatrix,
+  loadLoggedInputs,
+} from "../data/batch.ts";
 import type { FeatureMatrix } from "../data/matrix.ts";
 import { FEATURE_NAMES, type FeatureSchema, TARGET } from "../features/schema.ts";
 import { regressionMetrics } from "../metrics/regression.ts";
@@ -415,8 +421,11 @@ async function loadCurrent(
     const r = await loadLoggedInputs(path, schema, logRows);
     return { matrix: r.matrix, batch: r.info, kind: "prediction_log" };
   }
-  const r = await loadBatch(c, path, tmp, { source: o.source, schema, ...o.batch });
-  return { matrix: r.matrix, batch: r.info, kind: "batch" };
+  // Built but not loaded: above drift.max_rows only the drawn stations' rows are read.
+  const r = await batchFeatures(c, path, tmp, { source: o.source, schema, ...o.batch });
+  return r.path === null
+    ? { matrix: emptyMatrix(), batch: r.info, kind: "batch" }
+    : { matrix: null, path: r.path, batch: r.info, kind: "batch" };
 }
 
 /** A row's station as `LabelledMatrix.station` holds it (`String` of the value). */

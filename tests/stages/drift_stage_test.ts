@@ -264,6 +264,27 @@ Deno.test("drift stage: a batch with an unseen station and shifted pollution, ea
   assert.equal(files.filter((n) => /^drift_.*\.json$/.test(n)).length, 2, files.join(", "));
 });
 
+Deno.test("drift stage: a batch folder over drift.max_rows: every row counted, the drawn station judged", async () => {
+  const dir = join(root, "big_batch");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, "a.csv"), csv("Alpha", START, 24 * 20, 11));
+  await Deno.writeTextFile(join(dir, "b.csv"), csv("Beta", START, 24 * 20, 12));
+  const sets = ["pipeline.current_dir=big_batch", "pipeline.source=prsa", "drift.max_rows=2000"];
+  const { report } = await runDrift(root, sets, true);
+  const s = report.sample;
+  assert.equal(report.current.kind, "batch");
+  assert.equal(report.current.batch.error, null);
+  assert.equal(s.sampled, true);
+  assert.deepEqual(s.stations, { judged: 1, total: 2 });
+  // Every batch row is counted, only the drawn station's rows are judged.
+  assert.equal(s.current.rows, report.current.batch.rows);
+  assert.ok(s.current.judged < s.current.rows, JSON.stringify(s.current));
+  assert.equal(s.current.judged, report.current.rows);
+  assert.deepEqual(report.current.stations, s.judged_stations);
+  const again = await runDrift(root, sets, true);
+  assert.deepEqual(again.report.verdict, report.verdict, "same batch, cap and seed: same verdict");
+});
+
 Deno.test("drift stage: bad batches give a clear report, never a crash", async () => {
   const cases: [string, Record<string, string>, RegExp | null][] = [
     ["empty", {}, /has no CSV files/],
