@@ -1,11 +1,17 @@
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { dirname } from "node:path";
 
-/** An in-memory DuckDB connection for one stage; close it when done. */
+/**
+ * An in-memory DuckDB connection for one stage; close it when done. Threads: one per core
+ * (or `AQLAB_DUCKDB_THREADS`), and never fewer than 2: with one thread DuckDB cuts Parquet
+ * row groups where its vectors end (123,624 rows instead of 122,880), so a 1-core machine
+ * wrote other bytes than every other machine for the same data; from 2 threads up the
+ * files are the same bytes at any count (tests/pipeline/reproducible_test.ts).
+ */
 export async function openDuck(): Promise<DuckDBConnection> {
-  const db = await DuckDBInstance.create(":memory:", {
-    threads: String(navigator.hardwareConcurrency || 2),
-  });
+  const wanted = Number(Deno.env.get("AQLAB_DUCKDB_THREADS")) || navigator.hardwareConcurrency;
+  const threads = Math.max(2, wanted || 2);
+  const db = await DuckDBInstance.create(":memory:", { threads: String(threads) });
   const c = await db.connect();
   // A memory cap with a spill folder keeps the 453-station data set (16M rows) within 8 GB
   // (set by SQL: the instance options leave the default of 80% of RAM).
