@@ -245,18 +245,23 @@ async function logState(
 }
 
 /**
- * A quantile of the endpoint's own request timer (aqlab_http_request_duration_seconds of a
- * route, request read to answer built) as the upper bound of the bucket that reaches it.
+ * The median and p99 of the endpoint's own request timer (aqlab_http_request_duration_seconds
+ * of a route, request read to answer built), each as the upper bound of the bucket that
+ * reaches it, in milliseconds.
  */
-async function serverQuantile(url: string, route: string, q: number): Promise<number> {
+async function timedInside(url: string, route: string): Promise<{ p50ms: number; p99ms: number }> {
   const text = await (await fetch(url.replace(/\/v1\/predict$/, "/metrics"))).text();
   const re = new RegExp(
     `^aqlab_http_request_duration_seconds_bucket\\{route="${route}",le="([^"]+)"\\} (\\S+)$`,
     "gm",
   );
-  const buckets = [...text.matchAll(re)].map((m) => ({ le: Number(m[1]), n: Number(m[2]) }));
+  const buckets = [...text.matchAll(re)].map((m) => ({
+    le: m[1] === "+Inf" ? Infinity : Number(m[1]),
+    n: Number(m[2]),
+  }));
   const total = buckets.at(-1)?.n ?? 0;
-  return buckets.find((b) => b.n >= q * total)?.le ?? NaN;
+  const q = (p: number) => 1000 * (buckets.find((b) => b.n >= p * total)?.le ?? NaN);
+  return { p50ms: q(0.5), p99ms: q(0.99) };
 }
 
 /** Step times of a fixed piece of work at the benchmark's niceness (bench/_sched_probe.ts). */
@@ -516,10 +521,7 @@ export async function run(
     // The endpoint's own timer against wrk's: what is left of the tail is outside the handler.
     const inside: Record<string, { p50ms: number; p99ms: number }> = {};
     for (const s of [single[1]!, single[3]!]) {
-      inside[s.name] = {
-        p50ms: 1000 * await serverQuantile(s.url, "/v1/predict", 0.5),
-        p99ms: 1000 * await serverQuantile(s.url, "/v1/predict", 0.99),
-      };
+      inside[s.name] = await timedInside(s.url, "/v1/predict");
       console.log(
         `"${s.name}" timed inside (aqlab_http_request_duration_seconds, every request of its runs, bucket bounds): p50 <= ${
           f(inside[s.name]!.p50ms, 2)
