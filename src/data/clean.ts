@@ -163,26 +163,37 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
   return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o);
 }
 
+/** A station's rows in hour order: the window of the feature pass. */
+export const STATION_HOURS = "(PARTITION BY station ORDER BY time)";
+
+const failure = (name: string, why: string) => (what: string) =>
+  `error(${lit(`Cannot read ${name}: ${what} (${why})`)} || ': at ' || station || ' ' || time)`;
+
 /**
  * SQL that fails the query on a row out of the order the streamed passes rely on (sorted
  * by station and hour, one row each, on whole hours), naming the table; else 0. Evaluated
  * on every row of the pass itself (with its `p_station`, `p_time`): no second read.
- * With `grid`, a station's hours must also follow each other without a gap.
  */
-export function orderGuard(name: string, why: string, grid = false): string {
-  const fail = (what: string) =>
-    `error(${lit(`Cannot read ${name}: ${what} (${why})`)} || ': at ' || station || ' ' || time)`;
+export function orderGuard(name: string, why: string): string {
+  const fail = failure(name, why);
   return `CASE WHEN time <> date_trunc('hour', time)
       THEN ${fail("expected whole hours, found a time between them")}
     WHEN p_station > station OR (p_station = station AND p_time >= time)
       THEN ${fail("expected rows sorted by station and hour, one per hour")}
-    ${
-    grid
-      ? `WHEN p_station = station AND p_time <> time - ${HOUR} THEN ${
-        fail("expected an hourly grid without gaps")
-      }`
-      : ""
-  } ELSE 0 END`;
+    ELSE 0 END`;
+}
+
+/**
+ * The same for a pass over each station's rows in hour order (`STATION_HOURS`, `p_time`
+ * = the station's previous hour): whole hours, one row each, and no gap in the grid.
+ */
+export function gridGuard(name: string, why: string): string {
+  const fail = failure(name, why);
+  return `CASE WHEN time <> date_trunc('hour', time)
+      THEN ${fail("expected whole hours, found a time between them")}
+    WHEN p_time = time THEN ${fail("expected one row per station and hour, found two")}
+    WHEN p_time <> time - ${HOUR} THEN ${fail("expected an hourly grid without gaps")}
+    ELSE 0 END`;
 }
 
 /**

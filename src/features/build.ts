@@ -1,39 +1,22 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, ident, lit, writeParquet } from "../data/duck.ts";
-import { orderGuard } from "../data/clean.ts";
+import { gridGuard, STATION_HOURS } from "../data/clean.ts";
 import { CANONICAL_TO_FEATURE } from "../data/ingest/canonical.ts";
 import { calendarSql, windVectorSql } from "./derive.ts";
 import { FEATURE_NAMES, FEATURES, type FeatureSchema, LAGS, ROLL_HOURS, TARGET } from "./schema.ts";
 
 export interface FeatureQueryOptions {
-  /** See pm25Floor(); 0 by default. */
-  pm25Floor?: number;
-  /** Fail the query on a row out of order or a gap in the grid (see orderGuard). */
+  /** Fail the query on a time off the hour, a repeated hour or a gap in the grid (gridGuard). */
   guard?: { name: string; why: string };
-  /**
-   * The table holds exactly the stations `stations[firstStation]`, `stations[firstStation + 1]`,
-   * ... in that order, as buildFeatures reads clean.parquet (or a range of it): a station's
-   * code is then counted at its first row instead of looked up in the list on every row
-   * (a scan of the list per row, which grows with the number of stations).
-   */
-  firstStation?: number;
 }
 
 /**
- * SQL for the feature table from an hourly table (station, time, canonical columns) read
- * in station and time order: the clean stage's output, a complete hourly grid sorted by
- * station and hour (`buildFeatures` checks it). Lags count rows, so on that grid "lag k"
- * means k hours. Every feature at time t reads rows at or before t; only the target reads
- * t + horizon.
- *
- * The window functions run over the rows in the order they are read (`OVER ()`, streamed,
- * no sort). A row k rows back belongs to the same station when the station's first row
- * is at least k rows back (its row number, carried forward as a running maximum). The
- * rolling mean is a difference of running sums of PM2.5 and of its count: the sums at this
- * row less those just before its window (ROLL_HOURS rows back, or before the station's
- * first row when that is nearer). The sums run over PM2.5 - `pm25Floor` (0 unless PM2.5
- * goes negative), so they never decrease and their value at a station's first row can be
- * carried forward as a running maximum too.
+ * SQL for the feature table, in no particular row order (add ORDER BY station, time), from
+ * an hourly table (station, time, canonical columns): the clean stage's output, a complete
+ * hourly grid (`buildFeatures` checks it). Lags count a station's rows, so on that grid "lag k" means
+ * k hours. Every feature at time t reads rows at or before t; only the target reads
+ * t + horizon. Window functions per station in hour order (the stations run in parallel);
+ * `station_code` is the station's index in `stations` (NULL when not listed).
  */
 export function featureQuery(
   table: string,
@@ -41,61 +24,33 @@ export function featureQuery(
   stations: readonly string[],
   o: FeatureQueryOptions = {},
 ): string {
-  const pm25Floor = o.pm25Floor ?? 0, guard = o.guard;
-  const upTo = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
-  const shifted = `coalesce(pm25 - ${pm25Floor}, 0)`;
+  const guard = o.guard;
+  const w = STATION_HOURS;
   const wind = windVectorSql("wd_deg");
   const cal = calendarSql("time");
-  const inStation = (k: number) => `rn - ${k} >= first_rn`;
   const exprs: Record<string, string> = {};
   for (const [canon, name] of Object.entries(CANONICAL_TO_FEATURE)) exprs[name] = canon;
   Object.assign(exprs, {
     wd_sin: wind.sin,
     wd_cos: wind.cos,
-    hour: guard ? `${orderGuard(guard.name, guard.why, true)} + ${cal.hour}` : cal.hour,
+    hour: guard ? `${gridGuard(guard.name, guard.why)} + ${cal.hour}` : cal.hour,
     dow: cal.dow,
     month: cal.month,
-    station_code: o.firstStation === undefined
-      ? `list_position([${stations.map(lit).join(", ")}], station) - 1`
-      : `${o.firstStation} + sid - 1`,
-    pm25_roll24: `CASE WHEN ${inStation(ROLL_HOURS)}
-      THEN (run_s - back_s) / nullif(run_n - back_n, 0)
-      ELSE (run_s - first_s) / nullif(run_n - first_n, 0) END + ${pm25Floor}`,
+    // A cast to an enum of the listed names: a hash lookup per row, whatever their number.
+    station_code: stations.length
+      ? `enum_code(TRY_CAST(station AS ENUM(${stations.map(lit).join(", ")})))`
+      : "NULL",
+    pm25_roll24: `avg(pm25) OVER (${w.slice(1, -1)} ROWS ${ROLL_HOURS - 1} PRECEDING)`,
   });
-  for (const k of LAGS) exprs[`pm25_lag${k}`] = `CASE WHEN ${inStation(k)} THEN lag${k} END`;
+  for (const k of LAGS) exprs[`pm25_lag${k}`] = `lag(pm25, ${k}) OVER ${w}`;
   const cols = FEATURE_NAMES.map((n) => {
     const e = exprs[n];
     if (!e) throw new Error(`No derivation for feature "${n}"`);
     return `(${e})::FLOAT AS ${ident(n)}`;
   });
-  const level1 = [
-    "row_number() OVER () AS rn",
-    "lag(station) OVER () AS p_station",
-    "lag(time) OVER () AS p_time",
-    ...LAGS.map((k) => `lag(pm25, ${k}) OVER () AS lag${k}`),
-    `lead(pm25, ${horizonHours}) OVER () AS lead_pm25`,
-    `sum(${shifted}) ${upTo} AS run_s`,
-    `count(pm25) ${upTo} AS run_n`,
-  ];
-  const level2 = [
-    `sum(first_row::INT) ${upTo} AS sid`,
-    `max(CASE WHEN first_row THEN rn END) ${upTo} AS first_rn`,
-    `max(CASE WHEN first_row THEN run_s - ${shifted} END) ${upTo} AS first_s`,
-    `max(CASE WHEN first_row THEN run_n - (pm25 IS NOT NULL)::INT END) ${upTo} AS first_n`,
-    `lag(run_s, ${ROLL_HOURS}) OVER () AS back_s`,
-    `lag(run_n, ${ROLL_HOURS}) OVER () AS back_n`,
-  ];
   return `SELECT station, time, ${cols.join(", ")},
-      (CASE WHEN lead(sid, ${horizonHours}) OVER () = sid THEN lead_pm25 END)::FLOAT AS ${TARGET}
-    FROM (SELECT *, ${level2.join(", ")} FROM (
-      SELECT *, p_station IS DISTINCT FROM station AS first_row FROM (
-        SELECT *, ${level1.join(", ")} FROM ${table})))`;
-}
-
-/** 0, or the lowest PM2.5 of a table when it is negative (see featureQuery). */
-export async function pm25Floor(c: DuckDBConnection, table: string): Promise<number> {
-  const [r] = await all<{ m: number | null }>(c, `SELECT least(0, min(pm25)) AS m FROM ${table}`);
-  return Number(r?.m ?? 0);
+      (lead(pm25, ${horizonHours}) OVER ${w})::FLOAT AS ${TARGET}
+    FROM (SELECT *${guard ? `, lag(time) OVER ${w} AS p_time` : ""} FROM ${table})`;
 }
 
 /** Rows the percentiles of the feature schema are computed from, at most, in this many blocks. */
@@ -112,14 +67,13 @@ export async function buildFeatures(
     c,
     `SELECT DISTINCT station FROM ${cleaned} ORDER BY station`,
   )).map((r) => r.station);
-  // Rows come out in the order they are read: sorted, the same on every run.
   await writeParquet(
     c,
-    featureQuery(cleaned, o.horizonHours, stations, {
-      pm25Floor: await pm25Floor(c, cleaned),
-      guard: { name: `"${o.cleanPath}"`, why: "the clean stage writes it so" },
-      firstStation: 0,
-    }),
+    `${
+      featureQuery(cleaned, o.horizonHours, stations, {
+        guard: { name: `"${o.cleanPath}"`, why: "the clean stage writes it so" },
+      })
+    } ORDER BY station, time`,
     o.out,
   );
   // Count, min, max and missing share, exact, from the row-group statistics the Parquet
