@@ -184,15 +184,15 @@ export function orderGuard(name: string, why: string): string {
 }
 
 /**
- * The same for a pass over each station's rows in hour order (`STATION_HOURS`, `p_time`
- * = the station's previous hour): whole hours, one row each, and no gap in the grid.
+ * The same for a pass over each station's rows in hour order (`STATION_HOURS`; `prev`:
+ * SQL for the station's previous hour): whole hours, one row each, and no gap in the grid.
  */
-export function gridGuard(name: string, why: string): string {
+export function gridGuard(name: string, why: string, prev = "p_time"): string {
   const fail = failure(name, why);
   return `CASE WHEN time <> date_trunc('hour', time)
       THEN ${fail("expected whole hours, found a time between them")}
-    WHEN p_time = time THEN ${fail("expected one row per station and hour, found two")}
-    WHEN p_time <> time - ${HOUR} THEN ${fail("expected an hourly grid without gaps")}
+    WHEN ${prev} = time THEN ${fail("expected one row per station and hour, found two")}
+    WHEN ${prev} <> time - ${HOUR} THEN ${fail("expected an hourly grid without gaps")}
     ELSE 0 END`;
 }
 

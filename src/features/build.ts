@@ -33,7 +33,10 @@ export function featureQuery(
   Object.assign(exprs, {
     wd_sin: wind.sin,
     wd_cos: wind.cos,
-    hour: guard ? `${gridGuard(guard.name, guard.why)} + ${cal.hour}` : cal.hour,
+    // The guard reads the previous hour in the same window pass as the features (one sort).
+    hour: guard
+      ? `${gridGuard(guard.name, guard.why, `lag(time) OVER ${w}`)} + ${cal.hour}`
+      : cal.hour,
     dow: cal.dow,
     month: cal.month,
     // A cast to an enum of the listed names: a hash lookup per row, whatever their number.
@@ -50,7 +53,7 @@ export function featureQuery(
   });
   return `SELECT station, time, ${cols.join(", ")},
       (lead(pm25, ${horizonHours}) OVER ${w})::FLOAT AS ${TARGET}
-    FROM (SELECT *${guard ? `, lag(time) OVER ${w} AS p_time` : ""} FROM ${table})`;
+    FROM ${table}`;
 }
 
 /** Rows the percentiles of the feature schema are computed from, at most, in this many blocks. */
