@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { all, lit, writeParquet } from "./duck.ts";
+import { all, lit, sibling, writeParquet } from "./duck.ts";
 import { CANONICAL_NUMERIC, type CanonicalNumeric } from "./ingest/canonical.ts";
 
 /**
@@ -80,10 +80,6 @@ const HOUR = "INTERVAL 1 HOUR";
  */
 export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<QualityReport> {
   const raw = `read_parquet(${lit(o.rawPath)})`;
-  const inRange = (k: CanonicalNumeric) => {
-    const b = RANGE_RULES[k];
-    return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
-  };
   // Level 0, per raw row: values outside their range set missing, and whether any was.
   const checked = CANONICAL_NUMERIC.map((k) => `CASE WHEN ${inRange(k)} THEN ${k} END AS ${k}`)
     .join(", ");
@@ -146,21 +142,29 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
       " OR ",
     )
     : "false";
-  await writeParquet(
-    c,
-    `SELECT station, hour AS time, ${
-      CANONICAL_NUMERIC.map((k) => `(${value(k)})::DOUBLE AS ${k}`).join(", ")
-    },
+  // The raw side of the quality report is read on a second connection while the pass
+  // (one thread: its window functions follow the rows in file order) writes.
+  const side = await sibling(c);
+  const [written, tallies] = await Promise.allSettled([
+    writeParquet(
+      c,
+      `SELECT station, hour AS time, ${
+        CANONICAL_NUMERIC.map((k) => `(${value(k)})::DOUBLE AS ${k}`).join(", ")
+      },
       (CASE WHEN own_hour THEN
          oor::INT * ${FLAGS.out_of_range} + stuck::INT * ${FLAGS.stuck}
          + merged::INT * ${FLAGS.duplicate_resolved}
        ELSE ${FLAGS.gap} END + (${anyFilled})::INT * ${FLAGS.filled} + ${
-      orderGuard(`"${o.rawPath}"`, "ingest writes it so")
-    })::INT AS flags
+        orderGuard(`"${o.rawPath}"`, "ingest writes it so")
+      })::INT AS flags
     FROM (${perHour})`,
-    o.out,
-  );
-  return await qualityReport(c, raw, `read_parquet(${lit(o.out)})`, o);
+      o.out,
+    ),
+    rawTallies(side, raw, o),
+  ]).finally(() => side.closeSync());
+  if (written.status === "rejected") throw written.reason;
+  if (tallies.status === "rejected") throw tallies.reason;
+  return await qualityReport(c, tallies.value, `read_parquet(${lit(o.out)})`, o);
 }
 
 /** A station's rows in hour order: the window of the feature pass. */
@@ -196,22 +200,23 @@ export function gridGuard(name: string, why: string, prev = "p_time"): string {
     ELSE 0 END`;
 }
 
-/**
- * The quality report, from one pass over raw.parquet and one over clean.parquet, per
- * station: a value of clean is the raw value when that was in range, otherwise a fill, so
- * fills = values present in clean - values in range in raw.
- */
-async function qualityReport(
-  c: DuckDBConnection,
-  raw: string,
-  cleaned: string,
-  o: CleanOptions,
-): Promise<QualityReport> {
-  const inRange = (k: CanonicalNumeric) => {
-    const b = RANGE_RULES[k];
-    return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
-  };
-  type Row = Record<string, bigint | number | string | null>;
+type Row = Record<string, bigint | number | string | null>;
+
+const inRange = (k: CanonicalNumeric) => {
+  const b = RANGE_RULES[k];
+  return `(${k} >= ${b.min} AND ${k} ${k === "wd_deg" ? "<" : "<="} ${b.max})`;
+};
+
+/** What the quality report reads from raw.parquet. */
+interface RawTallies {
+  /** Values in range per station and column (with filling), else null. */
+  before: Row[] | null;
+  rawStats: Row | undefined;
+  /** Values present per column of raw.parquet, from its Parquet statistics. */
+  present: { col: string; n: bigint }[];
+}
+
+async function rawTallies(c: DuckDBConnection, raw: string, o: CleanOptions): Promise<RawTallies> {
   // Values in range per station: read from raw.parquet when inputs were filled; without
   // filling they are exactly the values clean.parquet holds, so raw.parquet's own Parquet
   // statistics (values present per column) give the ones set missing.
@@ -233,6 +238,20 @@ async function qualityReport(
     `SELECT path_in_schema AS col, sum(num_values - stats_null_count) AS n
      FROM parquet_metadata(${lit(o.rawPath)}) GROUP BY path_in_schema`,
   );
+  return { before, rawStats, present };
+}
+
+/**
+ * The quality report, from raw.parquet's tallies and one pass over clean.parquet, per
+ * station: a value of clean is the raw value when that was in range, otherwise a fill, so
+ * fills = values present in clean - values in range in raw.
+ */
+async function qualityReport(
+  c: DuckDBConnection,
+  { before, rawStats, present }: RawTallies,
+  cleaned: string,
+  o: CleanOptions,
+): Promise<QualityReport> {
   const bit = (b: number) => `count(*) FILTER (WHERE flags & ${b} <> 0)`;
   const after = await all<Row>(
     c,

@@ -1,6 +1,9 @@
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { dirname } from "node:path";
 
+/** The database behind each connection openDuck made, for `sibling`. */
+const databases = new WeakMap<DuckDBConnection, DuckDBInstance>();
+
 /**
  * An in-memory DuckDB connection for one stage; close it when done. Threads: one per core
  * (or `AQLAB_DUCKDB_THREADS`), and never fewer than 2: with one thread DuckDB cuts Parquet
@@ -13,12 +16,24 @@ export async function openDuck(): Promise<DuckDBConnection> {
   const threads = Math.max(2, wanted || 2);
   const db = await DuckDBInstance.create(":memory:", { threads: String(threads) });
   const c = await db.connect();
+  databases.set(c, db);
   // A memory cap with a spill folder keeps the 453-station data set (16M rows) within 8 GB
   // (set by SQL: the instance options leave the default of 80% of RAM).
   const spill = `${Deno.env.get("TMPDIR") ?? "/tmp"}/aqlab-duckdb-spill`;
   await c.run(`SET memory_limit = ${lit(Deno.env.get("AQLAB_DUCKDB_MEMORY") ?? "3GB")};
     SET temp_directory = ${lit(spill)}; SET preserve_insertion_order = true`);
   return c;
+}
+
+/**
+ * Another connection to `c`'s database (same tables, threads and memory cap): a query on it
+ * runs beside one on `c`, say a one-thread pass on `c` and a scan on the idle core. Close it
+ * when done.
+ */
+export async function sibling(c: DuckDBConnection): Promise<DuckDBConnection> {
+  const db = databases.get(c);
+  if (!db) throw new Error("sibling(): the connection was not made by openDuck()");
+  return await db.connect();
 }
 
 /** A SQL string literal. */
