@@ -127,6 +127,61 @@ Deno.test("ingest() rejects a text value in a numeric column, naming the column,
   assert.equal(rejects[0]!.raw, row(2, 1, "abc"), "the line's text as it is in the file");
 });
 
+Deno.test("ingest() reads numbers the same whether the parser types them or the checks cast the text", async () => {
+  // The first parse reads numeric columns as numbers; a line refused there is parsed again as
+  // text, where the checks give the reason. Each spelling must be kept or rejected as the text
+  // checks decide, in any column, and every line accounted for.
+  const kept: [string, number][] = [
+    ["12", 12],
+    [" 12", 12],
+    ["12 ", 12],
+    ["+12", 12],
+    ["1e3", 1000],
+    ["1E3", 1000],
+    [".5", 0.5],
+    ["5.", 5],
+    ["00012", 12],
+    ["1.5e-3", 0.0015],
+  ];
+  const refused = [
+    "12abc",
+    "0x10",
+    "1 000",
+    "1.2.3",
+    "e5",
+    "-",
+    "+",
+    "١٢",
+    "inf",
+    "nan",
+    "-inf",
+    "Infinity",
+  ];
+  const values = [...kept.map(([v]) => v), ...refused];
+  const lines = [HEADER];
+  values.forEach((v, i) => {
+    lines.push(row(2 * i + 1, i % 24, v, "Aotizhongxin", 1 + Math.floor(i / 24)));
+    // The same value in TEMP, at another station.
+    lines.push(
+      row(2 * i + 2, i % 24, "10", "Dongsi", 1 + Math.floor(i / 24)).replace(",1.5,", `,${v},`),
+    );
+  });
+  const { report, raw, rejects } = await runIngest({ "a.csv": lines.join("\n") + "\n" });
+  assertAccounted(report, { "a.csv": lines.length });
+  assert.equal(report.kept, 2 * kept.length);
+  const pm = raw.filter((r) => r.station === "Aotizhongxin").map((r) => r.pm25);
+  const temp = raw.filter((r) => r.station === "Dongsi").map((r) => r.temp);
+  assert.deepEqual(pm, kept.map(([, x]) => x));
+  assert.deepEqual(temp, kept.map(([, x]) => x));
+  assert.deepEqual(
+    rejects.map((r) => [r.rule, r.reason]),
+    refused.flatMap((v) => [
+      ["not_a_number", `PM2.5: "${v}" is not a finite number`],
+      ["not_a_number", `TEMP: "${v}" is not a finite number`],
+    ]),
+  );
+});
+
 Deno.test("ingest() rejects truncated lines, extra fields, infinite values and empty lines", async () => {
   const truncated = row(3, 2).slice(0, 30);
   const { report, rejects } = await runIngest({

@@ -158,11 +158,15 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     // to pivot. Only files with lines unaccounted for are parsed again for their rejects.
     const bases = `[${files.map((f) => lit(basename(f.path).replace(/\.[^.]*$/, ""))).join(", ")}]`;
     const groups = [...headerGroups(files.filter((f) => f.header)).values()];
-    const parse = (gs: FileState[][], rejectsTable: string) =>
+    // The first parse reads plain numeric columns as numbers (DuckDB's CSV reader accepts the
+    // same texts as TRY_CAST, and parsing them there costs less than text then a cast); a line
+    // whose number does not read is refused by the reader, left unaccounted, and its file is
+    // parsed again as text below, where the checks name the field.
+    const parse = (gs: FileState[][], rejectsTable: string, typed: boolean) =>
       gs.map((g) =>
         long
           ? longSelect(g, o, offHour, bases, rejectsTable)
-          : wideSelect(g, o.adapter as Adapter, o, offHour, bases, rejectsTable)
+          : wideSelect(g, o.adapter as Adapter, o, offHour, bases, rejectsTable, typed)
       ).join("\nUNION ALL\n");
     const values = CANONICAL_NUMERIC.join(", ");
     const noLines = "NULL::STRUCT(file VARCHAR, line BIGINT)[] AS lines, 0::INT AS merged_lines";
@@ -177,7 +181,7 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
     await writeParquet(
       c,
       groups.length
-        ? `SELECT ${keptColumns} FROM (${parse(groups, "ingest_reject")}) WHERE rule IS NULL`
+        ? `SELECT ${keptColumns} FROM (${parse(groups, "ingest_reject", true)}) WHERE rule IS NULL`
         : `SELECT NULL::VARCHAR AS station, NULL::TIMESTAMP AS time, ${
           long ? "NULL::VARCHAR AS var, " : ""
         }${CANONICAL_NUMERIC.map((k) => `NULL::DOUBLE AS ${k}`).join(", ")},
@@ -219,7 +223,7 @@ export async function ingest(c: DuckDBConnection, o: IngestOptions): Promise<Ing
       const copies = open.map((f) => lit(f.copy)).join(", ");
       parts.push(`SELECT ch.fid, ch.line, t.raw, ch.rule, ch.reason
         FROM (SELECT fid, line, rule, reason FROM (${
-        parse(openGroups, "ingest_reject2")
+        parse(openGroups, "ingest_reject2", false)
       }) WHERE rule IS NOT NULL) ch
         JOIN (SELECT ${prefixed("x")} FROM (SELECT unnest(string_split(content, chr(10))) AS x
               FROM read_text([${copies}])) WHERE x <> '') t USING (fid, line)`);
@@ -400,12 +404,17 @@ function headerGroups(files: FileState[]): Map<string, FileState[]> {
  * numbers splitLines wrote first on each line, `c1..cN` the fields ("NA" and empty are
  * NULL), `base` the file's base name.
  */
-function readCopies(g: FileState[], bases: string, rejects: string): string {
+function readCopies(
+  g: FileState[],
+  bases: string,
+  rejects: string,
+  numbers: ReadonlySet<string> = new Set(),
+): string {
   const header = g[0]!.header!;
   const columns = [
     `'__fid': 'INTEGER'`,
     `'__line': 'BIGINT'`,
-    ...header.map((_, i) => `'c${i + 1}': 'VARCHAR'`),
+    ...header.map((h, i) => `'c${i + 1}': '${numbers.has(h) ? "DOUBLE" : "VARCHAR"}'`),
   ];
   return `(SELECT *, ${bases}[fid + 1] AS base FROM (SELECT __fid AS fid, __line, * EXCLUDE (__fid, __line)
     FROM read_csv([${g.map((f) => lit(f.copy)).join(", ")}], columns = {${
@@ -469,17 +478,23 @@ function wideSelect(
   offHour: OffHourRule,
   bases: string,
   rejects: string,
+  typed = false,
 ): string {
   const header = g[0]!.header!;
   const raw = (col: string) => {
     const i = header.indexOf(col);
     return i < 0 ? "NULL::VARCHAR" : `c${i + 1}`;
   };
-  const time = a.time(raw, offHour);
+  // Columns read as text by some expression (time, station, categories, derived values);
+  // the others that map straight to a number may be read as numbers (`typed`).
+  const asText = new Set<string>();
+  const text = (col: string) => (asText.add(col), raw(col));
+  const numbers = new Set<string>();
+  const time = a.time(text, offHour);
   // Each level computes its columns once; the next one refers to them by name.
   const parsed: string[] = [
     ...Object.entries(time.parts).map(([k, v]) => `${v} AS ${k}`),
-    `${a.station(raw, "base")} AS station`,
+    `${a.station(text, "base")} AS station`,
   ];
   const converted: string[] = [`${time.ts} AS time`];
   const checks: Check[] = [{ rule: "bad_time", fails: "time IS NULL", reason: time.problem }];
@@ -487,7 +502,7 @@ function wideSelect(
     const m = a.numeric[col];
     const d = a.derived?.[col];
     if (m) {
-      const r = raw(m.column);
+      const r = m.text ? text(m.column) : raw(m.column);
       if (m.text) {
         parsed.push(`(${m.text(`trim(${r})`)})::DOUBLE AS ${col}`);
         checks.push({
@@ -499,19 +514,24 @@ function wideSelect(
         parsed.push(`TRY_CAST(${r} AS DOUBLE) AS v_${col}`);
         converted.push(`${m.convert ? m.convert(`v_${col}`) : `v_${col}`} AS ${col}`);
         checks.push(numberCheck(m.column, r, `v_${col}`));
+        numbers.add(m.column);
       }
     } else if (d) {
-      converted.push(`(${d((name) => `TRY_CAST(${raw(name)} AS DOUBLE)`)})::DOUBLE AS ${col}`);
+      converted.push(`(${d((name) => `TRY_CAST(${text(name)} AS DOUBLE)`)})::DOUBLE AS ${col}`);
     } else converted.push(`NULL::DOUBLE AS ${col}`);
   }
   checks.push(...stationChecks("station", o.knownStations));
   return checkedRows(
     checks,
     `(SELECT *, ${converted.join(", ")} FROM (SELECT *, ${parsed.join(", ")} FROM ${
-      readCopies(g, bases, rejects)
+      readCopies(g, bases, rejects, typed ? setDifference(numbers, asText) : undefined)
     }))`,
     `station, time, NULL::VARCHAR AS var, ${CANONICAL_NUMERIC.join(", ")}`,
   );
+}
+
+function setDifference<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): Set<T> {
+  return new Set([...a].filter((x) => !b.has(x)));
 }
 
 /** One parse of a group of files in the long layout (one line = one value). */
@@ -568,7 +588,9 @@ function longSelect(
 
 /**
  * Lines the CSV parser refused itself (it should see none: splitLines rejects bad field
- * counts and quotes first). File and line come from the key splitLines wrote.
+ * counts and quotes first), apart from those refused only for a number that does not read
+ * (the typed first parse): those are left to the text parse, whose checks name the field.
+ * File and line come from the key splitLines wrote.
  */
 async function parserRejects(c: DuckDBConnection): Promise<string | null> {
   const exists = await all<{ n: bigint }>(
@@ -579,7 +601,7 @@ async function parserRejects(c: DuckDBConnection): Promise<string | null> {
   return `SELECT fid, line, any_value(raw) AS raw, 'csv_parse' AS rule,
       string_agg(error_type || ': ' || error_message, '; ') AS reason
     FROM (SELECT ${prefixed("csv_line")}, error_type, error_message FROM ingest_reject_errors)
-    GROUP BY fid, line`;
+    GROUP BY fid, line HAVING bool_or(error_type <> 'CAST')`;
 }
 
 /** File number, line number and text of a line of the copies (see splitLines). */
