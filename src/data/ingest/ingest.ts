@@ -71,8 +71,12 @@ export interface IngestOptions {
   name?: (path: string) => string;
 }
 
-/** Raw data past this size is split into lines by one worker per core. */
-const WORKER_BYTES = 32 << 20;
+/**
+ * Raw data past this size is split into lines by one worker per core (a worker's start costs
+ * about what a single thread needs for 10 MB: at the PRSA files' 24 MB two workers take
+ * 0.20-0.27 s where one thread takes 0.24-0.42 s).
+ */
+const WORKER_BYTES = 16 << 20;
 
 interface FileState {
   fid: number;
