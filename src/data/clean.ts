@@ -191,7 +191,7 @@ export function orderGuard(name: string, why: string): string {
  * The same for a pass over each station's rows in hour order (`STATION_HOURS`; `prev`:
  * SQL for the station's previous hour): whole hours, one row each, and no gap in the grid.
  */
-export function gridGuard(name: string, why: string, prev = "p_time"): string {
+export function gridGuard(name: string, why: string, prev: string): string {
   const fail = failure(name, why);
   return `CASE WHEN time <> date_trunc('hour', time)
       THEN ${fail("expected whole hours, found a time between them")}
