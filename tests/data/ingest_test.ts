@@ -182,6 +182,16 @@ Deno.test("ingest() reads numbers the same whether the parser types them or the 
   );
 });
 
+Deno.test("ingest() reads a repeated column name's first column and ignores the others, text or not", async () => {
+  const header = HEADER + ',"TEMP"';
+  const { report, raw, rejects } = await runIngest({
+    "a.csv": [header, row(1, 0) + ",n/a", row(2, 1) + ",3.5"].join("\n") + "\n",
+  });
+  assertAccounted(report, { "a.csv": 3 });
+  assert.deepEqual(reasons(rejects), []);
+  assert.deepEqual(raw.map((r) => r.temp), [1.5, 1.5]);
+});
+
 Deno.test("ingest() rejects truncated lines, extra fields, infinite values and empty lines", async () => {
   const truncated = row(3, 2).slice(0, 30);
   const { report, rejects } = await runIngest({

@@ -418,7 +418,10 @@ function readCopies(
   const columns = [
     `'__fid': 'INTEGER'`,
     `'__line': 'BIGINT'`,
-    ...header.map((h, i) => `'c${i + 1}': '${numbers.has(h) ? "DOUBLE" : "VARCHAR"}'`),
+    // Only a name's first column is the one read (a repeated name's others stay text).
+    ...header.map((h, i) =>
+      `'c${i + 1}': '${numbers.has(h) && header.indexOf(h) === i ? "DOUBLE" : "VARCHAR"}'`
+    ),
   ];
   return `(SELECT *, ${bases}[fid + 1] AS base FROM (SELECT __fid AS fid, __line, * EXCLUDE (__fid, __line)
     FROM read_csv([${g.map((f) => lit(f.copy)).join(", ")}], columns = {${
