@@ -167,9 +167,6 @@ export async function clean(c: DuckDBConnection, o: CleanOptions): Promise<Quali
   return await qualityReport(c, tallies.value, `read_parquet(${lit(o.out)})`, o);
 }
 
-/** A station's rows in hour order: the window of the feature pass. */
-export const STATION_HOURS = "(PARTITION BY station ORDER BY time)";
-
 const failure = (name: string, why: string) => (what: string) =>
   `error(${lit(`Cannot read ${name}: ${what} (${why})`)} || ': at ' || station || ' ' || time)`;
 
@@ -188,8 +185,9 @@ export function orderGuard(name: string, why: string): string {
 }
 
 /**
- * The same for a pass over each station's rows in hour order (`STATION_HOURS`; `prev`:
- * SQL for the station's previous hour): whole hours, one row each, and no gap in the grid.
+ * The same for a pass over each station's rows in hour order (window functions
+ * `PARTITION BY station ORDER BY time`; `prev`: SQL for the station's previous hour):
+ * whole hours, one row each, and no gap in the grid.
  */
 export function gridGuard(name: string, why: string, prev: string): string {
   const fail = failure(name, why);

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { all, ident, lit, writeParquet } from "../data/duck.ts";
-import { gridGuard, STATION_HOURS } from "../data/clean.ts";
+import { gridGuard } from "../data/clean.ts";
 import { CANONICAL_TO_FEATURE } from "../data/ingest/canonical.ts";
 import { calendarSql, windVectorSql } from "./derive.ts";
 import { FEATURE_NAMES, FEATURES, type FeatureSchema, LAGS, ROLL_HOURS, TARGET } from "./schema.ts";
@@ -25,7 +25,7 @@ export function featureQuery(
   o: FeatureQueryOptions = {},
 ): string {
   const guard = o.guard;
-  const w = STATION_HOURS;
+  const w = "(PARTITION BY station ORDER BY time)";
   const wind = windVectorSql("wd_deg");
   const cal = calendarSql("time");
   const exprs: Record<string, string> = {};
